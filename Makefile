@@ -1,0 +1,56 @@
+# Every command a person or a workflow runs is a target here; `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export DVC_NO_ANALYTICS := 1
+export ITERATIVE_DO_NOT_TRACK := 1
+PYTEST_ARGS ?=
+
+.PHONY: help setup data run repro summary test lint bench clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: $(VENV)/.installed ## create the locked environment in .venv (uv when available, pip otherwise)
+
+$(VENV)/.installed: pyproject.toml uv.lock requirements.lock
+	@if command -v uv >/dev/null 2>&1; then \
+	  uv sync --frozen --quiet --python "$$(command -v $(PYTHON))"; \
+	else \
+	  $(PYTHON) -m venv $(VENV) && \
+	  $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock && \
+	  $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .; \
+	fi
+	@touch $@
+
+data: setup ## pull the starter data from the DVC remote
+	dvc pull --quiet data.dvc
+
+run: data ## set up, pull the data, run the pipeline, print the summary
+	dvc repro
+	@mlproject summary
+
+repro: setup ## run the pipeline only (no pull)
+	dvc repro
+
+summary: setup ## print the key metrics beside the baselines
+	@mlproject summary
+
+test: setup ## run the whole test suite
+	@status=0; pytest $(PYTEST_ARGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$status
+
+lint: setup ## ruff on the code and the tests
+	ruff check src tests
+
+bench: setup ## measure the performance bars (prints a table)
+	python tests/benchmarks/bench.py
+
+clean: ## remove the environment and pipeline outputs (not the data)
+	rm -rf $(VENV) artifacts .pytest_cache

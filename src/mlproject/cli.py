@@ -1,0 +1,94 @@
+"""Command line: one subcommand per pipeline stage, plus prediction and the summary.
+
+dvc.yaml calls these with the paths of each stage; params come from params.yaml. Any bad input
+ends as one line on stderr and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mlproject.errors import PipelineError
+
+P = Path
+
+
+def _stage(module: str):
+    """Run ``mlproject.stages.<module>.main(params, **paths)``."""
+
+    def run(args: argparse.Namespace) -> None:
+        import importlib
+
+        from mlproject.config import load_params
+
+        params = load_params(args.params)
+        kwargs = {k: v for k, v in vars(args).items() if k not in ("params", "func", "command")}
+        importlib.import_module(f"mlproject.stages.{module}").main(params, **kwargs)
+
+    return run
+
+
+def _predict(args: argparse.Namespace) -> None:
+    from mlproject import predict
+
+    predict.main(args.model, args.source, args.out)
+
+
+def _summary(args: argparse.Namespace) -> None:
+    from mlproject import summary
+
+    summary.main(args.metrics)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mlproject", description=__doc__.splitlines()[0])
+    parser.add_argument("--params", type=P, default=P("params.yaml"), help="params file")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func, help: str, *arguments: tuple[str, dict]) -> None:
+        cmd = sub.add_parser(name, help=help, description=help)
+        for flag, options in arguments:
+            cmd.add_argument(flag, **options)
+        cmd.set_defaults(func=func)
+
+    path = {"type": P}
+    add("prepare", _stage("prepare"), "read raw files, write typed Parquet",
+        ("--train", {**path, "required": True}), ("--holdout", {**path, "required": True}),
+        ("--out", {**path, "required": True}))
+    add("validate", _stage("validate"), "check prepared tables against the schema",
+        ("prepared", path), ("--summary", {**path, "required": True}))
+    add("split", _stage("split"), "stratified train/validation split",
+        ("table", path), ("--out", {**path, "required": True}))
+    add("train", _stage("train"), "fit the model named in params",
+        ("split_dir", path), ("--out", {**path, "required": True}))
+    add("baseline", _stage("baseline"), "fit the rule baseline and the dummy floor",
+        ("train_table", path), ("--out-dir", {**path, "required": True}))
+    add("evaluate", _stage("evaluate"), "metrics of model and baselines on the holdout",
+        ("--holdout", {**path, "dest": "holdout_path", "required": True}),
+        ("--models-dir", {**path, "required": True}),
+        ("--model", {**path, "dest": "model_path", "required": True}),
+        ("--out-dir", {**path, "required": True}))
+    add("predict", _predict, "batch predictions from a CSV or Parquet file",
+        ("model", path), ("source", path), ("--out", {**path, "required": True}))
+    add("summary", _summary, "print the key metrics beside the baselines",
+        ("--metrics", {**path, "default": P("reports/metrics.json")}))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except PipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

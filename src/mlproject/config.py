@@ -1,0 +1,247 @@
+"""params.yaml parsed once into typed, validated objects.
+
+A wrong key or value fails fast with the key's full name, e.g.
+``params.yaml: train.model.name: unknown estimator 'xgboost'; choose one of ...``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from mlproject.errors import PipelineError
+
+PARAMS_FILE = Path("params.yaml")
+
+
+@dataclass(frozen=True)
+class Reader:
+    columns: list[str]
+    header: bool = False
+    separator: str = ","
+    skip_initial_space: bool = False
+    missing_values: list[str] = field(default_factory=list)
+    encoding: str = "utf-8"
+    skip_rows: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Target:
+    column: str
+    classes: list[str]
+    positive: str | None = None
+    strip: str = ""
+
+
+@dataclass(frozen=True)
+class Data:
+    reader: Reader
+    target: Target
+    max_file_mb: float = 100.0
+
+
+@dataclass(frozen=True)
+class Range:
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class Schema:
+    numeric: dict[str, Range] = field(default_factory=dict)
+    categorical: dict[str, list[str]] = field(default_factory=dict)
+    extra_columns: Literal["reject", "drop"] = "reject"
+    duplicates: Literal["allow", "drop", "reject"] = "allow"
+    min_rows: int = 1
+
+
+@dataclass(frozen=True)
+class Split:
+    validation_fraction: float = 0.2
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Train:
+    model: Model
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Condition:
+    column: str
+    op: Literal["<", "<=", ">", ">=", "==", "!=", "in", "not_in"]
+    value: Any
+
+
+@dataclass(frozen=True)
+class Baseline:
+    rule: list[Condition] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Predict:
+    confidence_threshold: float = 0.5
+
+
+@dataclass(frozen=True)
+class Evaluate:
+    slices: list[str] = field(default_factory=list)
+    min_slice_rows: int = 30
+    latency_repeats: int = 200
+
+
+@dataclass(frozen=True)
+class Params:
+    data: Data
+    schema: Schema
+    split: Split
+    train: Train
+    baseline: Baseline
+    predict: Predict
+    evaluate: Evaluate
+    extra: dict[str, Any] = field(default_factory=dict)  # sections owned by report, gate, ...
+
+    @property
+    def features(self) -> list[str]:
+        """Feature columns in file order: every schema column except the target."""
+        known = set(self.schema.numeric) | set(self.schema.categorical)
+        return [c for c in self.data.reader.columns if c in known and c != self.data.target.column]
+
+
+# Sections parsed elsewhere (report, gate, registry); kept as plain dicts here.
+OTHER_SECTIONS = {"report", "gate", "registry", "refresh"}
+
+
+def load_params(path: Path | str = PARAMS_FILE) -> Params:
+    """Read and validate params.yaml; raise PipelineError naming the bad key."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PipelineError(f"{path}: file not found") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise PipelineError(f"{path}: not valid YAML: {first}") from None
+    return parse_params(raw, source=str(path))
+
+
+def parse_params(raw: Any, source: str = "params.yaml") -> Params:
+    if not isinstance(raw, dict):
+        raise PipelineError(f"{source}: expected a mapping of sections at the top level")
+    extra = {k: raw[k] for k in OTHER_SECTIONS if k in raw}
+    core = {k: v for k, v in raw.items() if k not in OTHER_SECTIONS}
+    try:
+        params = _build(Params, {**core, "extra": extra}, "")
+        _check(params)
+    except _KeyProblem as exc:
+        raise PipelineError(f"{source}: {exc.key}: {exc.reason}") from None
+    return params
+
+
+class _KeyProblem(Exception):
+    def __init__(self, key: str, reason: str) -> None:
+        self.key, self.reason = key or "(top level)", reason
+
+
+def _build(tp: Any, value: Any, key: str) -> Any:
+    """Convert plain YAML data into the annotated type, or raise _KeyProblem."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise _KeyProblem(key, f"expected a mapping, got {type(value).__name__}")
+        hints = typing.get_type_hints(tp)
+        names = {f.name for f in dataclasses.fields(tp)}
+        for unknown in sorted(set(value) - names, key=str):
+            raise _KeyProblem(_join(key, unknown),
+                              f"unknown key; known keys: {', '.join(sorted(names))}")
+        kwargs = {}
+        for f in dataclasses.fields(tp):
+            if f.name in value:
+                kwargs[f.name] = _build(hints[f.name], value[f.name], _join(key, f.name))
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise _KeyProblem(_join(key, f.name), "required key is missing")
+        return tp(**kwargs)
+    if tp is Any:
+        return value
+    if origin is Literal:
+        if value not in args:
+            raise _KeyProblem(key, f"got {value!r}; choose one of {', '.join(map(str, args))}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _build(inner[0], value, key)
+    if origin is list:
+        if not isinstance(value, list):
+            raise _KeyProblem(key, f"expected a list, got {type(value).__name__}")
+        return [_build(args[0], v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise _KeyProblem(key, f"expected a mapping, got {type(value).__name__}")
+        return {str(k): _build(args[1], v, _join(key, str(k))) for k, v in value.items()}
+    return _scalar(tp, value, key)
+
+
+def _scalar(tp: type, value: Any, key: str) -> Any:
+    ok = {
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, int | float) and not isinstance(value, bool),
+        str: isinstance(value, str),
+    }[tp]
+    if not ok:
+        raise _KeyProblem(key, f"expected {tp.__name__}, got {value!r}")
+    return tp(value)
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _check(p: Params) -> None:
+    """Cross-field rules that types alone cannot express."""
+    from mlproject.estimators import ESTIMATORS  # local: keeps config import light
+
+    reader, target = p.data.reader, p.data.target
+    if target.column not in reader.columns:
+        raise _KeyProblem("data.target.column", f"{target.column!r} is not in data.reader.columns")
+    if len(target.classes) < 2:
+        raise _KeyProblem("data.target.classes", "needs at least two classes")
+    if target.positive is not None and target.positive not in target.classes:
+        raise _KeyProblem("data.target.positive", f"{target.positive!r} is not one of the classes")
+    for name in [*p.schema.numeric, *p.schema.categorical]:
+        if name not in reader.columns:
+            raise _KeyProblem(f"schema.{name}", "column is not in data.reader.columns")
+    if set(p.schema.numeric) & set(p.schema.categorical):
+        raise _KeyProblem("schema", "a column cannot be both numeric and categorical")
+    if not 0 < p.split.validation_fraction < 1:
+        raise _KeyProblem("split.validation_fraction", "must be between 0 and 1")
+    if p.train.model.name not in ESTIMATORS:
+        raise _KeyProblem(
+            "train.model.name",
+            f"unknown estimator {p.train.model.name!r}; choose one of {', '.join(ESTIMATORS)}",
+        )
+    if not 0 <= p.predict.confidence_threshold <= 1:
+        raise _KeyProblem("predict.confidence_threshold", "must be between 0 and 1")
+    for i, cond in enumerate(p.baseline.rule):
+        if cond.column not in p.features:
+            raise _KeyProblem(f"baseline.rule[{i}].column", f"{cond.column!r} is not a feature")
+    for name in p.evaluate.slices:
+        if name not in p.schema.categorical:
+            raise _KeyProblem("evaluate.slices", f"{name!r} is not a categorical column")

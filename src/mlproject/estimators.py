@@ -1,0 +1,67 @@
+"""Estimators chosen by name in params.yaml, wrapped with their preprocessing.
+
+Swapping the model is a params change: ``train.model.name`` picks a row of ``ESTIMATORS`` and
+``train.model.params`` are its hyperparameters. Preprocessing lives in the same scikit-learn
+pipeline, so a saved model takes raw feature columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+from mlproject.config import Model
+from mlproject.errors import PipelineError
+
+
+@dataclass(frozen=True)
+class Spec:
+    cls: type
+    linear: bool  # needs scaling and one-hot encoding; trees take ordinal codes and NaN
+
+
+ESTIMATORS: dict[str, Spec] = {
+    "logistic_regression": Spec(LogisticRegression, linear=True),
+    "random_forest": Spec(RandomForestClassifier, linear=False),
+    "hist_gradient_boosting": Spec(HistGradientBoostingClassifier, linear=False),
+}
+
+
+def build_model(model: Model, numeric: list[str], categorical: list[str], seed: int) -> Pipeline:
+    """Return an unfitted pipeline: preprocessing + the named estimator."""
+    spec = ESTIMATORS[model.name]
+    estimator = spec.cls()
+    allowed = estimator.get_params()
+    for key in model.params:
+        if key not in allowed:
+            raise PipelineError(f"params.yaml: train.model.params.{key}: not a parameter of "
+                                f"{spec.cls.__name__}")
+    settings: dict[str, Any] = dict(model.params)
+    if "random_state" in allowed:
+        settings.setdefault("random_state", seed)
+    estimator.set_params(**settings)
+    return Pipeline([("preprocess", preprocessor(spec.linear, numeric, categorical)),
+                     ("estimator", estimator)])
+
+
+def preprocessor(linear: bool, numeric: list[str], categorical: list[str]) -> ColumnTransformer:
+    """Impute, scale and encode. Unseen categories never fail: they become 'unknown'."""
+    if linear:
+        num = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+        cat = make_pipeline(
+            SimpleImputer(strategy="constant", fill_value="missing"),
+            OneHotEncoder(handle_unknown="ignore", min_frequency=5, sparse_output=False))
+    else:
+        num = "passthrough"  # trees handle NaN natively
+        # Rare and unseen categories share one code; at most 250 codes fit a tree's bins.
+        cat = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
+                             encoded_missing_value=-1, max_categories=250, dtype="float64")
+    return ColumnTransformer([("numeric", num, numeric), ("categorical", cat, categorical)],
+                             verbose_feature_names_out=False)

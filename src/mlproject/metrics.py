@@ -1,0 +1,107 @@
+"""Metric families computed from labels and predicted probabilities.
+
+quality (how right), product (what a user sees when only confident predictions are shown),
+slices (quality per segment) and the curves behind the plots. System metrics (size, time,
+latency) are measured by the evaluate stage, since they need the model, not its outputs.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn import metrics as skm
+from sklearn.calibration import calibration_curve
+from sklearn.exceptions import UndefinedMetricWarning
+
+GRID = np.linspace(0, 1, 21)  # curves are stored on a uniform grid: small and chart-ready
+
+
+def quality(y: np.ndarray, proba: np.ndarray, classes: list[str], positive: str | None) -> dict:
+    """Accuracy, balanced accuracy, precision, recall, F1, ROC AUC, AP, log loss, Brier."""
+    pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    binary = len(classes) == 2 and positive is not None
+    average = "binary" if binary else "macro"
+    kw = {"pos_label": positive} if binary else {}
+    onehot = (np.asarray(y, dtype=object)[:, None] == np.asarray(classes, dtype=object)).astype(int)
+    score = proba[:, classes.index(positive)] if binary else proba
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        out = {
+            "accuracy": skm.accuracy_score(y, pred),
+            "balanced_accuracy": skm.balanced_accuracy_score(y, pred),
+            "precision": skm.precision_score(y, pred, average=average, zero_division=0, **kw),
+            "recall": skm.recall_score(y, pred, average=average, zero_division=0, **kw),
+            "f1": skm.f1_score(y, pred, average=average, zero_division=0, **kw),
+            "log_loss": skm.log_loss(onehot, np.clip(proba, 1e-15, 1)),
+            # binary: squared error of the positive score (sklearn's brier_score_loss)
+            "brier": float(np.mean(np.sum((proba - onehot) ** 2, axis=1))) / (2 if binary else 1),
+        }
+        if len(np.unique(y)) > 1:
+            out["roc_auc"] = (skm.roc_auc_score(y == positive, score) if binary else
+                              skm.roc_auc_score(onehot, proba, average="macro"))
+            out["average_precision"] = skm.average_precision_score(
+                y == positive if binary else onehot, score, average="macro")
+    return _rounded(out)
+
+
+def product(y: np.ndarray, proba: np.ndarray, classes: list[str], threshold: float) -> dict:
+    """Coverage and precision when a prediction is shown only if its score >= threshold."""
+    shown = proba.max(axis=1) >= threshold
+    right = np.asarray(classes, dtype=object)[proba.argmax(axis=1)] == y
+    out = {"threshold": threshold, "coverage": shown.mean(),
+           "precision_when_shown": right[shown].mean() if shown.any() else 0.0}
+    if len(classes) > 2:
+        top2 = np.argsort(proba, axis=1)[:, -2:]
+        truth = np.searchsorted(np.asarray(classes, dtype=object), y)
+        out["top_2_accuracy"] = np.mean([t in row for t, row in zip(truth, top2, strict=True)])
+    return _rounded(out)
+
+
+def curves(y: np.ndarray, proba: np.ndarray, classes: list[str], positive: str | None) -> dict:
+    """ROC, precision-recall, calibration and threshold-vs-coverage tables (lists of rows)."""
+    if len(classes) == 2 and positive is not None:
+        truth, score = (y == positive).astype(int), proba[:, classes.index(positive)]
+    else:  # micro-average: every (row, class) pair is one binary decision
+        truth = (y[:, None] == np.asarray(classes, dtype=object)).astype(int).ravel()
+        score = proba.ravel()
+    fpr, tpr, _ = skm.roc_curve(truth, score)
+    precision, recall, _ = skm.precision_recall_curve(truth, score)
+    # interpolated precision: the best precision reachable at this recall or more
+    best = np.maximum.accumulate(precision[::-1])[::-1]
+    grid_precision = [best[recall >= r].max() for r in GRID]
+    observed, predicted = calibration_curve(truth, score, n_bins=10, strategy="quantile")
+    shown = proba.max(axis=1)
+    right = np.asarray(classes, dtype=object)[proba.argmax(axis=1)] == y
+    thresholds = []
+    for t in GRID:
+        mask = shown >= t
+        thresholds.append({"threshold": t, "coverage": mask.mean(),
+                           "precision": right[mask].mean() if mask.any() else 1.0})
+    return {
+        "roc": [{"fpr": f, "tpr": np.interp(f, fpr, tpr)} for f in GRID],
+        "precision_recall": [{"recall": r, "precision": p}
+                             for r, p in zip(GRID, grid_precision, strict=True)],
+        "calibration": [{"predicted": p, "observed": o}
+                        for p, o in zip(predicted, observed, strict=True)],
+        "threshold": thresholds,
+    }
+
+
+def slices(frame, y: np.ndarray, proba: np.ndarray, classes: list[str], positive: str | None,
+           columns: list[str], min_rows: int) -> dict:
+    """Quality per value of each slice column: {"sex=Female": {"rows": n, ...}}."""
+    out = {}
+    for column in columns:
+        values = frame[column].astype("str").fillna("(missing)").to_numpy()
+        for value in sorted(set(values)):
+            mask = values == value
+            entry = {"rows": int(mask.sum()), "judged": bool(mask.sum() >= min_rows)}
+            q = quality(y[mask], proba[mask], classes, positive)
+            entry.update({k: q[k] for k in ("accuracy", "f1", "roc_auc") if k in q})
+            out[f"{column}={value}"] = entry
+    return out
+
+
+def _rounded(values: dict) -> dict:
+    return {k: round(float(v), 6) for k, v in values.items()}

@@ -1,0 +1,93 @@
+"""The application-facing prediction API: the same answer shape for every model type.
+
+    predictor = Predictor.load("models/model.skops")
+    predictor.predict([{"age": 39, "workclass": "State-gov", ...}])
+    # [Prediction(label='<=50K', score=0.93, above_threshold=True)]
+
+Inputs are checked against the schema stored with the model (the one that validated the
+training data). Unseen categories never fail: the model treats them as unknown and
+``Predictor.unseen`` counts them. A missing column is a one-line PipelineError.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sklearn
+
+from mlproject import artifact, schema, storage
+from mlproject.config import Range, Schema
+from mlproject.errors import PipelineError
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    score: float  # probability of ``label``
+    above_threshold: bool  # show it to users only when True
+
+
+class Predictor:
+    """A loaded model with its metadata; ``predict`` takes records or a DataFrame."""
+
+    def __init__(self, model: Any, metadata: dict[str, Any]) -> None:
+        self.model, self.metadata = model, metadata
+        self.classes = [str(c) for c in metadata["classes"]]
+        self.threshold = float(metadata["confidence_threshold"])
+        spec = metadata["schema"]
+        self.schema = Schema(numeric={k: Range(**v) for k, v in spec["numeric"].items()},
+                             categorical=spec["categorical"])
+        self.features = list(metadata["features"])
+        self._allowed = {k: set(v) for k, v in self.schema.categorical.items()}
+        self.unseen: Counter[str] = Counter()
+
+    @classmethod
+    def load(cls, path: Path | str) -> Predictor:
+        return cls(*artifact.load_model(path))
+
+    def frame(self, records: pd.DataFrame | list[dict[str, Any]]) -> pd.DataFrame:
+        """Validated feature table in training column order."""
+        df = records if isinstance(records, pd.DataFrame) else pd.DataFrame.from_records(records)
+        if df.empty:
+            raise PipelineError("no records to predict")
+        df = schema.conform(df, self.schema, self.features)
+        for column, allowed in self._allowed.items():
+            values = df[column]
+            # look at the distinct values first: cheap for one record and for a million
+            if any(isinstance(v, str) and v not in allowed for v in pd.unique(values)):
+                self.unseen[column] += int((~values.isin(allowed) & values.notna()).sum())
+        return df
+
+    def predict_proba(self, records: pd.DataFrame | list[dict[str, Any]]) -> np.ndarray:
+        """Class probabilities, columns in the order of ``self.classes``."""
+        frame = self.frame(records)
+        # inputs were just checked, so skip scikit-learn's per-call re-validation
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            return self.model.predict_proba(frame)
+
+    def predict(self, records: pd.DataFrame | list[dict[str, Any]]) -> list[Prediction]:
+        proba = self.predict_proba(records)
+        best = proba.argmax(axis=1)
+        scores = proba[np.arange(len(proba)), best]
+        return [Prediction(self.classes[i], round(float(s), 6), bool(s >= self.threshold))
+                for i, s in zip(best, scores, strict=True)]
+
+
+def main(model: Path, source: Path, out: Path, max_mb: float = 1000) -> None:
+    """Batch predictions: read CSV or Parquet, write the same format with three new columns."""
+    predictor = Predictor.load(model)
+    table = storage.read_table(source, max_mb=max_mb)
+    rows = [asdict(p) for p in predictor.predict(table)]
+    result = table.assign(**pd.DataFrame(rows, index=table.index).add_prefix("prediction_"))
+    if out.suffix == ".parquet":
+        storage.write_table(out, result)
+    else:
+        with storage.atomic_path(out) as tmp:
+            result.to_csv(tmp, index=False)
+    unseen = ", ".join(f"{k}={v}" for k, v in sorted(predictor.unseen.items())) or "none"
+    print(f"predict: {len(result):,} rows -> {out} (unseen categories: {unseen})")

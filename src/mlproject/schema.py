@@ -1,0 +1,162 @@
+"""The one data schema, derived from params.yaml, used by training and prediction alike.
+
+``typed`` turns raw text columns into their dtypes (prepare stage), ``data_schema`` builds the
+pandera schema that the validate stage and the prediction API check tables against.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaError, SchemaErrors
+
+from mlproject.config import Params, Range, Schema, Target
+from mlproject.errors import PipelineError
+
+MAX_SHOWN = 3  # rows named in an error message
+
+
+def typed(df: pd.DataFrame, params: Params, source: str, first_line: int = 1) -> pd.DataFrame:
+    """Return ``df`` with numeric columns as float64 and text columns as strings.
+
+    ``first_line`` is the file line of the first data row, so errors can name lines.
+    """
+    target = params.data.target
+    out = df.copy()
+    for name in params.schema.numeric:
+        if name not in out:
+            continue
+        text = out[name].astype("str").str.strip()
+        numbers = pd.to_numeric(text, errors="coerce")
+        bad = numbers.isna() & text.notna()
+        if bad.any():
+            lines = [str(first_line + i) for i in np.flatnonzero(bad.to_numpy())[:MAX_SHOWN]]
+            examples = ", ".join(repr(v) for v in text[bad].head(MAX_SHOWN))
+            raise PipelineError(f"{source}: column {name!r}: {int(bad.sum())} value(s) are not "
+                                f"numbers (line {', '.join(lines)}: {examples})")
+        out[name] = numbers.astype("float64")
+    for name in out.columns.difference(list(params.schema.numeric)):
+        out[name] = out[name].astype("str")
+    if target.column in out and target.strip:
+        out[target.column] = out[target.column].str.removesuffix(target.strip)
+    return out
+
+
+def data_schema(sc: Schema, target: Target, *, check_duplicates: bool = True
+                ) -> pa.DataFrameSchema:
+    """Build the pandera schema the validate stage checks training and holdout tables with."""
+    columns: dict[str, pa.Column] = {}
+    for name, rng in sc.numeric.items():
+        checks = [pa.Check(lambda s: _finite(s) | s.isna(), name="finite")]
+        if rng.min is not None or rng.max is not None:
+            checks.append(pa.Check(lambda s, r=rng: _in_range(s, r) | s.isna(),
+                                   name=f"in range [{rng.min}, {rng.max}]"))
+        columns[name] = pa.Column("float64", checks=checks, nullable=True, coerce=True)
+    for name, allowed in sc.categorical.items():
+        columns[name] = pa.Column("str", checks=[pa.Check.isin(allowed)], nullable=True,
+                                  coerce=True)
+    columns[target.column] = pa.Column(
+        "str", checks=[pa.Check.isin(target.classes)], nullable=False, coerce=True)
+    frame_checks = [
+        pa.Check(lambda df: df[target.column].nunique() >= 2, name="at least two classes"),
+        pa.Check(lambda df: len(df) >= sc.min_rows, name=f"at least {sc.min_rows} rows")]
+    if sc.duplicates == "reject" and check_duplicates:
+        frame_checks.append(pa.Check(lambda df: ~df.duplicated(), name="no duplicate rows"))
+    strict = "filter" if sc.extra_columns == "drop" else True
+    return pa.DataFrameSchema(columns, checks=frame_checks, strict=strict, ordered=False)
+
+
+def conform(df: pd.DataFrame, sc: Schema, features: list[str], source: str = "input"
+            ) -> pd.DataFrame:
+    """Prediction-time check with the same rules, fast enough for one record per call.
+
+    Missing feature columns and bad numbers fail; extra columns are ignored; categories the
+    model never saw pass through (the model's encoder treats them as unknown).
+    """
+    missing = [c for c in features if c not in df.columns]
+    if missing:
+        raise PipelineError(f"{source}: missing column(s): {', '.join(missing)}")
+    out = {}
+    for name in features:
+        values = df[name].to_numpy()
+        if name in sc.numeric:
+            out[name] = _numbers(values, sc.numeric[name], name, source)
+        else:
+            out[name] = pd.array(values, dtype="str")
+    return pd.DataFrame(out, index=df.index, copy=False)
+
+
+def _numbers(values: np.ndarray, rng: Range, name: str, source: str) -> np.ndarray:
+    """float64 array of ``values``, or a PipelineError naming the column and the bad rows."""
+    try:
+        numbers = values.astype("float64")
+        bad = np.zeros(len(numbers), dtype=bool)
+    except (TypeError, ValueError):
+        numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy("float64")
+        bad = np.isnan(numbers) & pd.notna(values)
+    low = -np.inf if rng.min is None else rng.min
+    high = np.inf if rng.max is None else rng.max
+    with np.errstate(invalid="ignore"):
+        bad |= np.isinf(numbers) | (numbers < low) | (numbers > high)
+    if bad.any():
+        rows = np.flatnonzero(bad)[:MAX_SHOWN]
+        shown = ", ".join(f"{i}: {values[i]!r}" for i in rows)
+        raise PipelineError(f"{source}: column {name!r}: not a finite number in "
+                            f"[{rng.min}, {rng.max}] (rows {shown})")
+    return numbers
+
+
+def _finite(s: pd.Series) -> pd.Series:
+    return pd.Series(np.isfinite(s.to_numpy(dtype="float64")), index=s.index)
+
+
+def _in_range(s: pd.Series, rng: Range) -> pd.Series:
+    low = -np.inf if rng.min is None else rng.min
+    high = np.inf if rng.max is None else rng.max
+    return (s >= low) & (s <= high)
+
+
+def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, source: str) -> pd.DataFrame:
+    """Return the validated (coerced) table, or raise one PipelineError line."""
+    missing = [c for c in schema.columns if c not in df.columns]
+    if missing:
+        raise PipelineError(f"{source}: missing column(s): {', '.join(missing)}")
+    try:
+        return schema.validate(df, lazy=True)
+    except SchemaErrors as exc:
+        raise PipelineError(f"{source}: {_describe(exc.failure_cases)}") from None
+    except SchemaError as exc:  # pragma: no cover - lazy mode collects these
+        raise PipelineError(f"{source}: {exc}") from None
+
+
+def _describe(cases: pd.DataFrame) -> str:
+    """Turn pandera's failure table into one line: the first problem plus a count of others."""
+    groups = list(cases.groupby(["column", "check"], sort=False, dropna=False))
+    (column, check), rows = groups[0]
+    where = "table" if pd.isna(column) or column in ("", "None") else f"column {column!r}"
+    index = rows["index"].dropna()
+    shown = ", ".join(str(int(i)) for i in index.head(MAX_SHOWN)) if len(index) else ""
+    values = ", ".join(repr(v) for v in rows["failure_case"].head(MAX_SHOWN))
+    detail = f"{len(rows)} row(s) fail {check}"
+    if shown:
+        detail += f" (rows {shown}: {values})"
+    elif check == "column_in_schema":
+        detail = f"unexpected column(s): {values} (schema.extra_columns is 'reject')"
+    elif "rows" in str(check) or "classes" in str(check):
+        detail = f"fails {check!r}"
+    more = f" (and {len(groups) - 1} more problem(s))" if len(groups) > 1 else ""
+    return f"{where}: {detail}{more}"
+
+
+def summary(df: pd.DataFrame, params: Params) -> dict:
+    """Facts about a validated table for reports/validation.json."""
+    target = params.data.target.column
+    balance = df[target].value_counts(normalize=True).sort_index()
+    return {
+        "rows": len(df),
+        "columns": len(df.columns),
+        "duplicate_rows": int(df.duplicated().sum()),
+        "missing_cells": int(df.isna().sum().sum()),
+        "class_balance": {str(k): round(float(v), 6) for k, v in balance.items()},
+    }

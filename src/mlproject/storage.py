@@ -1,0 +1,161 @@
+"""Reading and writing files: atomic writes, size caps, raw CSV reading, hashes.
+
+Every output is written to a temporary file beside its target and renamed into place, so a
+failing stage never leaves a half-written file and never clobbers the previous good one.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mlproject.config import Reader
+from mlproject.errors import PipelineError
+
+
+@contextmanager
+def atomic_path(target: Path | str) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it over ``target`` on success."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_bytes(target: Path | str, data: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_json(target: Path | str, obj: Any) -> None:
+    """Write JSON with sorted keys and a trailing newline (stable diffs in git)."""
+    text = json.dumps(obj, indent=2, sort_keys=True, allow_nan=False, default=_plain) + "\n"
+    write_bytes(target, text.encode("utf-8"))
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def read_json(path: Path | str) -> Any:
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PipelineError(f"{path}: file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise PipelineError(f"{path}: not valid JSON ({exc})") from None
+
+
+def write_csv(target: Path | str, rows: list[dict[str, Any]]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: round(v, 6) if isinstance(v, float) else v for k, v in r.items()}
+                     for r in rows)
+    write_bytes(target, buf.getvalue().encode("utf-8"))
+
+
+def write_table(target: Path | str, df: pd.DataFrame) -> None:
+    with atomic_path(target) as tmp:
+        df.to_parquet(tmp, index=False, compression="zstd")
+
+
+def read_table(path: Path | str, max_mb: float | None = None) -> pd.DataFrame:
+    """Read a Parquet or CSV table (by extension), refusing files over ``max_mb``."""
+    path = Path(path)
+    check_file(path, max_mb)
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, encoding="utf-8", encoding_errors="strict")
+    except UnicodeDecodeError as exc:
+        raise PipelineError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except pd.errors.EmptyDataError:
+        raise PipelineError(f"{path}: file is empty") from None
+    except (pd.errors.ParserError, ValueError, OSError) as exc:
+        raise PipelineError(f"{path}: cannot be read ({_first_line(exc)})") from None
+
+
+def check_file(path: Path, max_mb: float | None) -> None:
+    """Fail unless ``path`` is a non-empty file no larger than ``max_mb`` megabytes."""
+    if not path.is_file():
+        raise PipelineError(f"{path}: file not found")
+    size = path.stat().st_size
+    if size == 0:
+        raise PipelineError(f"{path}: file is empty")
+    if max_mb is not None and size > max_mb * 1_000_000:
+        raise PipelineError(f"{path}: {size / 1e6:.1f} MB is over the {max_mb:g} MB cap "
+                            "(data.max_file_mb)")
+
+
+def read_raw(path: Path | str, reader: Reader, max_mb: float) -> pd.DataFrame:
+    """Read a raw delimited file with the reader options from params; all columns as text."""
+    path = Path(path)
+    check_file(path, max_mb)
+    try:
+        df = pd.read_csv(
+            path,
+            sep=reader.separator,
+            header=0 if reader.header else None,
+            names=None if reader.header else reader.columns,
+            skiprows=reader.skip_rows.get(path.name, 0),
+            skipinitialspace=reader.skip_initial_space,
+            na_values=reader.missing_values,
+            keep_default_na=False,
+            dtype=str,
+            encoding=reader.encoding,
+            encoding_errors="strict",
+            skip_blank_lines=True,
+            index_col=False,
+        )
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise PipelineError(f"{path}: line {line}: not valid {reader.encoding} text") from None
+    except pd.errors.EmptyDataError:
+        raise PipelineError(f"{path}: no rows (file has no data)") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise PipelineError(f"{path}: cannot be parsed ({_first_line(exc)})") from None
+    if df.empty:
+        raise PipelineError(f"{path}: no rows (header only)")
+    return df
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def file_hash(path: Path | str, algorithm: str = "sha256") -> str:
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def finite(value: Any) -> float | None:
+    """Return value as a float when it is a finite number, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
