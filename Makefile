@@ -30,6 +30,7 @@ $(VENV)/.installed: pyproject.toml uv.lock requirements.lock
 
 data: setup ## pull the starter data from the DVC remote
 	dvc pull --quiet data.dvc
+	mlproject check-data data.dvc
 
 run: data ## set up, pull the data, run the pipeline, print the summary
 	dvc repro

@@ -36,6 +36,12 @@ def _predict(args: argparse.Namespace) -> None:
     predict.main(args.model, args.source, args.out)
 
 
+def _check_data(args: argparse.Namespace) -> None:
+    from mlproject import datacheck
+
+    datacheck.check(args.target)
+
+
 def _summary(args: argparse.Namespace) -> None:
     from mlproject import summary
 
@@ -72,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("--out-dir", {**path, "required": True}))
     add("predict", _predict, "batch predictions from a CSV or Parquet file",
         ("model", path), ("source", path), ("--out", {**path, "required": True}))
+    add("check-data", _check_data, "fail unless data/ matches the version in data.dvc",
+        ("target", {**path, "nargs": "?", "default": P("data.dvc")}))
     add("summary", _summary, "print the key metrics beside the baselines",
         ("--metrics", {**path, "default": P("reports/metrics.json")}))
     return parser

@@ -15,6 +15,7 @@ from mlproject.config import Params, Range, Schema, Target
 from mlproject.errors import PipelineError
 
 MAX_SHOWN = 3  # rows named in an error message
+DUPLICATES = "no duplicate rows"
 
 
 def typed(df: pd.DataFrame, params: Params, source: str, first_line: int = 1) -> pd.DataFrame:
@@ -62,7 +63,7 @@ def data_schema(sc: Schema, target: Target, *, check_duplicates: bool = True
         pa.Check(lambda df: df[target.column].nunique() >= 2, name="at least two classes"),
         pa.Check(lambda df: len(df) >= sc.min_rows, name=f"at least {sc.min_rows} rows")]
     if sc.duplicates == "reject" and check_duplicates:
-        frame_checks.append(pa.Check(lambda df: ~df.duplicated(), name="no duplicate rows"))
+        frame_checks.append(pa.Check(lambda df: ~df.duplicated(), name=DUPLICATES))
     strict = "filter" if sc.extra_columns == "drop" else True
     return pa.DataFrameSchema(columns, checks=frame_checks, strict=strict, ordered=False)
 
@@ -132,6 +133,10 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, source: str) -> pd.Da
 
 def _describe(cases: pd.DataFrame) -> str:
     """Turn pandera's failure table into one line: the first problem plus a count of others."""
+    if (cases["check"] == DUPLICATES).any():  # a row-wise table check, reported per column
+        index = sorted(set(cases.loc[cases["check"] == DUPLICATES, "index"].dropna()))
+        shown = ", ".join(str(int(i)) for i in index[:MAX_SHOWN])
+        return f"table: {len(index)} row(s) fail {DUPLICATES!r} (rows {shown})"
     groups = list(cases.groupby(["column", "check"], sort=False, dropna=False))
     (column, check), rows = groups[0]
     where = "table" if pd.isna(column) or column in ("", "None") else f"column {column!r}"

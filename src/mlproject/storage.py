@@ -128,9 +128,9 @@ def read_raw(path: Path | str, reader: Reader, max_mb: float) -> pd.DataFrame:
             skip_blank_lines=True,
             index_col=False,
         )
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise PipelineError(f"{path}: line {line}: not valid {reader.encoding} text") from None
+    except UnicodeDecodeError:
+        raise PipelineError(f"{path}: line {_bad_line(path, reader.encoding)}: not valid "
+                            f"{reader.encoding} text") from None
     except pd.errors.EmptyDataError:
         raise PipelineError(f"{path}: no rows (file has no data)") from None
     except (pd.errors.ParserError, ValueError) as exc:
@@ -138,6 +138,16 @@ def read_raw(path: Path | str, reader: Reader, max_mb: float) -> pd.DataFrame:
     if df.empty:
         raise PipelineError(f"{path}: no rows (header only)")
     return df
+
+
+def _bad_line(path: Path, encoding: str) -> int:
+    """Line number of the first byte that does not decode (pandas reports chunk offsets)."""
+    data = path.read_bytes()
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return data[: exc.start].count(b"\n") + 1
+    return 0
 
 
 def _first_line(exc: BaseException) -> str:

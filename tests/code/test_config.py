@@ -1,0 +1,66 @@
+"""params.yaml is validated once; a wrong key or value names the key."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from mlproject.config import load_params
+from mlproject.errors import PipelineError
+
+
+def edit(root, tmp_path, change) -> str:
+    raw = yaml.safe_load((root / "params.yaml").read_text())
+    change(raw)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return str(path)
+
+
+def test_the_shipped_params_are_valid(params):
+    """The starter params parse and name 14 features."""
+    assert params.train.model.name == "hist_gradient_boosting"
+    assert len(params.features) == 14
+    assert params.data.target.column not in params.features
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda p: p["train"]["model"].update(name="xgboost"),
+     "train.model.name: unknown estimator 'xgboost'; choose one of logistic_regression"),
+    (lambda p: p["split"].update(seed="seven"), "split.seed: expected int, got 'seven'"),
+    (lambda p: p["train"].update(learning_rate=0.1), "train.learning_rate: unknown key"),
+    (lambda p: p.update(extra_section={}), "extra_section: unknown key"),
+    (lambda p: p["schema"].update(duplicates="sometimes"),
+     "schema.duplicates: got 'sometimes'; choose one of allow, drop, reject"),
+    (lambda p: p["data"]["target"].update(column="salary"),
+     "data.target.column: 'salary' is not in data.reader.columns"),
+    (lambda p: p["split"].update(validation_fraction=1.5),
+     "split.validation_fraction: must be between 0 and 1"),
+    (lambda p: p["data"]["target"].pop("classes"), "data.target.classes: required key"),
+    (lambda p: p["baseline"]["rule"][0].update(column="income"),
+     "baseline.rule[0].column: 'income' is not a feature"),
+])
+def test_bad_params_fail_with_the_key_name(root, tmp_path, change, message):
+    """Each malformed params.yaml names the offending key in one line."""
+    path = edit(root, tmp_path, change)
+    with pytest.raises(PipelineError, match="^" + path.replace(".", r"\.") + ": ") as err:
+        load_params(path)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_invalid_yaml_is_one_line(tmp_path):
+    """A YAML syntax error is reported with the file name, not a traceback."""
+    path = tmp_path / "params.yaml"
+    path.write_text("train: [unclosed\n")
+    with pytest.raises(PipelineError, match="not valid YAML"):
+        load_params(path)
+
+
+def test_unknown_hyperparameter_is_named(params):
+    """A hyperparameter the estimator does not have is refused by name."""
+    from mlproject.config import Model
+    from mlproject.estimators import build_model
+
+    with pytest.raises(PipelineError, match="train.model.params.max_depthh: not a parameter"):
+        build_model(Model("random_forest", {"max_depthh": 3}), ["age"], ["sex"], 0)

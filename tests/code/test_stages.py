@@ -1,0 +1,91 @@
+"""Each stage's pure core on tiny in-memory tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlproject import metrics, schema
+from mlproject.config import Model
+from mlproject.errors import PipelineError
+from mlproject.estimators import ESTIMATORS
+from mlproject.stages import baseline, prepare, split, train
+
+
+def raw_rows(params, rows):
+    return pd.DataFrame(rows, columns=params.data.reader.columns, dtype=object)
+
+
+def test_prepare_types_columns_and_maps_labels(params):
+    """Numbers become float64, labels lose the trailing dot, missing markers become NaN."""
+    raw = raw_rows(params, [["39", np.nan, "77516", "Bachelors", "13", "Never-married",
+                             "Adm-clerical", "Not-in-family", "White", "Male", "2174", "0",
+                             "40", "United-States", ">50K."]])
+    out = prepare.prepare(raw, params, "adult.test")
+    assert out["age"].dtype == "float64" and out["age"].iloc[0] == 39.0
+    assert out["income"].iloc[0] == ">50K"
+    assert pd.isna(out["workclass"].iloc[0])
+
+
+def test_prepare_names_the_line_of_a_non_number(params):
+    raw = raw_rows(params, [["39"] + ["x"] * 14, ["forty"] + ["x"] * 14])
+    with pytest.raises(PipelineError, match=r"adult.test: column 'age': 1 value\(s\) are not "
+                                            r"numbers \(line 3: 'forty'\)"):
+        prepare.prepare(raw, params, "data/adult.test")  # 1 skipped row + 2nd data row
+
+
+def test_split_is_stratified_seeded_and_disjoint(params, table):
+    """No row in both parts; class shares match; the same seed gives the same split."""
+    table = pd.concat([table, table.head(5)], ignore_index=True)  # duplicates get dropped
+    a_train, a_val = split.split(table, params)
+    b_train, _ = split.split(table, params)
+    assert a_train.index.equals(b_train.index)
+    assert not set(a_train.index) & set(a_val.index)
+    both = pd.concat([a_train, a_val])
+    assert not both.duplicated().any()
+    share = (a_train["income"] == ">50K").mean() - (a_val["income"] == ">50K").mean()
+    assert abs(share) < 0.1
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_every_estimator_trains_from_params(params, table, name):
+    """Swapping the model is a params change: each named estimator fits and predicts."""
+    from dataclasses import replace
+
+    p = replace(params, train=replace(params.train, model=Model(name, {})))
+    model = train.train(table, p)
+    assert model.predict_proba(table[p.features]).shape == (len(table), 2)
+
+
+def test_baselines_fit(params, table):
+    fitted = baseline.baselines(table, params)
+    assert set(fitted) == {"rule_baseline", "dummy"}
+    rule = fitted["rule_baseline"][0]
+    assert rule.predict(table[params.features]).shape == (len(table),)
+
+
+def test_quality_metrics_on_a_known_case():
+    y = np.array(["a", "b", "b", "a"], dtype=object)
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3]])
+    q = metrics.quality(y, proba, ["a", "b"], "b")
+    assert q["accuracy"] == 0.75 and q["recall"] == 0.5 and q["precision"] == 1.0
+    assert q["roc_auc"] == 1.0
+    assert q["brier"] == pytest.approx(np.mean([0.01, 0.04, 0.36, 0.09]))
+    p = metrics.product(y, proba, ["a", "b"], 0.75)
+    assert p["coverage"] == 0.5 and p["precision_when_shown"] == 1.0
+
+
+def test_multiclass_metrics_have_top_k():
+    y = np.array(["a", "b", "c", "a"], dtype=object)
+    proba = np.array([[0.5, 0.3, 0.2], [0.1, 0.6, 0.3], [0.4, 0.4, 0.2], [0.2, 0.3, 0.5]])
+    assert "roc_auc" in metrics.quality(y, proba, ["a", "b", "c"], None)
+    assert metrics.product(y, proba, ["a", "b", "c"], 0.5)["top_2_accuracy"] == 0.5
+    assert len(metrics.curves(y, proba, ["a", "b", "c"], None)["roc"]) == 21
+
+
+def test_schema_rejects_unseen_category_in_training(params, table):
+    table.loc[3, "race"] = "Martian"
+    checks = schema.data_schema(params.schema, params.data.target)
+    with pytest.raises(PipelineError, match=r"column 'race': 1 row\(s\) fail isin.*rows 3"):
+        schema.validate(table, checks, "train.parquet")

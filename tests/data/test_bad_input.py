@@ -1,0 +1,169 @@
+"""Every bad input of PRODUCT.md §5: non-zero exit, one clear line, earlier outputs intact."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlproject.cli import main
+
+GOOD_ROW = "39, State-gov, 77516, Bachelors, 13, Never-married, Adm-clerical, Not-in-family, " \
+           "White, Male, 2174, 0, 40, United-States, {label}"
+HEADER = ("age,workclass,fnlwgt,education,education_num,marital_status,occupation,relationship,"
+          "race,sex,capital_gain,capital_loss,hours_per_week,native_country,income")
+
+
+def rows(n: int = 120, label=lambda i: "<=50K" if i % 3 else ">50K") -> list[str]:
+    """Distinct valid raw rows (ages differ so no two rows are duplicates)."""
+    return [GOOD_ROW.format(label=label(i)).replace("39,", f"{17 + i % 70},", 1)
+            .replace("77516", str(77516 + i)) for i in range(n)]
+
+
+def write(path: Path, lines: list[str] | bytes) -> Path:
+    path.write_bytes(lines if isinstance(lines, bytes) else ("\n".join(lines) + "\n").encode())
+    return path
+
+
+def set_params(change) -> None:
+    raw = yaml.safe_load(Path("params.yaml").read_text())
+    change(raw)
+    Path("params.yaml").write_text(yaml.safe_dump(raw))
+
+
+def run(capsys, *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    err = capsys.readouterr().err.strip()
+    return code, err
+
+
+def prepare_then_validate(capsys, train: Path) -> tuple[int, str]:
+    """Run prepare and, if it passed, validate; return the first failure."""
+    test = Path("holdout.csv")  # same layout as the training file, read after it
+    if train.is_file():
+        shutil.copy(train, test)
+    else:
+        write(test, rows())
+    code, err = run(capsys, "prepare", "--train", str(train), "--holdout", str(test),
+                    "--out", "prepared")
+    if code == 0:
+        code, err = run(capsys, "validate", "prepared", "--summary", "validation.json")
+    return code, err
+
+
+@pytest.fixture
+def previous(workdir: Path) -> dict[Path, bytes]:
+    """Outputs of an earlier good run; no failure may change them."""
+    outputs = {Path("prepared/train.parquet"): b"old train", Path("validation.json"): b"{}"}
+    for path, content in outputs.items():
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(content)
+    return outputs
+
+
+CASES = {
+    "empty file": (lambda p: write(p, b""), None, "adult.data: file is empty"),
+    "non-UTF-8 bytes": (lambda p: write(p, "\n".join(rows(5)).encode() + b"\n39, \xff\xfe\n"),
+                        None, "adult.data: line 6: not valid utf-8 text"),
+    "wrong dtype": (lambda p: write(p, [*rows(3), GOOD_ROW.replace("39", "old").format(
+        label=">50K")]), None, "column 'age': 1 value(s) are not numbers (line 4: 'old')"),
+    "+inf": (lambda p: write(p, [*rows(), GOOD_ROW.replace("2174", "inf").format(label=">50K")]),
+             None, "column 'capital_gain': 1 row(s) fail finite"),
+    "-inf": (lambda p: write(p, [*rows(), GOOD_ROW.replace("2174", "-inf").format(label="<=50K")]),
+             None, "column 'capital_gain': 1 row(s) fail finite"),
+    "NaN in target": (lambda p: write(p, [*rows(), GOOD_ROW.format(label="?")]), None,
+                      "column 'income': 1 row(s) fail not_nullable"),
+    "unknown label": (lambda p: write(p, [*rows(), GOOD_ROW.format(label="maybe")]), None,
+                      "column 'income': 1 row(s) fail isin"),
+    "single class": (lambda p: write(p, rows(label=lambda i: "<=50K")), None,
+                     "table: fails 'at least two classes'"),
+    "too few rows": (lambda p: write(p, rows(20)), None, "table: fails 'at least 100 rows'"),
+    "unseen category": (lambda p: write(p, [*rows(), GOOD_ROW.replace("State-gov", "Moon-gov")
+                                            .format(label=">50K")]), None,
+                        "column 'workclass': 1 row(s) fail isin"),
+    "duplicate rows (policy reject)": (
+        lambda p: write(p, [*rows(), rows()[0]]),
+        lambda raw: raw["schema"].update(duplicates="reject"),
+        "table: 1 row(s) fail 'no duplicate rows' (rows 120)"),
+    "over the size cap": (lambda p: write(p, rows()),
+                          lambda raw: raw["data"].update(max_file_mb=0.001),
+                          "is over the 0.001 MB cap (data.max_file_mb)"),
+    "header only": (lambda p: write(p, [HEADER]), lambda raw: raw["data"]["reader"].update(
+        header=True), "adult.data: no rows (header only)"),
+    "missing target column": (
+        lambda p: write(p, [HEADER.rsplit(",", 1)[0]] + [r.rsplit(",", 1)[0] for r in rows()]),
+        lambda raw: raw["data"]["reader"].update(header=True, skip_initial_space=True),
+        "missing column(s): income"),
+    "unknown extra column (policy reject)": (
+        lambda p: write(p, [HEADER + ",note"] + [r + ", hi" for r in rows()]),
+        lambda raw: raw["data"]["reader"].update(header=True),
+        "unexpected column(s): 'note' (schema.extra_columns is 'reject')"),
+    "missing data file": (lambda p: p, None, "adult.data: file not found"),
+    "malformed params (unknown estimator)": (
+        lambda p: write(p, rows()), lambda raw: raw["train"]["model"].update(name="xgboost"),
+        "params.yaml: train.model.name: unknown estimator 'xgboost'"),
+    "malformed params (wrong type)": (
+        lambda p: write(p, rows()), lambda raw: raw["data"].update(max_file_mb="big"),
+        "params.yaml: data.max_file_mb: expected float, got 'big'"),
+    "malformed params (unknown key)": (
+        lambda p: write(p, rows()), lambda raw: raw["data"].update(sep=";"),
+        "params.yaml: data.sep: unknown key"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_is_one_clear_line(case, previous, capsys):
+    make_file, change_params, message = CASES[case]
+    if change_params:
+        set_params(change_params)
+    train = make_file(Path("adult.data"))
+    code, err = prepare_then_validate(capsys, train)
+    assert code != 0
+    assert err.startswith("error: ") and len(err.splitlines()) == 1, err
+    assert message in err
+    for path, content in previous.items():
+        if path.name != "train.parquet" or "validate" not in err:
+            assert path.read_bytes() == content or path.suffix == ".parquet"
+    assert Path("validation.json").read_bytes() == b"{}"
+
+
+def test_extra_columns_can_be_dropped_by_policy(workdir, capsys):
+    """With schema.extra_columns: drop, an unknown column is dropped, not an error."""
+    set_params(lambda raw: (raw["data"]["reader"].update(header=True),
+                            raw["schema"].update(extra_columns="drop")))
+    write(Path("adult.data"), [HEADER + ",note"] + [r + ", hi" for r in rows()])
+    code, err = prepare_then_validate(capsys, Path("adult.data"))
+    assert code == 0, err
+
+
+def test_failed_prepare_keeps_previous_outputs(previous, capsys):
+    """A failing prepare leaves the earlier prepared table untouched (atomic writes)."""
+    write(Path("adult.data"), b"")
+    code, _ = prepare_then_validate(capsys, Path("adult.data"))
+    assert code == 1
+    assert Path("prepared/train.parquet").read_bytes() == b"old train"
+    assert not [p for p in Path("prepared").iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.slow
+def test_corrupt_data_file_is_detected(root, tmp_path):
+    """A data file that no longer matches data.dvc stops `check-data` with a way out."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    shutil.copytree(root / ".dvc", repo / ".dvc", ignore=shutil.ignore_patterns("cache", "tmp"))
+    for name in ("data.dvc", ".dvcignore"):
+        shutil.copy(root / name, repo / name)
+    env_run = {"cwd": repo, "capture_output": True, "text": True}
+    subprocess.run(["dvc", "pull", "-q", "data.dvc"], check=True, **env_run)
+    ok = subprocess.run(["mlproject", "check-data"], **env_run)
+    assert ok.returncode == 0, ok.stderr
+    with open(repo / "data" / "adult.data", "ab") as fh:
+        fh.write(b"tampered\n")
+    bad = subprocess.run(["mlproject", "check-data"], **env_run)
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == (
+        "error: data.dvc: the data does not match the recorded version (data is modified): "
+        "restore it with `dvc checkout data.dvc`, or record a new version with `dvc add data`")
