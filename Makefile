@@ -51,7 +51,7 @@ lint: setup ## ruff on the code and the tests
 	ruff check src tests
 
 bench: setup ## measure the performance bars (prints a table)
-	python tests/benchmarks/bench.py
+	python tests/benchmarks/bench.py $(ARGS)
 
 clean: ## remove the environment and pipeline outputs (not the data)
 	rm -rf $(VENV) artifacts .pytest_cache

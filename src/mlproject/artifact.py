@@ -55,6 +55,7 @@ TRUSTED_TYPES = [
     "sklearn.preprocessing._data.StandardScaler",
     "sklearn.preprocessing._encoders.OneHotEncoder",
     "sklearn.preprocessing._encoders.OrdinalEncoder",
+    "numpy.dtype",
     "numpy.dtypes.Float64DType",
     "numpy.dtypes.Int64DType",
     "numpy.dtypes.ObjectDType",
@@ -166,7 +167,8 @@ def metadata_for(params: Any, name: str, train_table: Path | str) -> dict[str, A
         "confidence_threshold": params.predict.confidence_threshold,
         "features": params.features,
         "schema": {"numeric": {k: dataclasses.asdict(v) for k, v in params.schema.numeric.items()},
-                   "categorical": params.schema.categorical},
+                   "categorical": params.schema.categorical,
+                   "datetime": params.schema.datetime},
         "data_md5": storage.file_hash(train_table, "md5"),
         "params_md5": hashlib.md5(params_json.encode(), usedforsecurity=False).hexdigest(),
     }

@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     path = {"type": P}
     add("prepare", _stage("prepare"), "read raw files, write typed Parquet",
-        ("--train", {**path, "required": True}), ("--holdout", {**path, "required": True}),
+        ("--train", {**path, "required": True}),
+        ("--holdout", {**path, "help": "default: carve data.holdout_fraction from --train"}),
         ("--out", {**path, "required": True}))
     add("validate", _stage("validate"), "check prepared tables against the schema",
         ("prepared", path), ("--summary", {**path, "required": True}))

@@ -44,6 +44,8 @@ class Data:
     reader: Reader
     target: Target
     max_file_mb: float = 100.0
+    holdout_fraction: float = 0.2  # carved from the file when there is no holdout file
+    holdout_seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Range:
 class Schema:
     numeric: dict[str, Range] = field(default_factory=dict)
     categorical: dict[str, list[str]] = field(default_factory=dict)
+    datetime: list[str] = field(default_factory=list)  # become numbers: days since 1970
     extra_columns: Literal["reject", "drop"] = "reject"
     duplicates: Literal["allow", "drop", "reject"] = "allow"
     min_rows: int = 1
@@ -117,8 +120,17 @@ class Params:
     @property
     def features(self) -> list[str]:
         """Feature columns in file order: every schema column except the target."""
-        known = set(self.schema.numeric) | set(self.schema.categorical)
+        known = set(self.schema.numeric) | set(self.schema.categorical) | set(self.schema.datetime)
         return [c for c in self.data.reader.columns if c in known and c != self.data.target.column]
+
+    @property
+    def numeric_features(self) -> list[str]:
+        """Features the models see as numbers (datetimes included)."""
+        return [c for c in self.features if c not in self.schema.categorical]
+
+    @property
+    def categorical_features(self) -> list[str]:
+        return [c for c in self.features if c in self.schema.categorical]
 
 
 # Sections parsed elsewhere (report, gate, registry); kept as plain dicts here.
@@ -225,11 +237,14 @@ def _check(p: Params) -> None:
         raise _KeyProblem("data.target.classes", "needs at least two classes")
     if target.positive is not None and target.positive not in target.classes:
         raise _KeyProblem("data.target.positive", f"{target.positive!r} is not one of the classes")
-    for name in [*p.schema.numeric, *p.schema.categorical]:
+    for name in [*p.schema.numeric, *p.schema.categorical, *p.schema.datetime]:
         if name not in reader.columns:
             raise _KeyProblem(f"schema.{name}", "column is not in data.reader.columns")
-    if set(p.schema.numeric) & set(p.schema.categorical):
-        raise _KeyProblem("schema", "a column cannot be both numeric and categorical")
+    kinds = [set(p.schema.numeric), set(p.schema.categorical), set(p.schema.datetime)]
+    if sum(len(k) for k in kinds) != len(set().union(*kinds)):
+        raise _KeyProblem("schema", "a column can have only one type")
+    if not 0 < p.data.holdout_fraction < 1:
+        raise _KeyProblem("data.holdout_fraction", "must be between 0 and 1")
     if not 0 < p.split.validation_fraction < 1:
         raise _KeyProblem("split.validation_fraction", "must be between 0 and 1")
     if p.train.model.name not in ESTIMATORS:

@@ -41,7 +41,8 @@ class Predictor:
         self.threshold = float(metadata["confidence_threshold"])
         spec = metadata["schema"]
         self.schema = Schema(numeric={k: Range(**v) for k, v in spec["numeric"].items()},
-                             categorical=spec["categorical"])
+                             categorical=spec["categorical"],
+                             datetime=spec.get("datetime", []))
         self.features = list(metadata["features"])
         self._allowed = {k: set(v) for k, v in self.schema.categorical.items()}
         self.unseen: Counter[str] = Counter()

@@ -23,21 +23,23 @@ def typed(df: pd.DataFrame, params: Params, source: str, first_line: int = 1) ->
 
     ``first_line`` is the file line of the first data row, so errors can name lines.
     """
-    target = params.data.target
+    target, sc = params.data.target, params.schema
     out = df.copy()
-    for name in params.schema.numeric:
+    for name in [*sc.numeric, *sc.datetime]:
         if name not in out:
             continue
         text = out[name].astype("str").str.strip()
-        numbers = pd.to_numeric(text, errors="coerce")
+        kind = "dates" if name in sc.datetime else "numbers"
+        numbers = pd.Series(_days(text) if kind == "dates" else pd.to_numeric(text, "coerce"),
+                            index=text.index)
         bad = numbers.isna() & text.notna()
         if bad.any():
             lines = [str(first_line + i) for i in np.flatnonzero(bad.to_numpy())[:MAX_SHOWN]]
             examples = ", ".join(repr(v) for v in text[bad].head(MAX_SHOWN))
             raise PipelineError(f"{source}: column {name!r}: {int(bad.sum())} value(s) are not "
-                                f"numbers (line {', '.join(lines)}: {examples})")
+                                f"{kind} (line {', '.join(lines)}: {examples})")
         out[name] = numbers.astype("float64")
-    for name in out.columns.difference(list(params.schema.numeric)):
+    for name in out.columns.difference([*sc.numeric, *sc.datetime]):
         out[name] = out[name].astype("str")
     if target.column in out and target.strip:
         out[target.column] = out[target.column].str.removesuffix(target.strip)
@@ -54,6 +56,9 @@ def data_schema(sc: Schema, target: Target, *, check_duplicates: bool = True
             checks.append(pa.Check(lambda s, r=rng: _in_range(s, r) | s.isna(),
                                    name=f"in range [{rng.min}, {rng.max}]"))
         columns[name] = pa.Column("float64", checks=checks, nullable=True, coerce=True)
+    for name in sc.datetime:
+        columns[name] = pa.Column("float64", checks=[pa.Check(lambda s: _finite(s) | s.isna(),
+                                                              name="finite")], nullable=True)
     for name, allowed in sc.categorical.items():
         columns[name] = pa.Column("str", checks=[pa.Check.isin(allowed)], nullable=True,
                                   coerce=True)
@@ -83,6 +88,8 @@ def conform(df: pd.DataFrame, sc: Schema, features: list[str], source: str = "in
         values = df[name].to_numpy()
         if name in sc.numeric:
             out[name] = _numbers(values, sc.numeric[name], name, source)
+        elif name in sc.datetime:
+            out[name] = _numbers(_days(values), Range(), name, source)
         else:
             out[name] = pd.array(values, dtype="str")
     return pd.DataFrame(out, index=df.index, copy=False)
@@ -106,6 +113,12 @@ def _numbers(values: np.ndarray, rng: Range, name: str, source: str) -> np.ndarr
         raise PipelineError(f"{source}: column {name!r}: not a finite number in "
                             f"[{rng.min}, {rng.max}] (rows {shown})")
     return numbers
+
+
+def _days(values) -> np.ndarray:
+    """Dates as float days since 1970-01-01 (NaN where a value is not a date)."""
+    stamps = pd.to_datetime(pd.Series(values), errors="coerce", utc=True, format="mixed")
+    return ((stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)).to_numpy("float64")
 
 
 def _finite(s: pd.Series) -> pd.Series:

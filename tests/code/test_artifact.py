@@ -82,9 +82,9 @@ def test_every_estimator_needs_only_trusted_types(params, table, tmp_path):
 
 def test_untrusted_type_is_refused(tmp_path):
     """A file holding a type outside the allowlist is refused before anything runs (M2)."""
-    from collections import OrderedDict
+    from mlproject.config import Range  # any class outside the allowlist
 
-    data = artifact.canonical(sio.dumps({"payload": OrderedDict(a=1)}))
+    data = artifact.canonical(sio.dumps({"payload": Range(1, 2)}))
     path = tmp_path / "evil.skops"
     path.write_bytes(data)
     meta = {"sha256": artifact._sha256(data), "versions": artifact.versions()}

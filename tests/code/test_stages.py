@@ -84,7 +84,10 @@ def test_multiclass_metrics_have_top_k():
     assert len(metrics.curves(y, proba, ["a", "b", "c"], None)["roc"]) == 21
 
 
-def test_schema_rejects_unseen_category_in_training(params, table):
+def test_schema_rejects_unseen_category_in_training(params):
+    from ..conftest import tiny_table
+
+    table = tiny_table(params, rows=150)
     table.loc[3, "race"] = "Martian"
     checks = schema.data_schema(params.schema, params.data.target)
     with pytest.raises(PipelineError, match=r"column 'race': 1 row\(s\) fail isin.*rows 3"):

@@ -15,9 +15,8 @@ from mlproject.estimators import build_model
 
 def train(df: pd.DataFrame, params: Params) -> Pipeline:
     """Return the fitted pipeline for the configured estimator."""
-    numeric = [c for c in params.features if c in params.schema.numeric]
-    categorical = [c for c in params.features if c in params.schema.categorical]
-    model = build_model(params.train.model, numeric, categorical, params.train.seed)
+    model = build_model(params.train.model, params.numeric_features,
+                        params.categorical_features, params.train.seed)
     return model.fit(df[params.features], df[params.data.target.column].to_numpy(dtype=object))
 
 

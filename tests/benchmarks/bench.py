@@ -1,0 +1,154 @@
+"""Measure the performance bars of PRODUCT.md §5 and print them as a Markdown table.
+
+    make bench                 # everything (a few minutes on 2 cores)
+    make bench ARGS="--quick"  # skip the 1,000,000-row run
+
+Each number is the median of several runs. Nothing here asserts: the bars are for people.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
+
+
+def sh(cmd: str, cwd: Path, env: dict | None = None) -> None:
+    subprocess.run(cmd, shell=True, cwd=cwd, env=env or ENV, check=True,  # noqa: S602
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def timed(fn: Callable[[], None], runs: int, before: Callable[[], None] | None = None
+          ) -> float:
+    """Median wall time of ``fn`` over ``runs`` runs (``before`` is not timed)."""
+    times = []
+    for _ in range(runs):
+        if before:
+            before()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def clone(tmp: Path) -> Path:
+    repo = tmp / "repo"
+    sh(f"git clone -q {ROOT} {repo}", ROOT)
+    env = {**ENV, "PYTHONPATH": str(repo / "src")}
+    sh("dvc pull -q data.dvc", repo, env)
+    return repo
+
+
+def one_process(repo: Path) -> None:
+    """The same load + fit + evaluate as the pipeline, in a single Python process."""
+    code = (
+        "from pathlib import Path as P; from mlproject.config import load_params;"
+        "from mlproject.stages import prepare, validate, split, train, baseline, evaluate;"
+        "p = load_params(); o = P('/tmp/bench-one');"
+        "prepare.main(p, P('data/adult.data'), P('data/adult.test'), o / 'prepared');"
+        "validate.main(p, o / 'prepared', o / 'validation.json');"
+        "split.main(p, o / 'prepared/train.parquet', o / 'split');"
+        "train.main(p, o / 'split', o / 'models/model.skops');"
+        "baseline.main(p, o / 'split/train.parquet', o / 'models');"
+        "evaluate.main(p, o / 'prepared/holdout.parquet', o / 'models',"
+        " o / 'models/model.skops', o / 'reports')")
+    sh(f'python -c "{code}"', repo, {**ENV, "PYTHONPATH": str(repo / "src")})
+
+
+def scale(repo: Path, rows: int) -> tuple[float, float]:
+    """(seconds, peak MB) of `dvc repro` on ``rows`` rows resampled from the starter data."""
+    import pandas as pd
+
+    source = repo / "data" / "adult.data"
+    lines = [x for x in source.read_text().splitlines() if x.strip()]
+    sample = pd.Series(lines).sample(rows, replace=True, random_state=0)
+    # keep each row distinct (duplicates are dropped by policy): the census weight is the row
+    sample = [", ".join([*f[:2], str(i), *f[3:]])
+              for i, f in enumerate(line.split(", ") for line in sample)]
+    big = repo / "data" / "big.data"
+    big.write_text("\n".join(sample) + "\n")
+    sh("sed -i 's|data/adult.data|data/big.data|' dvc.yaml", repo)
+    start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    sh("dvc repro -q", repo, {**ENV, "PYTHONPATH": str(repo / "src")})
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return time.perf_counter() - start, max(peak, before) / 1024
+
+
+def prediction(repo: Path) -> tuple[float, float]:
+    """(batch rows/s, one-record p50 ms) of the prediction API on the holdout."""
+    code = (
+        "import time, statistics, pandas as pd; from mlproject.predict import Predictor;"
+        "p = Predictor.load('models/model.skops');"
+        "h = pd.read_parquet('artifacts/prepared/holdout.parquet');"
+        "big = pd.concat([h] * 6, ignore_index=True); p.predict_proba(big.head(100));"
+        "s = time.perf_counter(); p.predict_proba(big); b = len(big) / (time.perf_counter() - s);"
+        "recs = h[p.features].head(500).to_dict('records'); t = [];"
+        "[(s := time.perf_counter(), p.predict([r]), t.append(time.perf_counter() - s)) "
+        "for r in recs];"
+        "print(b, statistics.median(t) * 1000)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True,
+                         text=True, check=True, env={**ENV, "PYTHONPATH": str(repo / "src")})
+    rate, p50 = map(float, out.stdout.split())
+    return rate, p50
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 1M-row run")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    rows: list[tuple[str, str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        repo = clone(tmp)
+        env = {**ENV, "PYTHONPATH": str(repo / "src")}
+        venv = tmp / "venv"
+        setup = timed(lambda: sh("uv sync --frozen --quiet", repo,
+                                 {**ENV, "UV_PROJECT_ENVIRONMENT": str(venv)}), args.runs,
+                      before=lambda: sh(f"rm -rf {venv}", repo))
+        rows.append(("environment setup from scratch (uv, package cache warm)",
+                     f"{setup:.1f} s", "<= 20 s"))
+        cold = timed(lambda: sh("uv sync --frozen --quiet", repo,
+                                {**ENV, "UV_PROJECT_ENVIRONMENT": str(venv),
+                                 "UV_CACHE_DIR": str(tmp / "uv-cache")}), 1,
+                     before=lambda: sh(f"rm -rf {venv} {tmp / 'uv-cache'}", repo))
+        rows.append(("environment setup from scratch (uv, empty cache: downloads)",
+                     f"{cold:.1f} s", "<= 20 s"))
+        pip = timed(lambda: sh(f"python3 -m venv {venv} && {venv}/bin/pip install -q "
+                               "--require-hashes --no-deps -r requirements.lock && "
+                               f"{venv}/bin/pip install -q --no-deps --no-build-isolation -e .",
+                               repo), 1, before=lambda: sh(f"rm -rf {venv}", repo))
+        rows.append(("environment setup from scratch (pip fallback)", f"{pip:.1f} s", "-"))
+        full = timed(lambda: sh("dvc repro -q -f", repo, env), args.runs)
+        single = timed(lambda: one_process(repo), args.runs)
+        rows.append(("full `dvc repro` (6 stages)", f"{full:.1f} s", "<= 15 s"))
+        rows.append(("same work in one Python process", f"{single:.1f} s",
+                     f"ratio {full / single:.2f}x (<= 2.5x)"))
+        noop = timed(lambda: sh("dvc repro -q", repo, env), max(args.runs, 5))
+        rows.append(("no-op `dvc repro`", f"{noop:.2f} s", "<= 1.5 s"))
+        rate, p50 = prediction(repo)
+        rows.append(("prediction API, batch", f"{rate:,.0f} rows/s", ">= 100,000 rows/s"))
+        rows.append(("prediction API, one record p50", f"{p50:.2f} ms", "<= 5 ms"))
+        if not args.quick:
+            seconds, peak = scale(repo, 1_000_000)
+            rows.append(("1,000,000-row `dvc repro`", f"{seconds:.0f} s, peak {peak:,.0f} MB",
+                         "<= 120 s, <= 3 GB"))
+    print(f"| measure (median of {args.runs}) | result | bar |\n|---|---|---|")
+    for name, value, bar in rows:
+        print(f"| {name} | {value} | {bar} |")
+
+
+if __name__ == "__main__":
+    main()
