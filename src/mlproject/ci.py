@@ -70,7 +70,8 @@ def record_results(root: Path = Path("."), rev: str = "HEAD") -> str:
     reason = results_change(root, rev)
     if reason is None:
         return "unchanged: model and metrics match the recorded results; nothing to commit"
-    _git(root, "add", "--", *RESULT_PATHS)
+    files = sorted({str(p.relative_to(root)) for pat in RESULT_PATHS for p in root.glob(pat)})
+    _git(root, "add", "--", *files)
     if _git(root, "diff", "--cached", "--quiet", check=False).returncode == 0:
         return f"unchanged: {reason}, but the files in git already match"
     _git(root, "commit", "--quiet", "-m", commit_message(root, reason))
