@@ -11,7 +11,8 @@ export DVC_NO_ANALYTICS := 1
 export ITERATIVE_DO_NOT_TRACK := 1
 PYTEST_ARGS ?=
 
-.PHONY: help setup data run repro summary test lint bench clean
+.PHONY: help setup data run repro summary test lint bench clean \
+	checkout-cached record-results release-args production-ref data-changed check-workflows
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -52,6 +53,24 @@ lint: setup ## ruff on the code and the tests
 
 bench: setup ## measure the performance bars (prints a table)
 	python tests/benchmarks/bench.py $(ARGS)
+
+checkout-cached: setup ## check out the pipeline outputs the DVC cache already holds (warm CI runs)
+	@dvc checkout --quiet 2>/dev/null || echo "some outputs are not in the DVC cache; dvc repro builds them"
+
+record-results: setup ## commit dvc.lock and results when the model or metrics changed (CI)
+	mlproject record-results
+
+release-args: setup ## print the gh release arguments that promote wrote, one per line (CI)
+	@mlproject release-args
+
+production-ref: setup ## print the commit of the model in production (empty when none)
+	@mlproject production-ref
+
+data-changed: ## print true when data.dvc differs from the last commit (after refresh-data)
+	@if git diff --quiet -- data.dvc; then echo false; else echo true; fi
+
+check-workflows: setup ## static checks of .github: zizmor, schema, shellcheck, actionlint
+	pytest -q tests/workflows/test_static.py
 
 clean: ## remove the environment and pipeline outputs (not the data)
 	rm -rf $(VENV) artifacts .pytest_cache

@@ -48,6 +48,22 @@ def _summary(args: argparse.Namespace) -> None:
     summary.main(args.metrics)
 
 
+def _ci(action: str):
+    """The CI glue in mlproject.ci; each prints one result line for the workflow log."""
+
+    def run(args: argparse.Namespace) -> None:
+        from mlproject import ci
+
+        if action == "record-results":
+            print(ci.record_results(rev=args.rev))
+        elif action == "release-args":
+            print("\n".join(ci.release_args(args.dir, args.version)))
+        else:
+            print(ci.production_ref())
+
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlproject", description=__doc__.splitlines()[0])
     parser.add_argument("--params", type=P, default=P("params.yaml"), help="params file")
@@ -83,6 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
         ("target", {**path, "nargs": "?", "default": P("data.dvc")}))
     add("summary", _summary, "print the key metrics beside the baselines",
         ("--metrics", {**path, "default": P("reports/metrics.json")}))
+    add("record-results", _ci("record-results"),
+        "commit dvc.lock and result files when the model or metrics changed",
+        ("--rev", {"default": "HEAD", "help": "recorded results to compare with"}))
+    add("release-args", _ci("release-args"),
+        "print validated gh release create arguments from release.json, one per line",
+        ("--dir", {**path, "default": P("build/release")}), ("--version", {"default": None}))
+    add("production-ref", _ci("production-ref"),
+        "print the commit of the latest prod assignment (empty when none)")
     return parser
 
 

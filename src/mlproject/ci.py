@@ -1,0 +1,135 @@
+"""Glue the CI workflows call, kept here so it can be run and tested on a laptop.
+
+- ``record_results``: commit the reproduced results to the branch, but only when the model or its
+  quality metrics changed. reports/system.json and the sidecars' timings are measured and change on
+  every run, so comparing them would make a bot commit on every push.
+- ``release_args``: read build/release/<version>/release.json (written by ``mlproject promote``)
+  and turn it into validated ``gh release create`` arguments, so no workflow interpolates values.
+- ``production_ref``: the commit that the latest GTO ``<name>#prod#N`` tag points at.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+from mlproject.errors import PipelineError
+
+MODEL_SIDECAR = "models/model.json"
+METRICS = "reports/metrics.json"
+# What a results commit records: the lock file and the small result files (never reports/pr/).
+RESULT_PATHS = ["dvc.lock", "reports/*.json", "reports/plots/*.csv", "models/*.json"]
+TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}@v\d{1,6}\.\d{1,6}\.\d{1,6}$")
+SHA = re.compile(r"^[0-9a-f]{40}$")
+SAFE_PATH = re.compile(r"^[A-Za-z0-9._/@+-]{1,300}$")
+PROD = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)#prod(?P<bang>!?)#(?P<n>\d+)$")
+
+
+def _git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=check)
+
+
+def _json_at(root: Path, rev: str | None, path: str) -> object | None:
+    """Parsed JSON of ``path`` in the workspace (rev None) or at a git revision; None if absent."""
+    if rev is None:
+        file = root / path
+        return json.loads(file.read_text(encoding="utf-8")) if file.exists() else None
+    shown = _git(root, "show", f"{rev}:{path}", check=False)
+    return json.loads(shown.stdout) if shown.returncode == 0 else None
+
+
+def results_change(root: Path, rev: str = "HEAD") -> str | None:
+    """Why the workspace results differ from ``rev`` in a way worth recording, or None."""
+    new_model, old_model = _json_at(root, None, MODEL_SIDECAR), _json_at(root, rev, MODEL_SIDECAR)
+    if new_model is None:
+        raise PipelineError(f"{MODEL_SIDECAR} is missing: run the pipeline first")
+    if old_model is None:
+        return "no results recorded yet"
+    if new_model.get("sha256") != old_model.get("sha256"):
+        return f"model changed ({str(new_model.get('sha256'))[:12]})"
+    if _json_at(root, None, METRICS) != _json_at(root, rev, METRICS):
+        return "metrics changed"
+    return None
+
+
+def commit_message(root: Path, reason: str) -> str:
+    metrics = _json_at(root, None, METRICS) or {}
+    quality = metrics.get("model", {}).get("quality", {}) if isinstance(metrics, dict) else {}
+    scores = ", ".join(
+        f"{k} {quality[k]:.4f}" for k in ("roc_auc", "f1") if isinstance(quality.get(k), float)
+    )
+    sha = str((_json_at(root, None, MODEL_SIDECAR) or {}).get("sha256", ""))[:12]
+    body = f"Reproduced with dvc repro in CI: {reason}.\n\nModel sha256 {sha}"
+    return f"Record reproduced results: {scores or 'metrics updated'}\n\n{body}\n"
+
+
+def record_results(root: Path = Path("."), rev: str = "HEAD") -> str:
+    """Commit dvc.lock and the result files when the model or metrics changed; say what happened."""
+    reason = results_change(root, rev)
+    if reason is None:
+        return "unchanged: model and metrics match the recorded results; nothing to commit"
+    files = sorted({str(p.relative_to(root)) for pat in RESULT_PATHS for p in root.glob(pat)})
+    _git(root, "add", "--", *files)
+    if _git(root, "diff", "--cached", "--quiet", check=False).returncode == 0:
+        return f"unchanged: {reason}, but the files in git already match"
+    _git(root, "commit", "--quiet", "-m", commit_message(root, reason))
+    return f"recorded: {reason}"
+
+
+def _release_file(directory: Path, version: str | None) -> Path:
+    if version is not None:
+        return directory / version / "release.json"
+    found = sorted(directory.glob("*/release.json"))
+    if len(found) != 1:
+        raise PipelineError(f"{directory}: expected exactly one */release.json, found {len(found)}")
+    return found[0]
+
+
+def release_args(directory: Path = Path("build/release"), version: str | None = None) -> list[str]:
+    """``gh release create`` arguments from release.json, each value checked against a pattern."""
+    path = _release_file(directory, version)
+    if not path.exists():
+        raise PipelineError(f"{path}: not found; run mlproject promote first")
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise PipelineError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(spec, dict):
+        raise PipelineError(f"{path}: expected an object")
+
+    def field(key: str, pattern: re.Pattern[str]) -> str:
+        value = spec.get(key)
+        if not isinstance(value, str) or not pattern.match(value):
+            raise PipelineError(f"{path}: {key}: {value!r} does not match {pattern.pattern}")
+        return value
+
+    def safe_file(value: object, key: str) -> str:
+        if not isinstance(value, str) or not SAFE_PATH.match(value) or ".." in value.split("/"):
+            raise PipelineError(f"{path}: {key}: {value!r} is not a plain relative path")
+        if value.startswith("/") or not Path(value).is_file():
+            raise PipelineError(f"{path}: {key}: {value} is not a file in the repository")
+        return value
+
+    title = spec.get("title")
+    if not isinstance(title, str) or not title.strip() or "\n" in title or len(title) > 200:
+        raise PipelineError(f"{path}: title: must be one line of at most 200 characters")
+    assets = spec.get("assets", [])
+    if not isinstance(assets, list):
+        raise PipelineError(f"{path}: assets: expected a list of paths")
+    args = [field("tag", TAG), "--title", title, "--target", field("target", SHA)]
+    args += ["--notes-file", safe_file(spec.get("notes_file"), "notes_file")]
+    return args + ["--", *(safe_file(a, "assets") for a in assets)]
+
+
+def production_ref(root: Path = Path(".")) -> str:
+    """Commit of the latest prod assignment (GTO ``name#prod#N``); '' when nothing is in prod."""
+    latest: tuple[int, str, bool] | None = None
+    for tag in _git(root, "tag", "--list", "*#prod*").stdout.split():
+        match = PROD.match(tag)
+        if match and (latest is None or int(match["n"]) > latest[0]):
+            latest = (int(match["n"]), tag, bool(match["bang"]))
+    if latest is None or latest[2]:
+        return ""
+    return _git(root, "rev-list", "-n", "1", latest[1]).stdout.strip()

@@ -1,0 +1,149 @@
+"""Run the real workflow files with act in host mode against a temporary repository.
+
+The temporary repository holds the project's files (as on disk, committed) plus the test-only
+fake make targets; its `origin` is a local bare repository that plays GitHub. Actions are mapped
+to the stand-ins in standins/, and `cml`/`gh` are recording stand-ins from bin/ whose records
+(calls.jsonl, comments.json, prs.json, releases.json) land in `records`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+VENV = ROOT / ".venv"
+SECRET = "dummy-not-a-real-token-0123456789abcdef"
+REPOSITORY = "acme/mlci"
+ACTIONS = {  # the pins used in .github/workflows -> stand-in directory
+    "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1": "checkout",
+    "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97": "setup-python",
+    "astral-sh/setup-uv@20cfd1bf945f4377ade1205e4dbc17946fc9a30d": "setup-uv",
+    "actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae": "cache",
+    "actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f": "upload-artifact",
+    "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c": "download-artifact",
+}
+
+
+def act_binary() -> str | None:
+    found = Path(sys.executable).parent / "act"
+    return str(found) if found.exists() else shutil.which("act")
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@dataclass
+class Run:
+    returncode: int
+    output: str
+    seconds: float
+
+
+class Sandbox:
+    """A work clone, its bare `origin`, act's isolated dirs and the stand-in records."""
+
+    def __init__(self, base: Path, cache_dir: Path) -> None:
+        self.base, self.cache_dir = base, cache_dir
+        self.work, self.origin, self.records = base / "work", base / "origin.git", base / "records"
+        for d in (self.work, self.records, base / "home", base / "xdg-cache", base / "xdg-config"):
+            d.mkdir(parents=True)
+        files = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=ROOT,
+                               check=True, capture_output=True).stdout.decode().split("\0")
+        for rel in filter(None, files):
+            if (ROOT / rel).is_file():
+                (self.work / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / rel, self.work / rel)
+        git(self.work, "init", "-q", "-b", "main")
+        git(self.work, "config", "user.email", "dev@example.invalid")
+        git(self.work, "config", "user.name", "Dev")
+        git(self.work, "add", "-A")
+        git(self.work, "commit", "-qm", "Template")
+        with (self.work / "Makefile").open("a") as make:
+            make.write((HERE / "fixtures" / "fake-targets.mk").read_text())
+        self.commit("Test-only fake make targets", "Makefile")
+        subprocess.run(["git", "clone", "-q", "--bare", str(self.work), str(self.origin)],
+                       check=True)
+        git(self.work, "remote", "add", "origin", str(self.origin))
+        git(self.work, "fetch", "-q", "origin")
+
+    def commit(self, message: str, *paths: str) -> str:
+        git(self.work, "add", "--", *paths)
+        git(self.work, "commit", "-qm", message)
+        return git(self.work, "rev-parse", "HEAD")
+
+    def branch(self, name: str, files: dict[str, str], message: str) -> str:
+        """Create `name` from main with `files` changed, push it; return its commit."""
+        git(self.work, "checkout", "-q", "-B", name, "main")
+        for rel, text in files.items():
+            (self.work / rel).write_text(text)
+        sha = self.commit(message, *files)
+        git(self.work, "push", "-q", "-f", "origin", name)
+        git(self.work, "checkout", "-q", "main")
+        return sha
+
+    def origin_sha(self, ref: str) -> str:
+        return git(self.origin, "rev-parse", ref)
+
+    def origin_tags(self) -> dict[str, str]:
+        out = git(self.origin, "for-each-ref", "--format=%(refname:short) %(objectname)",
+                  "refs/tags")
+        return dict(line.split(" ", 1) for line in out.splitlines())
+
+    def record(self, name: str) -> dict:
+        path = self.records / name
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def calls(self, tool: str) -> list[list[str]]:
+        path = self.records / "calls.jsonl"
+        lines = path.read_text().splitlines() if path.exists() else []
+        return [c["args"] for c in map(json.loads, lines) if c["tool"] == tool]
+
+    def pr_event(self, number: int, branch: str, sha: str, fork: bool = False) -> dict:
+        head_repo = "mallory/mlci" if fork else REPOSITORY
+        return {"action": "synchronize", "number": number,
+                "pull_request": {"number": number,
+                                 "head": {"ref": branch, "sha": sha,
+                                          "repo": {"full_name": head_repo, "fork": fork}},
+                                 "base": {"ref": "main", "repo": {"full_name": REPOSITORY}}},
+                "repository": {"full_name": REPOSITORY, "name": "mlci",
+                               "owner": {"login": "acme"}}}
+
+    def act(self, event_name: str, workflow: str, event: dict, *extra: str,
+            env: dict[str, str] | None = None) -> Run:
+        event_file = self.base / f"event-{time.monotonic_ns()}.json"
+        event_file.write_text(json.dumps(event))
+        sink = self.base / f"artifacts-{time.monotonic_ns()}"
+        sink.mkdir()
+        job_env = {"ACT_CHECKOUT_SOURCE": str(self.origin), "ACT_VENV": str(VENV),
+                   "ACT_CACHE_DIR": str(self.cache_dir), "ACT_ARTIFACT_SINK": str(sink),
+                   "STANDIN_DIR": str(self.records), "HOME": str(self.base / "home"),
+                   "GITHUB_REPOSITORY": REPOSITORY, "PYTHONPATH": "src", **(env or {})}
+        cmd = [act_binary(), event_name, "-W", f".github/workflows/{workflow}", "-e",
+               str(event_file), "-P", "ubuntu-latest=-self-hosted", "--no-skip-checkout",
+               "--no-cache-server", "--action-offline-mode", "-s", f"GITHUB_TOKEN={SECRET}"]
+        for action, standin in ACTIONS.items():
+            cmd += ["--local-repository", f"{action}={HERE / 'standins' / standin}"]
+        for key, value in job_env.items():
+            cmd += ["--env", f"{key}={value}"]
+        host_env = {**os.environ, "PATH": f"{HERE / 'bin'}:{os.environ['PATH']}",
+                    "XDG_CACHE_HOME": str(self.base / "xdg-cache"),
+                    "XDG_CONFIG_HOME": str(self.base / "xdg-config"),
+                    "HOME": str(self.base / "home")}
+        host_env.pop("GITHUB_TOKEN", None), host_env.pop("GH_TOKEN", None)
+        start = time.monotonic()
+        done = subprocess.run([*cmd, *extra], cwd=self.work, env=host_env, text=True,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=600)
+        run = Run(done.returncode, done.stdout, time.monotonic() - start)
+        (self.base / f"act-{workflow}-{time.monotonic_ns()}.log").write_text(run.output)
+        return run

