@@ -42,6 +42,13 @@ def _check_data(args: argparse.Namespace) -> None:
     datacheck.check(args.target)
 
 
+def _init_data(args: argparse.Namespace) -> None:
+    from mlproject.adopt import init_data
+
+    init_data.main(args.source, args.target, args.separator, args.header, args.missing,
+                   run=not args.no_run)
+
+
 def _summary(args: argparse.Namespace) -> None:
     from mlproject import summary
 
@@ -97,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("model", path), ("source", path), ("--out", {**path, "required": True}))
     add("check-data", _check_data, "fail unless data/ matches the version in data.dvc",
         ("target", {**path, "nargs": "?", "default": P("data.dvc")}))
+    add("init-data", _init_data, "replace the starter data with your own CSV or Parquet file",
+        ("source", path), ("--target", {"required": True, "help": "the column to predict"}),
+        ("--separator", {"help": "default: detected"}),
+        ("--header", {"action": argparse.BooleanOptionalAction, "help": "default: detected"}),
+        ("--missing", {"nargs": "*", "help": "missing-value markers (default: detected)"}),
+        ("--no-run", {"action": "store_true", "help": "do not run the pipeline afterwards"}))
     add("summary", _summary, "print the key metrics beside the baselines",
         ("--metrics", {**path, "default": P("reports/metrics.json")}))
     add("record-results", _ci("record-results"),

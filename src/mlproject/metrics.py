@@ -68,8 +68,7 @@ def curves(y: np.ndarray, proba: np.ndarray, classes: list[str], positive: str |
     fpr, tpr, _ = skm.roc_curve(truth, score)
     precision, recall, _ = skm.precision_recall_curve(truth, score)
     # interpolated precision: the best precision reachable at this recall or more
-    best = np.maximum.accumulate(precision[::-1])[::-1]
-    grid_precision = [best[recall >= r].max() for r in GRID]
+    grid_precision = [precision[recall >= r].max() for r in GRID]
     observed, predicted = calibration_curve(truth, score, n_bins=10, strategy="quantile")
     shown = proba.max(axis=1)
     right = np.asarray(classes, dtype=object)[proba.argmax(axis=1)] == y

@@ -112,6 +112,8 @@ def read_raw(path: Path | str, reader: Reader, max_mb: float) -> pd.DataFrame:
     """Read a raw delimited file with the reader options from params; all columns as text."""
     path = Path(path)
     check_file(path, max_mb)
+    if path.suffix == ".parquet":
+        return as_text(read_table(path))[reader.columns]
     try:
         df = pd.read_csv(
             path,
@@ -138,6 +140,15 @@ def read_raw(path: Path | str, reader: Reader, max_mb: float) -> pd.DataFrame:
     if df.empty:
         raise PipelineError(f"{path}: no rows (header only)")
     return df
+
+
+def as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Every column as text with missing values kept missing, as a CSV would be read."""
+    out = df.copy()
+    out.columns = [str(c) for c in out.columns]
+    for name in out.columns:
+        out[name] = out[name].astype("str").mask(df[name].isna().to_numpy())
+    return out
 
 
 def _bad_line(path: Path, encoding: str) -> int:
