@@ -6,6 +6,7 @@ long parts in <details> so a reviewer reads the verdict and the key table first.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mlproject.gate import LOWER_IS_BETTER, metric
@@ -75,12 +76,19 @@ def key_metrics(c: dict, cfg: dict) -> str:
 
 
 def params_section(c: dict) -> str:
-    rows = [[text(key), f"`{text(d.get('old'), 60)}`", f"`{text(d.get('new'), 60)}`"]
+    rows = [[text(key), _value(d.get("old")), _value(d.get("new"))]
             for path, diffs in sorted(c["params"].items())
             for key, d in sorted(diffs.items()) if isinstance(d, dict)]
     if not rows:
         return "**Params:** unchanged."
     return f"**Params** ({len(rows)} changed):\n\n" + table(["key", "main", "this branch"], rows)
+
+
+def _value(value: Any) -> str:
+    """A params value as escaped plain text (a code span would show the escapes)."""
+    if value is None:
+        return "absent"
+    return text(value if isinstance(value, str) else json.dumps(value), 60)
 
 
 def data_section(c: dict) -> str:
