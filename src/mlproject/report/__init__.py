@@ -53,7 +53,8 @@ def compose(c: dict, cfg: dict, verdict: gate.Verdict, rules_from: str) -> str:
     new_note = "" if c["baseline"] else (
         "\n\nThe base revision has no recorded results: every metric is new, change limits "
         "were skipped.")
-    changed = "\n\n".join(["### What changed", markdown.params_section(c),
+    unread = [f"⚠️ DVC could not read {text(e, 120)}." for e in c.get("dvc_errors", [])]
+    changed = "\n\n".join(["### What changed", *unread, markdown.params_section(c),
                            markdown.data_section(c), markdown.code_section(c)])
     body = "\n\n".join([head + new_note, markdown.key_metrics(c, cfg), changed,
                         markdown.charts_section(c), markdown.system_section(c, cfg),

@@ -40,14 +40,19 @@ def resolve_base(base: str | None, root: Path | str = ".") -> str:
     raise PipelineError("no base revision: neither main nor origin/main exists; pass --base")
 
 
-def _dvc_diffs(root: Path | str, base: str) -> tuple[dict, dict]:
+def _dvc_diffs(root: Path | str, base: str) -> tuple[dict, dict, list[str]]:
     """Return (metrics diff, params diff) of the workspace against ``base``, as DVC reports."""
     from dvc.repo import Repo
 
     with Repo(str(root)) as repo:
         metrics = repo.metrics.diff(a_rev=base, all=True)
         params = repo.params.diff(a_rev=base)
-    return metrics.get("diff", metrics), params.get("diff", params)
+    # DVC logs a file it cannot read and leaves it out of the diff; say so in the report
+    # rather than showing "unchanged".
+    errors = [f"{kind} at {'base' if rev == base else rev}: {type(err).__name__}"
+              for kind, result in (("metrics", metrics), ("params", params))
+              for rev, err in (result.get("errors") or {}).items()]
+    return metrics.get("diff", {}), params.get("diff", {}), errors
 
 
 def _read(rev: str | None, path: str, root: Path | str) -> str | None:
@@ -109,14 +114,14 @@ def code_change(base: str, root: Path | str) -> list[str]:
 def collect(base: str | None, root: Path | str = ".") -> dict[str, Any]:
     """Return everything the report shows, keyed by section."""
     sha = resolve_base(base, root)
-    metrics, params = _dvc_diffs(root, sha)
+    metrics, params, errors = _dvc_diffs(root, sha)
     baseline = gate.read_results(sha, root)
     head = _git(root, "rev-parse", "HEAD") or "workspace"
     dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no", "--", "src",
                       "params.yaml", "data.dvc"))
     return {
         "base": sha, "head": head, "dirty": dirty,
-        "metrics": metrics, "params": params,
+        "metrics": metrics, "params": params, "dvc_errors": errors,
         "candidate": gate.read_results(None, root), "baseline": baseline,
         "data": data_change(sha, root), "code": code_change(sha, root),
         "curves": {"base": curves(sha, root), "head": curves(None, root)},

@@ -149,11 +149,15 @@ def charts_section(c: dict) -> str:
               for kind in charts.AXES if cur["head"].get(kind)]
     matrices = (f"**main**\n\n{confusion_table(c['confusion']['base'])}\n\n"
                 f"**this branch**\n\n{confusion_table(c['confusion']['head'])}")
-    points = table(["curve", "x", "main", "this branch"], [
-        [kind, fmt(x), fmt(dict(cur["base"].get(kind, [])).get(x)), fmt(y)]
-        for kind in charts.AXES for x, y in cur["head"].get(kind, [])])
+    xs = sorted({x for kind in charts.AXES for x, _ in cur["head"].get(kind, [])})
+    curve = {(side, kind): dict(cur[side].get(kind, [])) for side in ("base", "head")
+             for kind in charts.AXES}
+    points = table(["x", "TPR main", "TPR this branch", "precision main",
+                    "precision this branch"],
+                   [[fmt(x), *(fmt(curve[side, kind].get(x)) for kind in charts.AXES
+                               for side in ("base", "head"))] for x in xs])
     return "\n\n".join(["### Charts", *blocks, details("Confusion matrices (holdout)", matrices),
-                        details("Curve points", points)])
+                        details("Curve points (x: false positive rate for ROC, recall for precision)", points)])
 
 
 def system_section(c: dict, cfg: dict) -> str:
