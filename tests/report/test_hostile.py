@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+from mermaid_check import assert_valid
+from report_helpers import results
+
 from mlproject import report
 from mlproject.report.safe import fmt, text
-from tests.report.conftest import results
-from tests.report.mermaid_check import assert_valid
 
 
 def test_hostile_metrics_file_is_rendered_harmless(pr):

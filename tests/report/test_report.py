@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
+from mermaid_check import assert_valid
+from report_helpers import results, validation
 
 from mlproject import report
-from tests.report.conftest import results, validation
-from tests.report.mermaid_check import assert_valid
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -35,7 +35,7 @@ def golden(name: str, body: str) -> None:
     if os.environ.get("UPDATE_GOLDEN") or not path.exists():
         path.parent.mkdir(exist_ok=True)
         path.write_text(structure(body), encoding="utf-8")
-    assert structure(body) == path.read_text(encoding="utf-8"), f"regenerate: UPDATE_GOLDEN=1"
+    assert structure(body) == path.read_text(encoding="utf-8"), "regenerate: UPDATE_GOLDEN=1"
 
 
 def test_param_change_that_improves_the_model_passes(pr):
@@ -56,7 +56,7 @@ def test_param_change_that_improves_the_model_passes(pr):
 
 
 def test_param_change_that_makes_the_model_worse_fails(pr):
-    """ROC AUC drops by 0.02 (limit 0.005): failed, and the verdict says which rule and by how much."""
+    """ROC AUC drops by 0.02 (limit 0.005): failed; the verdict names the rule and the amount."""
     pr.params(lambda p: p["train"]["model"].update(name="logistic_regression", params={}))
     pr.write("src/mlproject/train.py", "# another model\n")
     pr.write_results(results(auc=0.90, f1=0.69))

@@ -6,6 +6,7 @@ a uniform grid. It has no legend, so the colours are fixed and named in the titl
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from mlproject.storage import atomic_path, finite
@@ -33,8 +34,8 @@ def mermaid(kind: str, base: list[tuple[float, float]], head: list[tuple[float, 
     palette = ", ".join(COLOURS[-len(series):])
     names = ", ".join(f"{c}: {n}" for c, n in zip(("blue", "orange")[-len(series):],
                                                       (n for n, _ in series), strict=True))
-    lines = ["```mermaid",
-             f'%%{{init: {{"themeVariables": {{"xyChart": {{"plotColorPalette": "{palette}"}}}}}}}}%%',
+    init = {"themeVariables": {"xyChart": {"plotColorPalette": palette}}}
+    lines = ["```mermaid", f"%%{{init: {json.dumps(init)}}}%%",
              "xychart-beta",
              f'  title "{title} ({names})"',
              f'  x-axis "{xlabel}" [{", ".join(f"{x:g}" for x in xs)}]',

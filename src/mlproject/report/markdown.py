@@ -157,7 +157,8 @@ def charts_section(c: dict) -> str:
                    [[fmt(x), *(fmt(curve[side, kind].get(x)) for kind in charts.AXES
                                for side in ("base", "head"))] for x in xs])
     return "\n\n".join(["### Charts", *blocks, details("Confusion matrices (holdout)", matrices),
-                        details("Curve points (x: false positive rate for ROC, recall for precision)", points)])
+                        details("Curve points (x: false positive rate for ROC, recall for "
+                                "precision)", points)])
 
 
 def system_section(c: dict, cfg: dict) -> str:
