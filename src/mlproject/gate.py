@@ -150,7 +150,8 @@ def _change_checks(candidate: dict, baseline: dict, rules: Rules) -> list[dict]:
         growth = None if v is None else v - base
         checks.append(_check("max_growth", name, growth, allowed, None if growth is None
                              else growth <= allowed,
-                             f"{name} may grow by at most {g.fraction:.0%} + {g.slack:g}"))
+                             f"{name} may grow by at most {g.fraction:.0%} of main "
+                             f"+ {_plain(g.slack)}"))
     if rules.slice_max_drop is not None:
         checks += _slice_checks(candidate, baseline, rules)
     return checks
@@ -173,6 +174,10 @@ def _slice_checks(candidate: dict, baseline: dict, rules: Rules) -> list[dict]:
                              else drop <= rules.slice_max_drop,
                              f"slice {name} may drop by at most {rules.slice_max_drop:g}"))
     return checks
+
+
+def _plain(x: float) -> str:
+    return f"{x:,.0f}" if x == int(x) else f"{x:g}"
 
 
 def _sentence(c: dict) -> str:

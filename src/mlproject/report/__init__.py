@@ -56,10 +56,11 @@ def compose(c: dict, cfg: dict, verdict: gate.Verdict, rules_from: str) -> str:
     unread = [f"⚠️ DVC could not read {text(e, 120)}." for e in c.get("dvc_errors", [])]
     changed = "\n\n".join(["### What changed", *unread, markdown.params_section(c),
                            markdown.data_section(c), markdown.code_section(c)])
-    body = "\n\n".join([head + new_note, markdown.key_metrics(c, cfg), changed,
-                        markdown.charts_section(c), markdown.system_section(c, cfg),
+    body = "\n\n".join([head + new_note, markdown.checks_section(verdict),
+                        markdown.key_metrics(c, cfg), changed, markdown.charts_section(c),
+                        markdown.system_section(c, cfg),
                         markdown.slices_section(c, cfg, cfg.get("slice_max_drop")),
-                        markdown.checks_section(verdict), markdown.footer(c)]) + "\n"
+                        markdown.footer(c)]) + "\n"
     return cap(body)
 
 

@@ -16,7 +16,6 @@ from typing import Any
 
 from mlproject import gate
 from mlproject.errors import PipelineError
-from mlproject.report import drift
 
 CURVES = {"roc": ("fpr", "tpr"), "precision_recall": ("recall", "precision")}
 
@@ -101,6 +100,8 @@ def data_change(base: str, root: Path | str) -> dict[str, Any]:
         "validation": {"old": _json(base, "reports/validation.json", root),
                        "new": _json(None, "reports/validation.json", root)}}
     if change["changed"]:
+        from mlproject.report import drift  # pandas and numpy load only when data changed
+
         change["drift"] = drift.between(base, root)
     return change
 
