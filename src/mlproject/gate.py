@@ -8,18 +8,15 @@ baseline (first PR) the change limits are skipped; the floors still apply.
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlproject import storage
 from mlproject.errors import PipelineError
+from mlproject.results import git_show, read_results  # noqa: F401 - part of the gate's API
 
-RESULT_FILES = {"metrics": "reports/metrics.json", "system": "reports/system.json",
-                "slices": "reports/slices.json"}
 LOWER_IS_BETTER = {"log_loss", "brier", "model_size_bytes", "training_time_s",
                    "latency_one_ms_p50", "latency_one_ms_p95"}
 
@@ -203,35 +200,6 @@ def _verdict(checks: list[dict], no_baseline: bool) -> Verdict:
     note = " (no baseline recorded on the base revision: change limits skipped)" \
         if no_baseline else ""
     return Verdict(True, f"Passed all {len(checks)} checks{note}.", checks)
-
-
-def read_results(rev: str | None, root: Path | str = ".") -> dict | None:
-    """Read metrics, system and slices at a git revision (None = workspace); None if absent."""
-    out = {}
-    for key, path in RESULT_FILES.items():
-        if rev is None:
-            file = Path(root) / path
-            text = file.read_text(encoding="utf-8") if file.is_file() else None
-        else:
-            text = git_show(rev, path, root)
-        if text is None:
-            if key == "metrics":
-                return None
-            out[key] = {}
-            continue
-        try:
-            out[key] = json.loads(text)
-        except json.JSONDecodeError:
-            raise PipelineError(f"{path} at {rev or 'workspace'}: not valid JSON") from None
-    return out
-
-
-def git_show(rev: str, path: str, root: Path | str = ".") -> str | None:
-    """Return a file's text at a git revision, or None when it does not exist there."""
-    proc = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=root, capture_output=True)
-    if proc.returncode != 0:
-        return None
-    return proc.stdout.decode("utf-8", errors="replace")
 
 
 def main(params: Any, base: str | None, out: Path, root: Path | str = ".") -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 
 from mlproject import gate
 from mlproject.errors import PipelineError
+from mlproject.results import git_show
 
 CURVES = {"roc": ("fpr", "tpr"), "precision_recall": ("recall", "precision")}
 
@@ -58,7 +59,7 @@ def _read(rev: str | None, path: str, root: Path | str) -> str | None:
     if rev is None:
         file = Path(root) / path
         return file.read_text(encoding="utf-8", errors="replace") if file.is_file() else None
-    return gate.git_show(rev, path, root)
+    return git_show(rev, path, root)
 
 
 def _json(rev: str | None, path: str, root: Path | str) -> Any:
