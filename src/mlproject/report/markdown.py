@@ -53,7 +53,7 @@ def metric_rows(names: list[str], c: dict, within: float) -> list[list[str]]:
     out = []
     for name in names:
         old, new = metric(c["baseline"], name), metric(c["candidate"], name)
-        out.append([text(name), fmt(old) if c["baseline"] else "new", fmt(new),
+        out.append([text(name), "new" if old is None else fmt(old), fmt(new),
                     change(name, old, new, within),
                     fmt(metric(c["candidate"], name, "rule_baseline"))])
     return out
@@ -181,7 +181,7 @@ def slices_section(c: dict, cfg: dict, limit: float | None) -> str:
         bad = judged and limit is not None and None not in (a, b) and a - b > limit
         flagged += bad
         rows.append([text(key), fmt(n.get("rows")), "yes" if judged else "no (too few rows)",
-                     fmt(a) if c["baseline"] else "new", fmt(b),
+                     "new" if a is None else fmt(a), fmt(b),
                      change(name, a, b, cfg["unchanged_within"]),
                      f"⚠️ dropped more than {fmt(limit)}" if bad else ""])
     if not rows:
