@@ -110,3 +110,27 @@ def test_explicit_base_revision(pr):
     assert "🟢 better" in run(pr, base="main")
     with pytest.raises(Exception, match="--base nope: not a git revision"):
         run(pr, base="nope")
+
+
+def test_a_metric_new_on_the_branch_shows_as_new(pr):
+    """A metric main never recorded is "new", not a failure."""
+    res = results()
+    res["metrics"]["model"]["quality"]["mcc"] = 0.6
+    pr.write_results(res)
+    pr.params(lambda p: p["report"].update(headline=["roc_auc", "mcc"]))
+    pr.commit("add a metric")
+    body = run(pr)
+    assert body.startswith("## ✅")
+    assert "| mcc | new | 0.6000 | 🆕 new |" in body
+
+
+def test_report_command_writes_the_report_and_charts(pr, monkeypatch):
+    """`mlproject report` from the repository root, as `make report` runs it."""
+    from mlproject import cli
+
+    pr.write_results(results(auc=0.93))
+    pr.commit("better")
+    monkeypatch.chdir(pr.path)
+    assert cli.main(["report", "--base", "main", "--out-dir", "out"]) == 0
+    names = sorted(p.name for p in (pr.path / "out").iterdir())
+    assert names == ["gate.json", "precision_recall.png", "report.md", "roc.png"]
