@@ -194,7 +194,7 @@ def _sentence(c: dict) -> str:
 def _verdict(checks: list[dict], no_baseline: bool) -> Verdict:
     failed = [c for c in checks if c["status"] != "pass"]
     if failed:
-        others = sorted({c["metric"] for c in failed[1:]})
+        others = sorted({c["metric"] for c in failed[1:]} - {failed[0]["metric"]})
         more = f"; also failed: {', '.join(others)}" if others else ""
         return Verdict(False, f"Failed: {_sentence(failed[0])}{more}.", checks)
     note = " (no baseline recorded on the base revision: change limits skipped)" \

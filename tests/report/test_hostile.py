@@ -29,7 +29,7 @@ def test_hostile_metrics_file_is_rendered_harmless(pr):
     assert len(body) < 65_536
     assert_valid(body)
     assert "<img" not in body and "<script" not in body and "<b>" not in body
-    assert "](http" not in body
+    assert "](http" not in body and "http://" not in body  # no link, not even a bare URL
     for mention in ("@team", "@org", "@all", "@maintainers"):
         assert mention not in body  # neutralised with a zero-width joiner
     assert "x" * 100 not in body
@@ -42,6 +42,7 @@ def test_text_escapes_markdown_html_and_mentions():
     assert text("<img src=x>") == "&lt;img src=x&gt;"
     assert text("@team") == "@\u200dteam"
     assert text("a|b") == "a\\|b"
+    assert "://" not in text("see https://evil.example") and "www." not in text("www.x.org")
     assert len(text("y" * 10_000)) <= 80
 
 

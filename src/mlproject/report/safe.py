@@ -14,6 +14,7 @@ from typing import Any
 from mlproject.storage import finite
 
 MAX_TEXT = 80  # characters of any one name or value shown in the report
+_URL = re.compile(r"(?i)://|www\.")
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-!|~>])")
 
 
@@ -23,7 +24,9 @@ def text(value: Any, limit: int = MAX_TEXT) -> str:
     if len(raw) > limit:
         raw = raw[: limit - 1] + "…"
     escaped = _MARKDOWN.sub(r"\\\1", html.escape(raw, quote=True))
-    # A zero-width joiner after @ stops GitHub from notifying users and teams.
+    # A zero-width joiner after @ stops GitHub from notifying users and teams; one inside
+    # "://" and "www." stops bare URLs from becoming links.
+    escaped = _URL.sub(lambda m: m.group(0)[:-1] + "\u200d" + m.group(0)[-1], escaped)
     return escaped.replace("@", "@\u200d")
 
 
