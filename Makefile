@@ -10,8 +10,10 @@ export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export ITERATIVE_DO_NOT_TRACK := 1
 PYTEST_ARGS ?=
+# the revision a PR is compared with: the merge base with main (origin/main in CI)
+BASE ?= $(shell git merge-base HEAD main 2>/dev/null || git merge-base HEAD origin/main 2>/dev/null)
 
-.PHONY: help setup data run repro summary test lint bench clean \
+.PHONY: help setup data run repro summary report gate test lint bench clean \
 	checkout-cached record-results release-args production-ref data-changed check-workflows
 
 help: ## list the targets
@@ -42,6 +44,12 @@ repro: setup ## run the pipeline only (no pull)
 
 summary: setup ## print the key metrics beside the baselines
 	@mlproject summary
+
+report: setup ## write reports/pr/report.md comparing the workspace with BASE (default: merge base with main)
+	mlproject report $(if $(BASE),--base $(BASE)) --out-dir reports/pr
+
+gate: setup ## check the model against the gate thresholds in params.yaml; fails when it does not pass
+	mlproject gate $(if $(BASE),--base $(BASE)) --out reports/pr/gate.json
 
 test: setup ## run the whole test suite
 	@status=0; pytest $(PYTEST_ARGS) || status=$$?; \

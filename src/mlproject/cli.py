@@ -69,6 +69,29 @@ def _ci(action: str):
             print(ci.production_ref())
 
     return run
+def _raw_params(path: Path) -> dict:
+    """params.yaml as plain data: report and gate parse their own sections, and skipping the
+    full validation keeps scikit-learn out of the import (the report must take seconds)."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise PipelineError(f"{path}: cannot be read as YAML ({type(exc).__name__})") from None
+    return raw if isinstance(raw, dict) else {}
+
+
+def _report(args: argparse.Namespace) -> None:
+    from mlproject import report
+
+    report.main(_raw_params(args.params), args.base, args.out_dir)
+
+
+def _gate(args: argparse.Namespace) -> int:
+    from mlproject import gate
+
+    # exit 1 when the model fails; the reason is already printed and in the verdict file
+    return 0 if gate.main(_raw_params(args.params), args.base, args.out) else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -120,20 +143,26 @@ def build_parser() -> argparse.ArgumentParser:
         ("--dir", {**path, "default": P("build/release")}), ("--version", {"default": None}))
     add("production-ref", _ci("production-ref"),
         "print the commit of the latest prod assignment (empty when none)")
+    base = ("--base", {"default": None, "metavar": "REV",
+                       "help": "git revision to compare with (default: merge base with main)"})
+    add("report", _report, "write the PR report comparing this branch with the base",
+        base, ("--out-dir", {**path, "default": P("reports/pr")}))
+    add("gate", _gate, "check the model against the gate thresholds; exit 1 when it fails",
+        base, ("--out", {**path, "default": P("reports/pr/gate.json")}))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.func(args)
+        status = args.func(args)
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

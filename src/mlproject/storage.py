@@ -16,12 +16,13 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from mlproject.config import Reader
 from mlproject.errors import PipelineError
+
+if TYPE_CHECKING:  # pandas is imported where tables are read: `mlproject report` needs none
+    import pandas as pd
 
 
 @contextmanager
@@ -76,12 +77,15 @@ def write_csv(target: Path | str, rows: list[dict[str, Any]]) -> None:
 
 
 def write_table(target: Path | str, df: pd.DataFrame) -> None:
+    import pandas as pd  # noqa: F401 - to_parquet needs pandas loaded
     with atomic_path(target) as tmp:
         df.to_parquet(tmp, index=False, compression="zstd")
 
 
 def read_table(path: Path | str, max_mb: float | None = None) -> pd.DataFrame:
     """Read a Parquet or CSV table (by extension), refusing files over ``max_mb``."""
+    import pandas as pd
+
     path = Path(path)
     check_file(path, max_mb)
     try:
@@ -110,6 +114,8 @@ def check_file(path: Path, max_mb: float | None) -> None:
 
 def read_raw(path: Path | str, reader: Reader, max_mb: float) -> pd.DataFrame:
     """Read a raw delimited file with the reader options from params; all columns as text."""
+    import pandas as pd
+
     path = Path(path)
     check_file(path, max_mb)
     if path.suffix == ".parquet":

@@ -1,0 +1,44 @@
+"""Results recorded at a git revision: the small result files DVC keeps in git (cache: false).
+
+The base of a comparison is read with `git show`, so it needs no DVC remote and no secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from mlproject.errors import PipelineError
+
+RESULT_FILES = {"metrics": "reports/metrics.json", "system": "reports/system.json",
+                "slices": "reports/slices.json"}
+
+
+def read_results(rev: str | None, root: Path | str = ".") -> dict | None:
+    """Read metrics, system and slices at a git revision (None = workspace); None if absent."""
+    out = {}
+    for key, path in RESULT_FILES.items():
+        if rev is None:
+            file = Path(root) / path
+            text = file.read_text(encoding="utf-8") if file.is_file() else None
+        else:
+            text = git_show(rev, path, root)
+        if text is None:
+            if key == "metrics":
+                return None
+            out[key] = {}
+            continue
+        try:
+            out[key] = json.loads(text)
+        except json.JSONDecodeError:
+            raise PipelineError(f"{path} at {rev or 'workspace'}: not valid JSON") from None
+    return out
+
+
+def git_show(rev: str, path: str, root: Path | str = ".") -> str | None:
+    """Return a file's text at a git revision, or None when it does not exist there."""
+    proc = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=root, capture_output=True)
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.decode("utf-8", errors="replace")
