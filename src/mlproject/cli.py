@@ -42,6 +42,37 @@ def _summary(args: argparse.Namespace) -> None:
     summary.main(args.metrics)
 
 
+def _promote(args: argparse.Namespace) -> None:
+    from mlproject.registry.promote import promote
+
+    promote(".", args.params, major=args.major)
+
+
+def _rollback(args: argparse.Namespace) -> None:
+    from mlproject.registry.promote import rollback
+
+    rollback(args.version, ".", args.params)
+
+
+def _registry(args: argparse.Namespace) -> None:
+    from mlproject.registry import load_settings, view
+
+    show = view.show if args.action == "show" else view.history
+    print(show(load_settings(args.params), ".", as_json=args.json))
+
+
+def _model(args: argparse.Namespace) -> None:
+    from mlproject.registry.fetch import fetch
+
+    fetch(args.ref, args.out, ".", args.params)
+
+
+def _serve(args: argparse.Namespace) -> None:
+    from mlproject import serve
+
+    serve.main(args.model, args.host, args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlproject", description=__doc__.splitlines()[0])
     parser.add_argument("--params", type=P, default=P("params.yaml"), help="params file")
@@ -74,6 +105,18 @@ def build_parser() -> argparse.ArgumentParser:
         ("model", path), ("source", path), ("--out", {**path, "required": True}))
     add("summary", _summary, "print the key metrics beside the baselines",
         ("--metrics", {**path, "default": P("reports/metrics.json")}))
+    add("promote", _promote, "register HEAD's model and assign prod when it beats production",
+        ("--major", {"action": "store_true", "help": "bump the major version (breaking change)"}))
+    add("rollback", _rollback, "re-assign prod to an earlier registered version",
+        ("version", {"help": "a registered version, e.g. v1.2.0"}))
+    add("registry", _registry, "registry show: production and versions; history: all events",
+        ("action", {"choices": ["show", "history"]}), ("--json", {"action": "store_true"}))
+    add("model", _model, "model fetch VERSION|prod: install a registered model file",
+        ("action", {"choices": ["fetch"]}), ("ref", {"help": "vX.Y.Z or prod"}),
+        ("--out", {**path, "default": P("models/production.skops")}))
+    add("serve", _serve, "HTTP prediction service (/predict, /health, /model)",
+        ("--model", {**path, "default": P("models/production.skops")}),
+        ("--host", {"default": "127.0.0.1"}), ("--port", {"type": int, "default": 8000}))
     return parser
 
 

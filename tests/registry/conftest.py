@@ -56,7 +56,7 @@ def params():
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory, params) -> Path:
-    """A real skops model (logistic regression on 400 synthetic rows) with its sidecar."""
+    """A real skops model (10 boosting rounds on 400 synthetic rows) with its sidecar."""
     from mlproject.config import Model
     from mlproject.stages.train import train
 
@@ -65,10 +65,10 @@ def tiny_model(tmp_path_factory, params) -> Path:
     df = synthetic_rows(params, 400, seed=0)
     df.to_parquet(table)
     small = dataclasses.replace(params, train=dataclasses.replace(
-        params.train, model=Model(name="logistic_regression", params={"max_iter": 200})))
+        params.train, model=Model(name="hist_gradient_boosting", params={"max_iter": 10})))
     model = train(df, small)
-    meta = artifact.metadata_for(small, "logistic_regression", table)
-    meta.update(hyperparameters={"max_iter": 200}, training_time_s=0.1)
+    meta = artifact.metadata_for(small, "hist_gradient_boosting", table)
+    meta.update(hyperparameters={"max_iter": 10}, training_time_s=0.1)
     artifact.save_model(model, out / "model.skops", meta)
     return out / "model.skops"
 
