@@ -123,8 +123,7 @@ def test_missing_remote_object_is_refused_before_tagging(repo):
 def test_failing_push_is_refused_before_tagging(repo):
     repo.commit_results(0.80)
     (repo.path.parent / "not-a-dir").write_text("x")
-    run("dvc", "remote", "modify", "local", "url", str(repo.path.parent / "not-a-dir"),
-        cwd=repo.path)
+    repo.set_remote(repo.path.parent / "not-a-dir")
     with pytest.raises(PipelineError, match="dvc push failed"):
         promote(repo)
     assert repo.tags() == []

@@ -11,7 +11,6 @@ import fcntl
 import importlib
 import json
 import os
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -73,34 +72,44 @@ def check_reproduced(root: Path, settings: Settings) -> None:
 
 def push_outputs(root: Path, require_remote: bool) -> None:
     """dvc push, then confirm the remote holds every output; raise before anything is tagged."""
-    if not _dvc(root, "remote", "list").stdout.strip():
-        if require_remote:
-            raise PipelineError("no DVC remote configured, so nobody else could fetch this model; "
-                                "add one or set registry.require_remote: false")
-        print("promote: no DVC remote configured; model file not pushed")
-        return
-    pushed = _dvc(root, "push", "--quiet")
-    if pushed.returncode != 0:
-        raise PipelineError(f"dvc push failed ({_last_line(pushed.stderr)}); nothing was tagged")
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+
+    # DVC's Python API in this process: the CLI would pay its start-up time three times
+    with Repo(str(root)) as repo:
+        if not repo.config.get("core", {}).get("remote"):
+            if require_remote:
+                raise PipelineError("no default DVC remote configured, so nobody else could "
+                                    "fetch this model; add one or set "
+                                    "registry.require_remote: false")
+            print("promote: no DVC remote configured; model file not pushed")
+            return
+        try:
+            repo.push()
+        except (DvcException, OSError) as exc:  # a broken remote surfaces as OSError
+            raise PipelineError(f"dvc push failed ({_first_line(exc)}); nothing was tagged") \
+                from None
     verify_in_remote(root)
 
 
 def verify_in_remote(root: Path) -> None:
-    status = _dvc(root, "data", "status", "--not-in-remote", "--json")
-    if status.returncode != 0:
-        raise PipelineError(f"dvc data status failed ({_last_line(status.stderr)})")
-    missing = json.loads(status.stdout or "{}").get("not_in_remote", [])
+    """Raise unless every DVC-tracked output is in the default remote (asked afresh)."""
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+
+    try:
+        with Repo(str(root)) as repo:
+            status = repo.data_status(not_in_remote=True, remote_refresh=True)
+    except DvcException as exc:
+        raise PipelineError(f"dvc data status failed ({_first_line(exc)})") from None
+    missing = sorted(status.get("not_in_remote", []))
     if missing:
         raise PipelineError(f"not in the DVC remote: {', '.join(missing)}; refusing to tag a "
                             "version others cannot fetch")
 
 
-def _dvc(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["dvc", *args], cwd=root, capture_output=True, text=True)
-
-
-def _last_line(text: str) -> str:
-    return (text.strip().splitlines() or ["no output"])[-1]
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def bump_part(candidate: dict, previous: dict | None, settings: Settings, major: bool) -> str:
