@@ -15,6 +15,7 @@ from typing import Any
 
 from mlproject.errors import PipelineError
 
+# fullmatch everywhere: "$" alone would accept a trailing newline
 VERSION_RE = re.compile(r"^v\d+\.\d+\.\d+$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
 BUMP_REASONS = ("data", "model_type", "params", "hyperparameters")
@@ -44,11 +45,11 @@ def settings_from(raw: Any) -> Settings:
                                 f"choose from {', '.join(known)}")
     values = {**Settings().__dict__, **raw}
     for key in ("artifact", "stage"):
-        if not isinstance(values[key], str) or not NAME_RE.match(values[key]):
+        if not isinstance(values[key], str) or not NAME_RE.fullmatch(values[key]):
             raise PipelineError(f"params.yaml: registry.{key}: {values[key]!r} must be lowercase "
                                 "letters, digits and '-' (it becomes part of git tags)")
     first = values["first_version"]
-    if not isinstance(first, str) or not VERSION_RE.match(first):
+    if not isinstance(first, str) or not VERSION_RE.fullmatch(first):
         raise PipelineError("params.yaml: registry.first_version: must look like v1.0.0")
     minor = values["minor_when"]
     if not isinstance(minor, list | tuple) or any(m not in BUMP_REASONS for m in minor):
@@ -73,7 +74,7 @@ def load_settings(params_path: Path | str = "params.yaml") -> Settings:
 
 def check_version(version: str) -> str:
     """Return ``version`` when it is exactly vMAJOR.MINOR.PATCH, else raise."""
-    if not isinstance(version, str) or not VERSION_RE.match(version):
+    if not isinstance(version, str) or not VERSION_RE.fullmatch(version):
         raise PipelineError(f"version {version!r} is not of the form v1.2.3")
     return version
 

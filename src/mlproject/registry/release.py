@@ -22,7 +22,7 @@ SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 
 def gh_release_args(tag: str, commit: str, files: list[str], notes: str) -> list[str]:
     """Arguments of `gh release create`, built only from validated values."""
-    if not TAG_RE.match(tag) or not SHA_RE.match(commit):
+    if not TAG_RE.fullmatch(tag) or not SHA_RE.fullmatch(commit):
         raise PipelineError(f"refusing to build a release for tag {tag!r} at {commit!r}")
     return ["release", "create", tag, *files, "--target", commit, "--title", tag.replace("@", " "),
             "--notes-file", notes]
