@@ -178,8 +178,9 @@ def fake_gate(min_gain: float = 0.0) -> types.SimpleNamespace:
         new = candidate["metrics"]["model"]["quality"]["roc_auc"]
         old = baseline["metrics"]["model"]["quality"]["roc_auc"] if baseline else None
         passed = old is None or new >= old + min_gain
-        checks = [{"name": "roc_auc", "value": new, "baseline": old, "passed": passed,
-                   "rule": f"ROC AUC >= production + {min_gain}"}]
+        checks = [{"kind": "max_drop", "metric": "roc_auc", "value": new, "limit": old,
+                   "status": "pass" if passed else "fail",
+                   "detail": f"ROC AUC >= production + {min_gain}"}]
         summary = (f"passes: ROC AUC {new:.3f}" if passed
                    else f"fails: ROC AUC {new:.3f} is below production {old:.3f}")
         return types.SimpleNamespace(passed=passed, summary=summary, checks=checks,

@@ -7,6 +7,7 @@ so adopters edit it once and every release's card carries it.
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -83,16 +84,19 @@ def _data_md5(raw: bytes) -> str:
 
 
 def _gate(verdict: Any) -> str:
-    rows = [[c.get("name", "?"), c.get("rule", c.get("threshold", "")), _num(c.get("value")),
-             "pass" if c.get("passed") else "FAIL"] for c in (verdict.checks or [])]
-    table = _table(["check", "rule", "value", "result"], rows) if rows else ""
-    return f"{verdict.summary}\n\n{table}".strip()
+    """The verdict sentence and one row per check the model passed (or not)."""
+    rows = [[f"`{c.get('metric', c.get('name', '?'))}`", c.get("kind", ""),
+             c.get("detail", c.get("rule", "")), _num(c.get("value")), _num(c.get("limit")),
+             "pass" if c.get("status", "pass" if c.get("passed") else "fail") == "pass"
+             else "FAIL"] for c in (verdict.checks or [])]
+    header = ["metric", "check", "rule", "value", "limit", "result"]
+    return f"{verdict.summary}\n\n{_table(header, rows) if rows else ''}".strip()
 
 
 def intended_use(root: Path) -> str:
     path = root / INTENDED_USE
-    if path.is_file():
-        return path.read_text(encoding="utf-8").strip()
+    if path.is_file():  # HTML comments are notes to the editor, not part of the card
+        return re.sub(r"<!--.*?-->", "", path.read_text(encoding="utf-8"), flags=re.S).strip()
     return f"_Not written yet: describe it in `{INTENDED_USE}`._"
 
 
