@@ -12,7 +12,7 @@ from conftest import fake_gate, run
 from mlproject.cli import main
 from mlproject.errors import PipelineError
 from mlproject.registry import promote as promotion
-from mlproject.registry import tags
+from mlproject.registry import remote, tags
 
 
 def promote(repo, **kwargs):
@@ -116,7 +116,7 @@ def test_uncommitted_results_are_refused(repo):
 def test_missing_remote_object_is_refused_before_tagging(repo):
     repo.commit_results(0.80)
     with pytest.raises(PipelineError, match="not in the DVC remote: models/model.skops"):
-        promote(repo, push=lambda root, required: promotion.verify_in_remote(root))
+        promote(repo, push=lambda root, required: remote.verify_in_remote(root))
     assert repo.tags() == [] and repo.origin_tags() == []
 
 

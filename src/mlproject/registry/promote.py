@@ -22,6 +22,7 @@ import yaml
 from mlproject import artifact, storage
 from mlproject.errors import PipelineError
 from mlproject.registry import Settings, check_version, git, release, settings_from, show_file, tags
+from mlproject.registry.remote import push_outputs
 
 
 @contextmanager
@@ -68,48 +69,6 @@ def check_reproduced(root: Path, settings: Settings) -> None:
         raise PipelineError(f"results are not committed ({' '.join(dirty.split()[1::2])}); "
                             "commit dvc.lock and the result files first")
     artifact.load_model(model)  # sha256 against the sidecar, versions, trusted types
-
-
-def push_outputs(root: Path, require_remote: bool) -> None:
-    """dvc push, then confirm the remote holds every output; raise before anything is tagged."""
-    from dvc.exceptions import DvcException
-    from dvc.repo import Repo
-
-    # DVC's Python API in this process: the CLI would pay its start-up time three times
-    with Repo(str(root)) as repo:
-        if not repo.config.get("core", {}).get("remote"):
-            if require_remote:
-                raise PipelineError("no default DVC remote configured, so nobody else could "
-                                    "fetch this model; add one or set "
-                                    "registry.require_remote: false")
-            print("promote: no DVC remote configured; model file not pushed")
-            return
-        try:
-            repo.push()
-        except (DvcException, OSError) as exc:  # a broken remote surfaces as OSError
-            raise PipelineError(f"dvc push failed ({_first_line(exc)}); nothing was tagged") \
-                from None
-    verify_in_remote(root)
-
-
-def verify_in_remote(root: Path) -> None:
-    """Raise unless every DVC-tracked output is in the default remote (asked afresh)."""
-    from dvc.exceptions import DvcException
-    from dvc.repo import Repo
-
-    try:
-        with Repo(str(root)) as repo:
-            status = repo.data_status(not_in_remote=True, remote_refresh=True)
-    except DvcException as exc:
-        raise PipelineError(f"dvc data status failed ({_first_line(exc)})") from None
-    missing = sorted(status.get("not_in_remote", []))
-    if missing:
-        raise PipelineError(f"not in the DVC remote: {', '.join(missing)}; refusing to tag a "
-                            "version others cannot fetch")
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def bump_part(candidate: dict, previous: dict | None, settings: Settings, major: bool) -> str:
