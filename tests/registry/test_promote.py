@@ -173,3 +173,24 @@ def test_rollback_refuses_unknown_malformed_and_deprecated_versions(repo):
     with pytest.raises(PipelineError, match="deprecated"):
         promotion.rollback("v1.0.0", repo.path)
     assert tags.read_state("model", repo.path).in_stage("prod").version == "v1.0.1"
+
+
+def test_a_version_registered_by_an_interrupted_run_is_completed_not_duplicated(repo):
+    """Registered but never assigned (the run stopped in between): promote only assigns prod."""
+    repo.commit_results(0.80)
+    tags.register("model", "v1.0.0", "registered by hand", repo.path)
+    outcome = promote(repo)
+    assert outcome["version"] == "v1.0.0"
+    assert sorted(repo.tags()) == ["model#prod#1", "model@v1.0.0"]
+
+
+def test_fetch_and_serve_commands(repo, gate, monkeypatch, capsys):
+    monkeypatch.chdir(repo.path)
+    repo.commit_results(0.80)
+    assert main(["model", "fetch", "prod"]) == 1
+    assert "no version of model is in prod" in capsys.readouterr().err
+    assert main(["promote"]) == 0
+    assert main(["model", "fetch", "prod", "--out", "models/production.skops"]) == 0
+    assert (repo.path / "models/production.json").exists()
+    assert main(["serve", "--model", "missing.skops"]) == 1
+    assert "mlproject model fetch prod" in capsys.readouterr().err
