@@ -43,6 +43,7 @@ def test_promote_show_rollback_history_end_to_end(repo, gate, monkeypatch, capsy
     assert history.count("registration") == 2 and history.count("assignment") == 3
     # GTO itself agrees on what each tag means
     assert run("gto", "check-ref", "model#prod#3", "--version", cwd=repo.path).strip() == "v1.0.0"
+    assert run("gto", "show", "model#prod", "--ref", cwd=repo.path).strip() == "model@v1.0.0"
     gto_history = run("gto", "history", "model", "--plain", cwd=repo.path)
     assert gto_history.count("assignment") == 3
 
