@@ -79,11 +79,14 @@ def test_bump_rule_patch_minor_major(repo):
 
 
 def test_second_run_on_the_same_commit_creates_nothing(repo, capsys):
+    """A re-run creates no tag, and pushes the tags an interrupted first run could not push."""
     repo.commit_results(0.80)
     promote(repo)
+    run("git", "push", "-q", "origin", "--delete", "model#prod#1", cwd=repo.path)
     before = repo.tags()
     outcome = promote(repo)
     assert not outcome["promoted"] and repo.tags() == before
+    assert sorted(repo.origin_tags()) == sorted(before)
     assert "nothing to do" in capsys.readouterr().out
 
 

@@ -100,6 +100,8 @@ def promote(root: Path | str = ".", params_path: Path | str = "params.yaml", *,
         state = tags.read_state(settings.artifact, root)
         done = state.at_commit(commit)
         if done and state.ever_in(done.version, settings.stage):
+            # an earlier run may have tagged but failed to push: pushing again is harmless
+            tags.push([e.tag for e in state.events if e.commit == commit], root)
             return _outcome(root, settings, False, f"nothing to do: {commit[:8]} is already "
                             f"{done.tag} and was promoted to {settings.stage}", done.version)
         check_reproduced(root, settings)
