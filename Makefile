@@ -14,10 +14,11 @@ PYTEST_ARGS ?=
 BASE ?= $(shell git merge-base HEAD main 2>/dev/null || git merge-base HEAD origin/main 2>/dev/null)
 
 .PHONY: help setup data run repro summary report gate test lint bench clean \
-	checkout-cached record-results release-args production-ref data-changed check-workflows
+	checkout-cached record-results release-args production-ref data-changed check-workflows \
+	promote rollback registry registry-history fetch-prod serve release
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 setup: $(VENV)/.installed ## create the locked environment in .venv (uv when available, pip otherwise)
 
@@ -80,5 +81,29 @@ data-changed: ## print true when data.dvc differs from the last commit (after re
 check-workflows: setup ## static checks of .github: zizmor, schema, shellcheck, actionlint
 	pytest -q tests/workflows/test_static.py
 
+promote: setup ## register HEAD's model and assign prod when it beats production (MAJOR=1: major bump)
+	mlproject promote $(if $(MAJOR),--major,)
+
+rollback: setup ## re-assign prod to an earlier version: make rollback VERSION=v1.2.3
+	@# read from the environment, never pasted into the shell text: it may come from a form
+	@if [ -z "$${VERSION:-}" ]; then echo "usage: make rollback VERSION=v1.2.3" >&2; exit 2; fi
+	mlproject rollback "$$VERSION"
+
+registry: setup ## show the production version and every registered version with metrics
+	@mlproject registry show
+
+registry-history: setup ## every registration, assignment and rollback, oldest first
+	@mlproject registry history
+
+fetch-prod: setup ## install the production model as models/production.skops
+	mlproject model fetch prod --out models/production.skops
+
+serve: fetch-prod ## serve the production model over HTTP on 127.0.0.1:8000
+	mlproject serve --model models/production.skops
+
+release: ## create the GitHub release of the last promotion with gh (needs GH_TOKEN)
+	@if [ ! -f build/release/gh_args.txt ]; then echo "release: nothing was promoted"; exit 0; fi
+	mapfile -t args < build/release/gh_args.txt && gh "$${args[@]}"
+
 clean: ## remove the environment and pipeline outputs (not the data)
-	rm -rf $(VENV) artifacts .pytest_cache
+	rm -rf $(VENV) artifacts build .pytest_cache

@@ -51,6 +51,13 @@ class Predictor:
     def load(cls, path: Path | str) -> Predictor:
         return cls(*artifact.load_model(path))
 
+    @classmethod
+    def from_registry(cls, ref: str = "prod", root: Path | str = ".") -> Predictor:
+        """The model registered as ``ref`` (``prod`` or ``vX.Y.Z``), fetched and verified."""
+        from mlproject.registry.fetch import load_predictor
+
+        return load_predictor(ref, root)
+
     def frame(self, records: pd.DataFrame | list[dict[str, Any]]) -> pd.DataFrame:
         """Validated feature table in training column order."""
         df = records if isinstance(records, pd.DataFrame) else pd.DataFrame.from_records(records)

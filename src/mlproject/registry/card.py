@@ -1,0 +1,126 @@
+"""The model card: src/mlproject/templates/model_card.md filled from the model's metadata.
+
+The one part people write by hand, "Intended use and limits", lives in docs/intended_use.md
+so adopters edit it once and every release's card carries it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from mlproject import artifact, storage
+from mlproject.registry import Settings, show_file
+
+INTENDED_USE = Path("docs/intended_use.md")
+QUALITY = ("roc_auc", "average_precision", "f1", "precision", "recall", "accuracy",
+           "balanced_accuracy", "log_loss", "brier")
+PRODUCT = ("threshold", "coverage", "precision_when_shown")
+SYSTEM = ("model_size_bytes", "training_time_s", "latency_one_ms_p50", "latency_one_ms_p95",
+          "batch_rows_per_s")
+
+
+def _num(value: Any) -> str:
+    value = storage.finite(value)
+    if value is None:
+        return "–"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _family(results: dict, previous: dict | None, file: str, family: str | None,
+            keys: tuple[str, ...]) -> str:
+    """One table: metric | this model | rule baseline | previous production."""
+
+    def get(source: dict | None, model: str, key: str) -> Any:
+        section = ((source or {}).get(file) or {}).get(model) or {}
+        return (section.get(family) or {}).get(key) if family else section.get(key)
+
+    rows = [[f"`{k}`", _num(get(results, "model", k)), _num(get(results, "rule_baseline", k)),
+             _num(get(previous, "model", k))] for k in keys]
+    return _table(["metric", "this model", "rule baseline", "previous production"], rows)
+
+
+def _slices(results: dict) -> str:
+    slices = (results.get("slices") or {}).get("model") or {}
+    rows = [[f"`{name}`", _num(s.get("rows")), "yes" if s.get("judged") else "no (few rows)",
+             _num(s.get("accuracy")), _num(s.get("f1")), _num(s.get("roc_auc"))]
+            for name, s in sorted(slices.items())]
+    return _table(["slice", "rows", "judged", "accuracy", "F1", "ROC AUC"], rows) if rows \
+        else "No slices configured (`evaluate.slices` in params.yaml)."
+
+
+def _data(root: Path, meta: dict, commit: str) -> str:
+    raw = show_file(commit, "reports/validation.json", root)
+    validation = json.loads(raw) if raw else {}
+    source = show_file(commit, "data.dvc", root)
+    tracked = f"md5 {_data_md5(source)}" if source else "not tracked"
+    lines = [f"- Source: files tracked by `data.dvc` ({tracked})",
+             f"- Training table md5: `{meta.get('data_md5', '?')}`; "
+             f"params md5: `{meta.get('params_md5', '?')}`",
+             f"- Target `{meta.get('target', '?')}`, positive class `{meta.get('positive', '?')}`; "
+             f"{len(meta.get('features', []))} features: {', '.join(meta.get('features', []))}"]
+    for split, info in validation.items():
+        shares = (info.get("class_balance") or {}).items()
+        balance = ", ".join(f"`{k}` {_num(v)}" for k, v in shares)
+        lines.append(f"- {split}: {_num(info.get('rows'))} rows, class balance {balance}")
+    return "\n".join(lines)
+
+
+def _data_md5(raw: bytes) -> str:
+    import yaml
+
+    outs = (yaml.safe_load(raw) or {}).get("outs") or [{}]
+    return f"`{outs[0].get('md5', '?')}`"
+
+
+def _gate(verdict: Any) -> str:
+    """The verdict sentence and one row per check the model passed (or not)."""
+    rows = [[f"`{c.get('metric', c.get('name', '?'))}`", c.get("kind", ""),
+             c.get("detail", c.get("rule", "")), _num(c.get("value")), _num(c.get("limit")),
+             "pass" if c.get("status", "pass" if c.get("passed") else "fail") == "pass"
+             else "FAIL"] for c in (verdict.checks or [])]
+    header = ["metric", "check", "rule", "value", "limit", "result"]
+    return f"{verdict.summary}\n\n{_table(header, rows) if rows else ''}".strip()
+
+
+def intended_use(root: Path) -> str:
+    path = root / INTENDED_USE
+    if path.is_file():  # HTML comments are notes to the editor, not part of the card
+        return re.sub(r"<!--.*?-->", "", path.read_text(encoding="utf-8"), flags=re.S).strip()
+    return f"_Not written yet: describe it in `{INTENDED_USE}`._"
+
+
+def render(root: Path, settings: Settings, version: str, commit: str, params: Any,
+           results: dict, verdict: Any, prod: Any, previous: dict | None) -> str:
+    """The model card of ``version`` as Markdown."""
+    meta = storage.read_json(artifact.sidecar(root / settings.model))
+    hyper = meta.get("hyperparameters") or {}
+    quality = (results.get("metrics") or {}).get("model", {}).get("quality", {})
+    template = Template(resources.files("mlproject").joinpath("templates/model_card.md")
+                        .read_text(encoding="utf-8"))
+    return template.safe_substitute(
+        artifact=settings.artifact, version=version, tag=f"{settings.artifact}@{version}",
+        commit=commit, model_type=meta.get("name", "?"), model_path=settings.model,
+        sha256=meta.get("sha256", "?"), threshold=_num(meta.get("confidence_threshold")),
+        summary=(f"A `{meta.get('name', '?')}` classifier of `{meta.get('target', '?')}`: "
+                 f"holdout ROC AUC {_num(quality.get('roc_auc'))}, F1 {_num(quality.get('f1'))}."),
+        versions=", ".join(f"{k} {v}" for k, v in sorted((meta.get("versions") or {}).items())),
+        hyperparameters=_table(["name", "value"], [[f"`{k}`", f"`{v}`"]
+                                                   for k, v in sorted(hyper.items())])
+        if hyper else "Library defaults.",
+        data=_data(root, meta, commit),
+        previous=f"`{prod.version}`" if prod else "none yet",
+        quality=_family(results, previous, "metrics", "quality", QUALITY),
+        product=_family(results, previous, "metrics", "product", PRODUCT),
+        system=_family(results, previous, "system", None, SYSTEM),
+        slices=_slices(results), gate=_gate(verdict), intended_use=intended_use(root))

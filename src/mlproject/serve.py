@@ -1,0 +1,89 @@
+"""HTTP prediction service: the Predictor behind FastAPI.
+
+    mlproject model fetch prod && mlproject serve      # or: make serve
+    curl -s localhost:8000/predict -H 'content-type: application/json' \\
+         -d '{"records": [{"age": 39, "workclass": "State-gov", ...}]}'
+
+Requests are checked by the same schema as batch prediction; a bad request is HTTP 422 with
+the one-line message a PipelineError carries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from mlproject.errors import PipelineError
+from mlproject.predict import Predictor
+
+MAX_RECORDS = 10_000  # one request; larger jobs use `mlproject predict` on a file
+
+
+class PredictRequest(BaseModel):
+    records: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_RECORDS)
+
+
+class PredictionOut(BaseModel):
+    label: str
+    score: float
+    above_threshold: bool
+
+
+class PredictResponse(BaseModel):
+    model_version: str | None
+    predictions: list[PredictionOut]
+
+
+def describe(predictor: Predictor) -> dict[str, Any]:
+    """What /model answers: which model, which version, its headline validation metrics."""
+    meta = predictor.metadata
+    registry = meta.get("registry") or {}
+    keys = ("roc_auc", "f1", "precision", "recall")
+    metrics = {k: v for k, v in (meta.get("validation_metrics") or {}).items() if k in keys}
+    return {"name": meta.get("name"), "version": registry.get("version"),
+            "tag": registry.get("tag"), "commit": registry.get("commit"),
+            "sha256": meta.get("sha256"), "classes": predictor.classes,
+            "confidence_threshold": predictor.threshold, "features": predictor.features,
+            "validation_metrics": metrics}
+
+
+def create_app(predictor: Predictor) -> FastAPI:
+    """The FastAPI app serving ``predictor``."""
+    app = FastAPI(title="mlproject prediction service")
+    info = describe(predictor)
+
+    @app.exception_handler(PipelineError)
+    async def bad_input(_: Request, exc: PipelineError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/model")
+    def model() -> dict[str, Any]:
+        return info
+
+    @app.post("/predict", response_model=PredictResponse)
+    def predict(body: PredictRequest) -> dict[str, Any]:
+        # a sync endpoint: FastAPI runs it in a worker thread, so scoring never blocks the loop
+        predictions = predictor.predict(body.records)
+        return {"model_version": info["version"],
+                "predictions": [asdict(p) for p in predictions]}
+
+    return app
+
+
+def main(model: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+    import uvicorn
+
+    if not Path(model).is_file():
+        raise PipelineError(f"{model}: no model file; run `mlproject model fetch prod` "
+                            "(or pass --model models/model.skops)")
+    app = create_app(Predictor.load(model))
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,201 @@
+"""Fixtures: a tiny real model and throwaway git+DVC repositories with a bare origin."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from dvc.repo import Repo as DvcRepo
+
+from mlproject import artifact
+from mlproject.config import load_params
+
+ROOT = Path(__file__).resolve().parents[2]
+DVC_YAML = """stages:
+  train:
+    cmd: "true"
+    outs:
+      - models/model.skops
+      - models/model.json:
+          cache: false
+"""
+
+
+def run(*cmd: str, cwd: Path) -> str:
+    return subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def synthetic_rows(params, n: int, seed: int) -> pd.DataFrame:
+    """Random rows that satisfy the schema in params.yaml; the label depends on age and hours."""
+    rng = np.random.default_rng(seed)
+    cols = {}
+    for name, rng_spec in params.schema.numeric.items():
+        low = rng_spec.min or 0
+        high = rng_spec.max if rng_spec.max is not None else low + 100_000
+        cols[name] = rng.integers(int(low), int(high) + 1, n).astype(float)
+    for name, values in params.schema.categorical.items():
+        cols[name] = rng.choice(values, n)
+    df = pd.DataFrame(cols)
+    score = df["age"] / 120 + df["hours_per_week"] / 168 + rng.normal(0, 0.2, n)
+    classes = params.data.target.classes
+    df[params.data.target.column] = np.where(score > 0.8, classes[1], classes[0])
+    return df
+
+
+@pytest.fixture(scope="session")
+def params():
+    return load_params(ROOT / "params.yaml")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, params) -> Path:
+    """A real skops model (10 boosting rounds on 400 synthetic rows) with its sidecar."""
+    from mlproject.config import Model
+    from mlproject.stages.train import train
+
+    out = tmp_path_factory.mktemp("model")
+    table = out / "train.parquet"
+    df = synthetic_rows(params, 400, seed=0)
+    df.to_parquet(table)
+    small = dataclasses.replace(params, train=dataclasses.replace(
+        params.train, model=Model(name="hist_gradient_boosting", params={"max_iter": 10})))
+    model = train(df, small)
+    meta = artifact.metadata_for(small, "hist_gradient_boosting", table)
+    meta.update(hyperparameters={"max_iter": 10}, training_time_s=0.1)
+    artifact.save_model(model, out / "model.skops", meta)
+    return out / "model.skops"
+
+
+def results(roc_auc: float) -> dict[str, dict]:
+    """Fabricated result files: metrics, system, slices, validation."""
+    quality = {"accuracy": 0.8, "balanced_accuracy": 0.75, "precision": 0.7, "recall": 0.6,
+               "f1": 0.65, "roc_auc": roc_auc, "average_precision": 0.7, "log_loss": 0.4,
+               "brier": 0.12}
+    product = {"threshold": 0.8, "coverage": 0.7, "precision_when_shown": 0.9}
+    rule = {"quality": {**quality, "roc_auc": 0.7, "f1": 0.5}, "product": product}
+    system = {"model_size_bytes": 1000, "training_time_s": 0.1, "latency_one_ms_p50": 1.0,
+              "latency_one_ms_p95": 2.0, "batch_rows_per_s": 200000}
+    slices = {"sex=Female": {"rows": 100, "judged": True, "accuracy": 0.9, "f1": 0.6,
+                             "roc_auc": roc_auc}}
+    validation = {s: {"rows": 1000, "columns": 15, "duplicate_rows": 0, "missing_cells": 3,
+                      "class_balance": {"<=50K": 0.76, ">50K": 0.24}}
+                  for s in ("train", "holdout")}
+    return {"metrics": {"model": {"quality": quality, "product": product}, "rule_baseline": rule},
+            "system": {"model": system, "rule_baseline": system},
+            "slices": {"model": slices}, "validation": validation}
+
+
+def write_results(repo: Path, roc_auc: float) -> None:
+    for name, content in results(roc_auc).items():
+        path = repo / "reports" / f"{name}.json"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps(content, indent=2))
+
+
+class Repo:
+    """A git+DVC repository with a bare origin and a local DVC remote."""
+
+    def __init__(self, base: Path, model: Path) -> None:
+        self.path, self.origin, self.remote = base / "repo", base / "origin.git", base / "remote"
+        self.model = model
+        run("git", "init", "-q", "--bare", str(self.origin), cwd=base)
+        self.path.mkdir()
+        for cmd in (["git", "init", "-q", "-b", "main"], ["git", "config", "user.email", "ci@x"],
+                    ["git", "config", "user.name", "CI"],
+                    ["git", "remote", "add", "origin", str(self.origin)]):
+            run(*cmd, cwd=self.path)
+        DvcRepo.init(str(self.path)).close()
+        self.set_remote(self.remote)
+        shutil.copy(ROOT / "params.yaml", self.path / "params.yaml")
+        (self.path / "dvc.yaml").write_text(DVC_YAML)
+        (self.path / ".gitignore").write_text("/build/\n")
+
+    def set_remote(self, url: Path) -> None:
+        (self.path / ".dvc/config").write_text(
+            f'[core]\n    analytics = false\n    remote = local\n[\'remote "local"\']\n'
+            f"    url = {url}\n")
+
+    def commit_results(self, roc_auc: float, message: str = "results", model: Path | None = None,
+                       name: str | None = None) -> str:
+        """Put a model and result files in place, record them in dvc.lock, commit."""
+        models = self.path / "models"
+        models.mkdir(exist_ok=True)
+        source = model or self.model
+        shutil.copy(source, models / "model.skops")
+        meta = json.loads(artifact.sidecar(source).read_text())
+        if name:  # a different model type: same bytes, different recorded name
+            meta["name"] = name
+        (models / "model.json").write_text(json.dumps(meta, indent=2))
+        write_results(self.path, roc_auc)
+        with DvcRepo(str(self.path)) as dvc:  # in-process: the dvc CLI starts slowly
+            dvc.commit(str(self.path / "dvc.yaml:train"), force=True)
+        run("git", "add", "-A", cwd=self.path)
+        run("git", "commit", "-q", "-m", message, cwd=self.path)
+        return self.head()
+
+    def head(self) -> str:
+        return run("git", "rev-parse", "HEAD", cwd=self.path).strip()
+
+    def tags(self) -> list[str]:
+        return run("git", "tag", "--list", cwd=self.path).split()
+
+    def origin_tags(self) -> list[str]:
+        return run("git", "tag", "--list", cwd=self.origin).split()
+
+
+@pytest.fixture
+def repo(tmp_path, tiny_model) -> Repo:
+    return Repo(tmp_path, tiny_model)
+
+
+def fake_gate(min_gain: float = 0.0) -> types.SimpleNamespace:
+    """Stand-in for mlproject.gate: passes when ROC AUC does not drop by more than min_gain."""
+
+    def read_results(rev, root="."):
+        from mlproject.registry import show_file
+
+        out = {}
+        for name in ("metrics", "system", "slices"):
+            if rev is None:
+                path = Path(root) / "reports" / f"{name}.json"
+                data = path.read_bytes() if path.exists() else None
+            else:
+                data = show_file(rev, f"reports/{name}.json", root)
+            if data is None:
+                return None
+            out[name] = json.loads(data)
+        return out
+
+    def check(candidate, baseline, rules):
+        new = candidate["metrics"]["model"]["quality"]["roc_auc"]
+        old = baseline["metrics"]["model"]["quality"]["roc_auc"] if baseline else None
+        passed = old is None or new >= old + min_gain
+        checks = [{"kind": "max_drop", "metric": "roc_auc", "value": new, "limit": old,
+                   "status": "pass" if passed else "fail",
+                   "detail": f"ROC AUC >= production + {min_gain}"}]
+        summary = (f"passes: ROC AUC {new:.3f}" if passed
+                   else f"fails: ROC AUC {new:.3f} is below production {old:.3f}")
+        return types.SimpleNamespace(passed=passed, summary=summary, checks=checks,
+                                     to_json=lambda: {"passed": passed, "summary": summary,
+                                                      "checks": checks})
+
+    return types.SimpleNamespace(load_rules=lambda params: {}, check=check,
+                                 read_results=read_results)
+
+
+@pytest.fixture
+def gate(monkeypatch):
+    """Install the fake gate as mlproject.gate (only when the real module is absent)."""
+    try:
+        import mlproject.gate  # noqa: F401
+    except ImportError:
+        monkeypatch.setitem(sys.modules, "mlproject.gate", fake_gate())
+    return sys.modules["mlproject.gate"]

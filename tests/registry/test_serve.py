@@ -1,0 +1,59 @@
+"""The HTTP service answers like the Python API and turns bad input into one-line 422s."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import synthetic_rows
+from fastapi.testclient import TestClient
+
+from mlproject.predict import Predictor
+from mlproject.serve import create_app
+
+
+@pytest.fixture(scope="module")
+def predictor(tiny_model):
+    return Predictor.load(tiny_model)
+
+
+@pytest.fixture(scope="module")
+def client(predictor):
+    return TestClient(create_app(predictor))
+
+
+@pytest.fixture(scope="module")
+def records(params):
+    rows = synthetic_rows(params, 5, seed=2).drop(columns=[params.data.target.column])
+    return rows.to_dict("records")
+
+
+def test_health(client):
+    assert client.get("/health").json() == {"status": "ok"}
+
+
+def test_model_describes_the_loaded_model(client, predictor):
+    info = client.get("/model").json()
+    assert info["name"] == "hist_gradient_boosting" and info["sha256"] == predictor.metadata[
+        "sha256"] and info["classes"] == predictor.classes
+
+
+def test_predict_matches_the_python_api(client, predictor, records):
+    answer = client.post("/predict", json={"records": records})
+    assert answer.status_code == 200
+    expected = [p.__dict__ for p in predictor.predict(records)]
+    assert answer.json()["predictions"] == expected
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"records": [{"age": 30}]}, "missing"),
+    ({"records": []}, "at least 1"),
+    ({"rows": []}, "records"),
+])
+def test_bad_requests_are_422_with_a_reason(client, body, message):
+    answer = client.post("/predict", json=body)
+    assert answer.status_code == 422 and message in str(answer.json()["detail"])
+
+
+def test_wrong_type_in_a_numeric_column_is_422(client, records):
+    bad = [{**records[0], "age": "forty"}]
+    answer = client.post("/predict", json={"records": bad})
+    assert answer.status_code == 422 and "age" in answer.json()["detail"]
