@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 BASE ?= $(shell git merge-base HEAD main 2>/dev/null || git merge-base HEAD origin/main 2>/dev/null)
 
 .PHONY: help setup data run repro summary report gate test lint bench clean \
-	checkout-cached record-results release-args production-ref data-changed check-workflows \
+	refresh-data checkout-cached record-results release-args production-ref data-changed check-workflows \
 	promote rollback registry registry-history fetch-prod serve release
 
 help: ## list the targets
@@ -74,6 +74,9 @@ release-args: setup ## print the gh release arguments that promote wrote, one pe
 
 production-ref: setup ## print the commit of the model in production (empty when none)
 	@mlproject production-ref
+
+refresh-data: setup ## update data/ from refresh.source in params.yaml; records a new version when it changed
+	mlproject refresh-data
 
 data-changed: ## print true when data.dvc differs from the last commit (after refresh-data)
 	@if git diff --quiet -- data.dvc; then echo false; else echo true; fi

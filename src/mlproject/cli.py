@@ -49,6 +49,12 @@ def _init_data(args: argparse.Namespace) -> None:
                    run=not args.no_run)
 
 
+def _refresh_data(args: argparse.Namespace) -> None:
+    from mlproject import refresh
+
+    refresh.refresh(_raw_params(args.params).get("refresh"))
+
+
 def _summary(args: argparse.Namespace) -> None:
     from mlproject import summary
 
@@ -168,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("--header", {"action": argparse.BooleanOptionalAction, "help": "default: detected"}),
         ("--missing", {"nargs": "*", "help": "missing-value markers (default: detected)"}),
         ("--no-run", {"action": "store_true", "help": "do not run the pipeline afterwards"}))
+    add("refresh-data", _refresh_data,
+        "update data/ from refresh.source; record a new version with DVC when it changed")
     add("summary", _summary, "print the key metrics beside the baselines",
         ("--metrics", {**path, "default": P("reports/metrics.json")}))
     add("record-results", _ci("record-results"),

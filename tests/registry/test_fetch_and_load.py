@@ -7,8 +7,8 @@ import json
 import shutil
 
 import pytest
-from conftest import fake_gate
 
+from conftest import fake_gate
 from mlproject import artifact
 from mlproject.errors import PipelineError
 from mlproject.predict import Predictor

@@ -7,8 +7,8 @@ import subprocess
 import threading
 
 import pytest
-from conftest import fake_gate, run
 
+from conftest import fake_gate, run
 from mlproject.cli import main
 from mlproject.errors import PipelineError
 from mlproject.registry import promote as promotion

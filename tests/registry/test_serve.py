@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import synthetic_rows
 from fastapi.testclient import TestClient
 
+from conftest import synthetic_rows
 from mlproject.predict import Predictor
 from mlproject.serve import create_app
 

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import BAD, ROOT, WORKFLOWS, jobs, steps
 
 BIN = Path(sys.executable).parent

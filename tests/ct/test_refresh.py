@@ -1,0 +1,70 @@
+"""refresh-data: a new version is recorded only when the source's bytes changed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mlproject import refresh
+from mlproject.errors import PipelineError
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def repo(root, tmp_path, monkeypatch) -> Path:
+    """A git+DVC repository with the starter data pulled from the embedded remote."""
+    path = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(root), str(path)], check=True)
+    subprocess.run(["dvc", "pull", "-q", "data.dvc"], cwd=path, check=True)
+    return path
+
+
+def source_copy(repo: Path, tmp_path: Path) -> Path:
+    source = tmp_path / "source"
+    shutil.copytree(repo / "data", source)
+    return source
+
+
+def test_unchanged_source_records_nothing(repo, tmp_path, capsys):
+    source = source_copy(repo, tmp_path)
+    before = (repo / "data.dvc").read_text()
+    assert not refresh.refresh({"source": str(source), "files": ["adult.data", "adult.test"]},
+                               root=repo)
+    assert "data unchanged (2 file(s) checked)" in capsys.readouterr().out
+    assert (repo / "data.dvc").read_text() == before
+
+
+def test_changed_source_records_and_pushes_a_new_version(repo, tmp_path, capsys):
+    source = source_copy(repo, tmp_path)
+    with open(source / "adult.data", "a") as fh:
+        fh.write("40, Private, 1234, Masters, 14, Divorced, Sales, Unmarried, White, Male, "
+                 "0, 0, 45, United-States, >50K\n")
+    before = (repo / "data.dvc").read_text()
+    assert refresh.refresh({"source": str(source), "files": ["adult.data"]}, root=repo)
+    assert "data changed (adult.data)" in capsys.readouterr().out
+    assert (repo / "data.dvc").read_text() != before
+    status = subprocess.run(["dvc", "data", "status", "--not-in-remote", "--json"], cwd=repo,
+                            capture_output=True, text=True, check=True)
+    import json
+
+    assert not [p for p in json.loads(status.stdout).get("not_in_remote", [])
+                if p.startswith("data")]
+
+
+def test_no_source_configured(capsys):
+    assert not refresh.refresh({"source": ""})
+    assert "no refresh.source" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ({"sauce": "x"}, "refresh.sauce: unknown key"),
+    ({"source": "s3://bucket/x"}, "s3:// is not supported"),
+    ({"source": "/nonexistent/file.csv"}, "file not found"),
+])
+def test_bad_settings_are_one_line(raw, message, tmp_path):
+    with pytest.raises(PipelineError, match=message):
+        refresh.refresh(raw, root=tmp_path)
