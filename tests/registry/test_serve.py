@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import synthetic_rows
+from .conftest import synthetic_rows
 from mlproject.predict import Predictor
 from mlproject.serve import create_app
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from report_helpers import ROOT, Repo, results, validation
+from .report_helpers import ROOT, Repo, results, validation
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from report_helpers import validation
+from .report_helpers import validation
 
 from mlproject import report
 from mlproject.report import drift

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from report_helpers import results
+from .report_helpers import results
 
 from mlproject import cli, gate
 from mlproject.errors import PipelineError

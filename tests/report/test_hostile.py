@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from mermaid_check import assert_valid
-from report_helpers import results
+from .mermaid_check import assert_valid
+from .report_helpers import results
 
 from mlproject import report
 from mlproject.report.safe import fmt, text

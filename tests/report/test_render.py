@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from report_helpers import results
+from .report_helpers import results
 
 from mlproject import report
 

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from mermaid_check import assert_valid
-from report_helpers import results, validation
+from .mermaid_check import assert_valid
+from .report_helpers import results, validation
 
 from mlproject import report
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from act_harness import SECRET, VENV, Sandbox, act_binary, git
+from .act_harness import SECRET, VENV, Sandbox, act_binary, git
 
 pytestmark = [
     pytest.mark.slow,

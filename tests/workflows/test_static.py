@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BAD, ROOT, WORKFLOWS, jobs, steps
+from .conftest import BAD, ROOT, WORKFLOWS, jobs, steps
 
 BIN = Path(sys.executable).parent
 FILES = sorted(WORKFLOWS.glob("*.yml"))
