@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 BASE ?= $(shell git merge-base HEAD main 2>/dev/null || git merge-base HEAD origin/main 2>/dev/null)
 
 .PHONY: help setup data run repro summary report gate test lint bench clean \
-	refresh-data checkout-cached record-results release-args production-ref data-changed check-workflows \
+	refresh-data checkout-cached record-results production-ref data-changed check-workflows \
 	promote rollback registry registry-history fetch-prod serve release
 
 help: ## list the targets
@@ -69,9 +69,6 @@ checkout-cached: setup ## check out the pipeline outputs the DVC cache already h
 record-results: setup ## commit dvc.lock and results when the model or metrics changed (CI)
 	mlproject record-results
 
-release-args: setup ## print the gh release arguments that promote wrote, one per line (CI)
-	@mlproject release-args
-
 production-ref: setup ## print the commit of the model in production (empty when none)
 	@mlproject production-ref
 
@@ -85,12 +82,12 @@ check-workflows: setup ## static checks of .github: zizmor, schema, shellcheck, 
 	pytest -q tests/workflows/test_static.py
 
 promote: setup ## register HEAD's model and assign prod when it beats production (MAJOR=1: major bump)
-	mlproject promote $(if $(MAJOR),--major,)
+	mlproject promote $(if $(MAJOR),--major,) $(if $(NO_PUSH),--no-push,)
 
 rollback: setup ## re-assign prod to an earlier version: make rollback VERSION=v1.2.3
 	@# read from the environment, never pasted into the shell text: it may come from a form
 	@if [ -z "$${VERSION:-}" ]; then echo "usage: make rollback VERSION=v1.2.3" >&2; exit 2; fi
-	mlproject rollback "$$VERSION"
+	mlproject rollback "$$VERSION" $(if $(NO_PUSH),--no-push,)
 
 registry: setup ## show the production version and every registered version with metrics
 	@mlproject registry show
@@ -104,9 +101,8 @@ fetch-prod: setup ## install the production model as models/production.skops
 serve: fetch-prod ## serve the production model over HTTP on 127.0.0.1:8000
 	mlproject serve --model models/production.skops
 
-release: ## create the GitHub release of the last promotion with gh (needs GH_TOKEN)
-	@if [ ! -f build/release/gh_args.txt ]; then echo "release: nothing was promoted"; exit 0; fi
-	mapfile -t args < build/release/gh_args.txt && gh "$${args[@]}"
+release: setup ## create the GitHub release of the last promotion with gh, once (needs GH_TOKEN)
+	mlproject release
 
 clean: ## remove the environment and pipeline outputs (not the data)
 	rm -rf $(VENV) artifacts build .pytest_cache

@@ -5,6 +5,8 @@
   every run, so comparing them would make a bot commit on every push.
 - ``release_args``: read build/release/<version>/release.json (written by ``mlproject promote``)
   and turn it into validated ``gh release create`` arguments, so no workflow interpolates values.
+- ``create_release``: the one ``gh release create`` call for the version the last promotion
+  recorded in build/release/promotion.json; a release that exists already is left alone.
 - ``production_ref``: the commit that the latest GTO ``<name>#prod#N`` tag points at.
 """
 
@@ -21,7 +23,6 @@ MODEL_SIDECAR = "models/model.json"
 METRICS = "reports/metrics.json"
 # What a results commit records: the lock file and the small result files (never reports/pr/).
 RESULT_PATHS = ["dvc.lock", "reports/*.json", "reports/plots/*.csv", "models/*.json"]
-TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}@v\d{1,6}\.\d{1,6}\.\d{1,6}$")
 SHA = re.compile(r"^[0-9a-f]{40}$")
 SAFE_PATH = re.compile(r"^[A-Za-z0-9._/@+-]{1,300}$")
 PROD = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)#prod(?P<bang>!?)#(?P<n>\d+)$")
@@ -78,6 +79,16 @@ def record_results(root: Path = Path("."), rev: str = "HEAD") -> str:
     return f"recorded: {reason}"
 
 
+def _artifact(params_path: Path) -> str:
+    """registry.artifact from params.yaml (validated; no scikit-learn import)."""
+    import yaml
+
+    from mlproject.registry import settings_from
+
+    raw = yaml.safe_load(params_path.read_text(encoding="utf-8")) if params_path.exists() else {}
+    return settings_from((raw or {}).get("registry")).artifact
+
+
 def _release_file(directory: Path, version: str | None) -> Path:
     if version is not None:
         return directory / version / "release.json"
@@ -87,40 +98,74 @@ def _release_file(directory: Path, version: str | None) -> Path:
     return found[0]
 
 
-def release_args(directory: Path = Path("build/release"), version: str | None = None) -> list[str]:
-    """``gh release create`` arguments from release.json, each value checked against a pattern."""
+def release_args(directory: Path = Path("build/release"), version: str | None = None,
+                 artifact: str | None = None) -> list[str]:
+    """``gh release create`` arguments from release.json, each value checked against a pattern.
+
+    The tag must be ``<artifact>@vX.Y.Z`` for the bundle's own version, the target a full commit
+    hash, and the notes and files must be files inside that version's bundle folder.
+    """
     path = _release_file(directory, version)
     if not path.exists():
         raise PipelineError(f"{path}: not found; run mlproject promote first")
     try:
         spec = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
-        raise PipelineError(f"{path}: not valid JSON ({exc})") from exc
+        raise PipelineError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(spec, dict):
         raise PipelineError(f"{path}: expected an object")
+    artifact = artifact or _artifact(Path("params.yaml"))
+    bundle = path.parent.as_posix()
+    tag_re = re.compile(rf"^{re.escape(artifact)}@v\d{{1,6}}\.\d{{1,6}}\.\d{{1,6}}$")
 
     def field(key: str, pattern: re.Pattern[str]) -> str:
         value = spec.get(key)
-        if not isinstance(value, str) or not pattern.match(value):
+        if not isinstance(value, str) or not pattern.fullmatch(value):
             raise PipelineError(f"{path}: {key}: {value!r} does not match {pattern.pattern}")
         return value
 
-    def safe_file(value: object, key: str) -> str:
-        if not isinstance(value, str) or not SAFE_PATH.match(value) or ".." in value.split("/"):
-            raise PipelineError(f"{path}: {key}: {value!r} is not a plain relative path")
-        if value.startswith("/") or not Path(value).is_file():
-            raise PipelineError(f"{path}: {key}: {value} is not a file in the repository")
+    def bundle_file(value: object, key: str) -> str:
+        if not isinstance(value, str) or not SAFE_PATH.fullmatch(value) \
+                or ".." in value.split("/") or not value.startswith(f"{bundle}/"):
+            raise PipelineError(f"{path}: {key}: {value!r} is not a plain path inside {bundle}/")
+        if not Path(value).is_file():
+            raise PipelineError(f"{path}: {key}: {value} is not a file")
         return value
 
+    tag = field("tag", tag_re)
+    if tag != f"{artifact}@{path.parent.name}":
+        raise PipelineError(f"{path}: tag {tag} is not the version of its folder {bundle}")
     title = spec.get("title")
     if not isinstance(title, str) or not title.strip() or "\n" in title or len(title) > 200:
         raise PipelineError(f"{path}: title: must be one line of at most 200 characters")
-    assets = spec.get("assets", [])
-    if not isinstance(assets, list):
-        raise PipelineError(f"{path}: assets: expected a list of paths")
-    args = [field("tag", TAG), "--title", title, "--target", field("target", SHA)]
-    args += ["--notes-file", safe_file(spec.get("notes_file"), "notes_file")]
-    return args + ["--", *(safe_file(a, "assets") for a in assets)]
+    files = spec.get("files")
+    if not isinstance(files, list) or not files:
+        raise PipelineError(f"{path}: files: expected a non-empty list of paths")
+    args = [tag, "--title", title, "--target", field("commit", SHA)]
+    args += ["--notes-file", bundle_file(spec.get("notes_file"), "notes_file")]
+    return args + ["--", *(bundle_file(f, "files") for f in files)]
+
+
+def create_release(directory: Path = Path("build/release"),
+                   params_path: Path = Path("params.yaml")) -> str:
+    """Create the GitHub release of the version build/release/promotion.json names, once."""
+    from mlproject.registry import check_version
+
+    outcome = _json_at(Path("."), None, str(directory / "promotion.json"))
+    if not isinstance(outcome, dict):
+        return "release: nothing was promoted; no release to create"
+    if not outcome.get("version"):
+        return f"release: nothing to release ({outcome.get('reason', 'not promoted')})"
+    artifact = _artifact(params_path)
+    tag = f"{artifact}@{check_version(outcome['version'])}"
+    if subprocess.run(["gh", "release", "view", tag], capture_output=True).returncode == 0:
+        return f"release: {tag} exists already; nothing to do"
+    args = release_args(directory, outcome["version"], artifact)
+    done = subprocess.run(["gh", "release", "create", *args], capture_output=True, text=True)
+    if done.returncode:
+        reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise PipelineError(f"gh release create {tag} failed: {reason}")
+    return f"release: created {tag} with {len(args) - args.index('--') - 1} files"
 
 
 def production_ref(root: Path = Path(".")) -> str:

@@ -49,6 +49,12 @@ def _init_data(args: argparse.Namespace) -> None:
                    run=not args.no_run)
 
 
+def _rename(args: argparse.Namespace) -> None:
+    from mlproject.adopt import rename
+
+    rename.main(args.name, run=not args.no_run)
+
+
 def _refresh_data(args: argparse.Namespace) -> None:
     from mlproject import refresh
 
@@ -71,6 +77,8 @@ def _ci(action: str):
             print(ci.record_results(rev=args.rev))
         elif action == "release-args":
             print("\n".join(ci.release_args(args.dir, args.version)))
+        elif action == "release":
+            print(ci.create_release(args.dir))
         else:
             print(ci.production_ref())
 
@@ -101,13 +109,13 @@ def _gate(args: argparse.Namespace) -> int:
 def _promote(args: argparse.Namespace) -> None:
     from mlproject.registry.promote import promote
 
-    promote(".", args.params, major=args.major)
+    promote(".", args.params, major=args.major, push_tags=not args.no_push)
 
 
 def _rollback(args: argparse.Namespace) -> None:
     from mlproject.registry.promote import rollback
 
-    rollback(args.version, ".", args.params)
+    rollback(args.version, ".", args.params, push_tags=not args.no_push)
 
 
 def _registry(args: argparse.Namespace) -> None:
@@ -174,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("--header", {"action": argparse.BooleanOptionalAction, "help": "default: detected"}),
         ("--missing", {"nargs": "*", "help": "missing-value markers (default: detected)"}),
         ("--no-run", {"action": "store_true", "help": "do not run the pipeline afterwards"}))
+    add("rename", _rename, "make the template yours: rename the package, reset the registry, "
+        "clear the example results, re-run", ("name", {"help": "new package name"}),
+        ("--no-run", {"action": "store_true", "help": "do not set up and run afterwards"}))
     add("refresh-data", _refresh_data,
         "update data/ from refresh.source; record a new version with DVC when it changed")
     add("summary", _summary, "print the key metrics beside the baselines",
@@ -184,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("release-args", _ci("release-args"),
         "print validated gh release create arguments from release.json, one per line",
         ("--dir", {**path, "default": P("build/release")}), ("--version", {"default": None}))
+    add("release", _ci("release"),
+        "create the GitHub release of the last promotion with gh, once (needs GH_TOKEN)",
+        ("--dir", {**path, "default": P("build/release")}))
     add("production-ref", _ci("production-ref"),
         "print the commit of the latest prod assignment (empty when none)")
     base = ("--base", {"default": None, "metavar": "REV",
@@ -192,10 +206,13 @@ def build_parser() -> argparse.ArgumentParser:
         base, ("--out-dir", {**path, "default": P("reports/pr")}))
     add("gate", _gate, "check the model against the gate thresholds; exit 1 when it fails",
         base, ("--out", {**path, "default": P("reports/pr/gate.json")}))
+    no_push = ("--no-push", {"action": "store_true",
+                             "help": "create the tags locally only (CI pushes them itself)"})
     add("promote", _promote, "register HEAD's model and assign prod when it beats production",
-        ("--major", {"action": "store_true", "help": "bump the major version (breaking change)"}))
+        ("--major", {"action": "store_true", "help": "bump the major version (breaking change)"}),
+        no_push)
     add("rollback", _rollback, "re-assign prod to an earlier registered version",
-        ("version", {"help": "a registered version, e.g. v1.2.0"}))
+        ("version", {"help": "a registered version, e.g. v1.2.0"}), no_push)
     add("registry", _registry, "registry show: production and versions; history: all events",
         ("action", {"choices": ["show", "history"]}), ("--json", {"action": "store_true"}))
     add("model", _model, "model fetch VERSION|prod: install a registered model file",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
+from pathlib import Path
 
 import pytest
 
 from conftest import fake_gate, run
+from mlproject import ci
 from mlproject.cli import main
 from mlproject.errors import PipelineError
 from mlproject.registry import promote as promotion
@@ -22,16 +24,16 @@ def promote(repo, **kwargs):
 def test_promote_show_rollback_history_end_to_end(repo, gate, monkeypatch, capsys):
     """The maintainer's path: two promotions, a rollback, and GTO reads every tag the same way."""
     monkeypatch.chdir(repo.path)
-    first = repo.commit_results(0.80)
+    first = repo.commit_results(0.87)  # above the gate floor
     assert main(["promote"]) == 0
-    repo.commit_results(0.85, "better model", name="random_forest")
+    repo.commit_results(0.90, "better model", name="random_forest")
     assert main(["promote"]) == 0
     assert set(repo.origin_tags()) == {"model@v1.0.0", "model#prod#1", "model@v1.1.0",
                                        "model#prod#2"}
     capsys.readouterr()
     assert main(["registry", "show"]) == 0
     shown = capsys.readouterr().out
-    assert "prod = v1.1.0" in shown and "0.8500" in shown and first[:8] in shown
+    assert "prod = v1.1.0" in shown and "0.9000" in shown and first[:8] in shown
 
     assert main(["rollback", "v1.0.0"]) == 0
     assert "model#prod#3" in repo.origin_tags()
@@ -48,8 +50,9 @@ def test_promote_show_rollback_history_end_to_end(repo, gate, monkeypatch, capsy
     assert gto_history.count("assignment") == 3
 
 
-def test_release_bundle_has_everything_a_release_carries(repo):
+def test_release_bundle_has_everything_a_release_carries(repo, monkeypatch):
     """Model file, metadata, card, metrics and dvc.lock, plus the exact gh arguments."""
+    monkeypatch.chdir(repo.path)
     commit = repo.commit_results(0.80)
     outcome = promote(repo)
     bundle = repo.path / "build/release/v1.0.0"
@@ -58,10 +61,12 @@ def test_release_bundle_has_everything_a_release_carries(repo):
     assert {"model.skops", "model.json", "model_card.md", "metrics.json", "dvc.lock",
             "release.json"} <= names
     release = json.loads((bundle / "release.json").read_text())
-    assert release["gh_args"][:3] == ["release", "create", "model@v1.0.0"]
-    assert release["gh_args"][release["gh_args"].index("--target") + 1] == commit
-    args = (repo.path / "build/release/gh_args.txt").read_text().splitlines()
-    assert args == release["gh_args"]
+    assert release["tag"] == "model@v1.0.0" and release["commit"] == commit
+    # the release command reads exactly this file and validates every value
+    args = ci.release_args(Path("build/release"), "v1.0.0", "model")
+    assert args[:5] == ["model@v1.0.0", "--title", "model v1.0.0", "--target", commit]
+    assert args[args.index("--") + 1:] == [f"build/release/v1.0.0/{n}" for n in (
+        "model.skops", "model.json", "model_card.md", "metrics.json", "dvc.lock")]
     card = (bundle / "model_card.md").read_text()
     assert "$" not in card.replace("```bash", "") and "## Intended use and limits" in card
 
@@ -90,6 +95,22 @@ def test_second_run_on_the_same_commit_creates_nothing(repo, capsys):
     assert "nothing to do" in capsys.readouterr().out
 
 
+def test_no_push_leaves_the_tags_local_for_the_workflow_to_push(repo, monkeypatch, capsys):
+    """--no-push: CI's checkout holds no credentials; a separate step pushes the tags."""
+    monkeypatch.chdir(repo.path)
+    repo.commit_results(0.87)
+    assert main(["promote", "--no-push"]) == 0
+    assert repo.tags() == ["model#prod#1", "model@v1.0.0"] and repo.origin_tags() == []
+    assert main(["promote", "--no-push"]) == 0  # a re-run: nothing to do, still nothing pushed
+    assert "nothing to do" in capsys.readouterr().out and repo.origin_tags() == []
+    run("git", "push", "-q", "origin", "--tags", cwd=repo.path)
+    repo.commit_results(0.90, "better model", name="random_forest")
+    assert main(["promote", "--no-push"]) == 0
+    assert main(["rollback", "v1.0.0", "--no-push"]) == 0
+    assert "model#prod#3" in repo.tags() and "model#prod#3" not in repo.origin_tags()
+    assert sorted(repo.origin_tags()) == ["model#prod#1", "model@v1.0.0"]
+
+
 def test_worse_candidate_is_not_promoted_and_says_why(repo, capsys):
     repo.commit_results(0.80)
     promote(repo)
@@ -98,7 +119,7 @@ def test_worse_candidate_is_not_promoted_and_says_why(repo, capsys):
     assert not outcome["promoted"] and repo.tags() == ["model#prod#1", "model@v1.0.0"]
     assert "below production 0.800" in capsys.readouterr().out
     saved = json.loads((repo.path / "build/release/promotion.json").read_text())
-    assert saved["promoted"] is False and not (repo.path / "build/release/gh_args.txt").exists()
+    assert saved["promoted"] is False and saved["version"] is None
 
 
 def test_stale_results_are_refused(repo, tiny_model):
@@ -190,7 +211,7 @@ def test_a_version_registered_by_an_interrupted_run_is_completed_not_duplicated(
 
 def test_fetch_and_serve_commands(repo, gate, monkeypatch, capsys):
     monkeypatch.chdir(repo.path)
-    repo.commit_results(0.80)
+    repo.commit_results(0.87)
     assert main(["model", "fetch", "prod"]) == 1
     assert "no version of model is in prod" in capsys.readouterr().err
     assert main(["promote"]) == 0

@@ -7,7 +7,6 @@ import pytest
 from mlproject.errors import PipelineError
 from mlproject.registry import Settings, check_version, settings_from
 from mlproject.registry.promote import bump_part
-from mlproject.registry.release import gh_release_args
 from mlproject.registry.tags import bump
 
 BASE = {"name": "hist_gradient_boosting", "data_md5": "a", "params_md5": "p",
@@ -63,11 +62,3 @@ def test_bad_settings_name_the_key(raw, key):
 def test_settings_defaults_and_params_section(params):
     assert settings_from(None) == Settings()
     assert settings_from(params.extra.get("registry")).artifact == "model"
-
-
-def test_release_arguments_only_from_validated_values():
-    args = gh_release_args("model@v1.0.0", "a" * 40, ["f"], "notes.md")
-    assert args[:4] == ["release", "create", "model@v1.0.0", "f"]
-    for tag, sha in (("model@v1.0.0;x", "a" * 40), ("model@v1.0.0", "HEAD")):
-        with pytest.raises(PipelineError):
-            gh_release_args(tag, sha, [], "n")

@@ -76,41 +76,90 @@ def test_missing_results_say_run_the_pipeline(tmp_path):
 
 
 def release_dir(root: Path, **spec) -> Path:
-    base = {"tag": "mlproject@v1.2.3", "title": "mlproject v1.2.3", "target": "f" * 40,
-            "notes_file": "build/release/v1.2.3/notes.md",
-            "assets": ["build/release/v1.2.3/model.skops"]}
-    write(root, "build/release/v1.2.3/release.json", {**base, **spec})
-    write(root, "build/release/v1.2.3/notes.md", "notes")
-    write(root, "build/release/v1.2.3/model.skops", "bytes")
+    """A bundle as mlproject promote writes it (registry/release.py), with ``spec`` overrides."""
+    bundle = "build/release/v1.2.3"
+    base = {"tag": "model@v1.2.3", "version": "v1.2.3", "title": "model v1.2.3",
+            "commit": "f" * 40, "notes_file": f"{bundle}/model_card.md",
+            "files": [f"{bundle}/model.skops", f"{bundle}/model_card.md"]}
+    write(root, f"{bundle}/release.json", {**base, **spec})
+    write(root, f"{bundle}/model_card.md", "notes")
+    write(root, f"{bundle}/model.skops", "bytes")
+    write(root, "elsewhere.md", "not in the bundle")
     return root / "build/release"
 
 
 def test_release_args(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    args = ci.release_args(release_dir(tmp_path).relative_to(tmp_path))
-    assert args == ["mlproject@v1.2.3", "--title", "mlproject v1.2.3", "--target", "f" * 40,
-                    "--notes-file", "build/release/v1.2.3/notes.md", "--",
-                    "build/release/v1.2.3/model.skops"]
+    args = ci.release_args(release_dir(tmp_path).relative_to(tmp_path), artifact="model")
+    assert args == ["model@v1.2.3", "--title", "model v1.2.3", "--target", "f" * 40,
+                    "--notes-file", "build/release/v1.2.3/model_card.md", "--",
+                    "build/release/v1.2.3/model.skops", "build/release/v1.2.3/model_card.md"]
 
 
 @pytest.mark.parametrize(("spec", "message"), [
     ({"tag": "v1; rm -rf /"}, "tag"),
     ({"tag": "--repo=evil/x"}, "tag"),
-    ({"target": "main"}, "target"),
+    ({"tag": "model@v1.2.3\n"}, "tag"),
+    ({"tag": "other@v1.2.3"}, "tag"),  # another artifact's tag
+    ({"tag": "model@v9.9.9"}, "not the version of its folder"),
+    ({"commit": "main"}, "commit"),
+    ({"commit": "F" * 40}, "commit"),
     ({"title": "two\nlines"}, "title"),
-    ({"assets": ["../../etc/passwd"]}, "assets"),
-    ({"assets": ["/etc/passwd"]}, "assets"),
-    ({"notes_file": "missing.md"}, "notes_file"),
+    ({"files": []}, "files"),
+    ({"files": ["../../etc/passwd"]}, "files"),
+    ({"files": ["build/release/v1.2.3/../../../etc/passwd"]}, "files"),
+    ({"files": ["/etc/passwd"]}, "files"),
+    ({"files": ["elsewhere.md"]}, "files"),  # a file outside the bundle
+    ({"files": ["build/release/v1.2.3/missing.skops"]}, "files"),
+    ({"notes_file": "build/release/v1.2.3/missing.md"}, "notes_file"),
 ])
 def test_release_args_reject_unsafe_values(tmp_path, monkeypatch, spec, message):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(PipelineError, match=message):
-        ci.release_args(release_dir(tmp_path, **spec).relative_to(tmp_path))
+        ci.release_args(release_dir(tmp_path, **spec).relative_to(tmp_path), artifact="model")
 
 
 def test_release_args_need_exactly_one_release(tmp_path):
     with pytest.raises(PipelineError, match="exactly one"):
-        ci.release_args(tmp_path)
+        ci.release_args(tmp_path, artifact="model")
+
+
+@pytest.fixture
+def fake_gh(tmp_path, monkeypatch):
+    """A gh on PATH that records its calls; `release view` succeeds for tags in `existing`."""
+    bin_dir, log, existing = tmp_path / "bin", tmp_path / "gh.log", tmp_path / "existing"
+    bin_dir.mkdir()
+    existing.write_text("")
+    script = bin_dir / "gh"
+    script.write_text(f"""#!/bin/sh
+echo "$*" >> {log}
+if [ "$1 $2" = "release view" ]; then grep -qx "$3" {existing}; exit $?; fi
+""")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
+    return log, existing
+
+
+def test_create_release_once_from_what_promote_recorded(tmp_path, monkeypatch, fake_gh):
+    log, existing = fake_gh
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "params.yaml", "registry:\n  artifact: model\n")
+    assert ci.create_release(Path("build/release")).startswith("release: nothing was promoted")
+    release_dir(tmp_path)
+    write(tmp_path, "build/release/promotion.json",
+          {"promoted": False, "reason": "not promoted: worse", "version": None})
+    assert ci.create_release(Path("build/release")) == "release: nothing to release " \
+        "(not promoted: worse)"
+    assert not log.exists()
+    write(tmp_path, "build/release/promotion.json", {"promoted": True, "version": "v1.2.3"})
+    assert ci.create_release(Path("build/release")) == "release: created model@v1.2.3 with 2 files"
+    calls = log.read_text().splitlines()
+    assert calls[-1] == ("release create model@v1.2.3 --title model v1.2.3 --target " + "f" * 40
+                         + " --notes-file build/release/v1.2.3/model_card.md -- "
+                         "build/release/v1.2.3/model.skops build/release/v1.2.3/model_card.md")
+    existing.write_text("model@v1.2.3\n")  # a re-run: the release exists
+    assert ci.create_release(Path("build/release")).endswith("exists already; nothing to do")
+    assert sum(c.startswith("release create") for c in log.read_text().splitlines()) == 1
 
 
 def test_production_ref_follows_the_latest_assignment(repo):

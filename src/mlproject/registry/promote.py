@@ -3,6 +3,8 @@
 promote = results reproduced? -> better than production (the gate)? -> outputs in the DVC
 remote? -> release bundle -> register version + assign prod (git tags) -> push tags.
 Nothing is tagged until every check passed, and a lock under .git serializes promotions.
+With ``push_tags=False`` (``--no-push``) the tags stay local: a CI workflow whose checkout holds
+no credentials pushes them in a separate step that alone holds the token.
 """
 
 from __future__ import annotations
@@ -87,7 +89,8 @@ def bump_part(candidate: dict, previous: dict | None, settings: Settings, major:
 
 def promote(root: Path | str = ".", params_path: Path | str = "params.yaml", *,
             major: bool = False, gate: Any = None,
-            push: Callable[[Path, bool], None] = push_outputs) -> dict[str, Any]:
+            push: Callable[[Path, bool], None] = push_outputs,
+            push_tags: bool = True) -> dict[str, Any]:
     """Promote HEAD's model to production when it beats it; return the outcome (also on disk)."""
     from mlproject.config import load_params
 
@@ -101,7 +104,8 @@ def promote(root: Path | str = ".", params_path: Path | str = "params.yaml", *,
         done = state.at_commit(commit)
         if done and state.ever_in(done.version, settings.stage):
             # an earlier run may have tagged but failed to push: pushing again is harmless
-            tags.push([e.tag for e in state.events if e.commit == commit], root)
+            if push_tags:
+                tags.push([e.tag for e in state.events if e.commit == commit], root)
             return _outcome(root, settings, False, f"nothing to do: {commit[:8]} is already "
                             f"{done.tag} and was promoted to {settings.stage}", done.version)
         check_reproduced(root, settings)
@@ -132,12 +136,14 @@ def promote(root: Path | str = ".", params_path: Path | str = "params.yaml", *,
                                                  f"Register {version}: {verdict.summary}", root)]
         created.append(tags.assign(settings.artifact, settings.stage, version,
                                    f"Promote {version} to {settings.stage}", root))
-        tags.push(created, root)
+        if push_tags:
+            tags.push(created, root)
         print(f"promote: {', '.join(created)} created ({against}: {verdict.summary})")
         return _outcome(root, settings, True, f"promoted {version}", version, bundle)
 
 
-def rollback(version: str, root: Path | str = ".", params_path: Path | str = "params.yaml") -> str:
+def rollback(version: str, root: Path | str = ".", params_path: Path | str = "params.yaml",
+             push_tags: bool = True) -> str:
     """Re-assign production to an earlier registered version; return the new stage tag."""
     from mlproject.config import load_params
 
@@ -159,7 +165,8 @@ def rollback(version: str, root: Path | str = ".", params_path: Path | str = "pa
             return ""
         tag = tags.assign(settings.artifact, settings.stage, version,
                           f"Roll back {settings.stage} to {version}", root)
-        tags.push([tag], root)
+        if push_tags:
+            tags.push([tag], root)
         was = current.version if current else "none"
         print(f"rollback: {settings.stage} is now {version} (was {was}); created '{tag}'")
         return tag
@@ -177,7 +184,4 @@ def _outcome(root: Path, settings: Settings, promoted: bool, reason: str, versio
     outcome = {"promoted": promoted, "reason": reason, "version": version,
                "release": str(bundle / "release.json") if bundle else None}
     storage.write_json(root / settings.release_dir / "promotion.json", outcome)
-    args = root / settings.release_dir / "gh_args.txt"
-    if not promoted and args.exists():
-        args.unlink()
     return outcome
