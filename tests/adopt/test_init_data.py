@@ -69,6 +69,7 @@ def test_init_data_runs_the_pipeline(repo, tmp_path, name, target, save):
     params = yaml.safe_load((work / "params.yaml").read_text())
     assert params["data"]["target"]["column"] == target
     assert params["train"]["model"]["name"] == "hist_gradient_boosting"  # other sections kept
+    assert params["gate"]["min"] == {} and params["gate"]["max_drop"]  # floors were Adult's
     assert (work / "data" / source.name).read_bytes() == source.read_bytes()
     assert not (work / "data" / "adult.data").exists()
     metrics = json.loads((work / "reports" / "metrics.json").read_text())

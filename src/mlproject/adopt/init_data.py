@@ -22,7 +22,6 @@ from mlproject.adopt import infer
 from mlproject.config import parse_params
 from mlproject.errors import PipelineError
 
-SECTIONS = ("data", "schema", "baseline", "evaluate")
 
 
 def read(source: Path, separator: str | None, header: bool | None,
@@ -109,6 +108,10 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
     source = source.resolve()
     reader, df = read(source, separator, header, missing)
     new, excluded = sections(reader, df, target, source.stat().st_size / 1e6)
+    gate = (yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8")) or {}).get("gate")
+    if isinstance(gate, dict) and gate.get("min"):
+        # the floors were set for the starter data: start from "beat the rule baseline"
+        new["gate"] = {**gate, "min": {}}
     write_params(root / "params.yaml", new, f"written by `mlproject init-data {source.name}`; "
                  "review and adjust")
     data = root / "data"
