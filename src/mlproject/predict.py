@@ -19,10 +19,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sklearn
+from threadpoolctl import ThreadpoolController
 
 from mlproject import artifact, schema, storage
 from mlproject.config import Range, Schema
 from mlproject.errors import PipelineError
+
+
+SMALL_BATCH = 1000  # fewer rows than this are scored on one thread
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class Predictor:
         self.features = list(metadata["features"])
         self._allowed = {k: set(v) for k, v in self.schema.categorical.items()}
         self.unseen: Counter[str] = Counter()
+        self._threads = ThreadpoolController()
 
     @classmethod
     def load(cls, path: Path | str) -> Predictor:
@@ -76,7 +81,12 @@ class Predictor:
         frame = self.frame(records)
         # inputs were just checked, so skip scikit-learn's per-call re-validation
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            return self.model.predict_proba(frame)
+            if len(frame) >= SMALL_BATCH:
+                return self.model.predict_proba(frame)
+            # a few rows gain nothing from OpenMP threads, and on a busy machine waiting for
+            # them turns milliseconds into seconds
+            with self._threads.limit(limits=1, user_api="openmp"):
+                return self.model.predict_proba(frame)
 
     def predict(self, records: pd.DataFrame | list[dict[str, Any]]) -> list[Prediction]:
         proba = self.predict_proba(records)

@@ -2,6 +2,7 @@
 
     make bench                 # everything (a few minutes on 2 cores)
     make bench ARGS="--quick"  # skip the 1,000,000-row run
+    make bench ARGS="--scale"  # time and memory per stage at 50k, 1M and 5M rows
 
 Each number is the median of several runs. Nothing here asserts: the bars are for people.
 """
@@ -66,8 +67,8 @@ def one_process(repo: Path) -> None:
     sh(f'python -c "{code}"', repo, {**ENV, "PYTHONPATH": str(repo / "src")})
 
 
-def scale(repo: Path, rows: int) -> tuple[float, float]:
-    """(seconds, peak MB) of `dvc repro` on ``rows`` rows resampled from the starter data."""
+def make_big(repo: Path, rows: int) -> None:
+    """Point the pipeline at ``rows`` rows resampled from the starter training file."""
     import pandas as pd
 
     source = repo / "data" / "adult.data"
@@ -79,11 +80,50 @@ def scale(repo: Path, rows: int) -> tuple[float, float]:
     big = repo / "data" / "big.data"
     big.write_text("\n".join(sample) + "\n")
     sh("sed -i 's|data/adult.data|data/big.data|' dvc.yaml", repo)
+    sh("sed -i 's|^  max_file_mb: .*|  max_file_mb: 5000|' params.yaml", repo)
+
+
+def scale(repo: Path, rows: int) -> tuple[float, float]:
+    """(seconds, peak MB) of `dvc repro` on ``rows`` rows resampled from the starter data."""
+    make_big(repo, rows)
     start = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     sh("dvc repro -q", repo, {**ENV, "PYTHONPATH": str(repo / "src")})
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return time.perf_counter() - start, max(peak, before) / 1024
+
+
+def stages(repo: Path, rows: int) -> dict[str, tuple[float, float]]:
+    """{stage: (seconds, peak MB)} running each stage command of dvc.yaml on ``rows`` rows."""
+    import yaml
+
+    make_big(repo, rows)
+    out = {}
+    for name, stage in yaml.safe_load((repo / "dvc.yaml").read_text())["stages"].items():
+        done = subprocess.run(["/usr/bin/time", "-f", "%e %M", "bash", "-c", stage["cmd"]],
+                              cwd=repo, env={**ENV, "PYTHONPATH": str(repo / "src")},
+                              capture_output=True, text=True, check=True)
+        seconds, kb = done.stderr.strip().splitlines()[-1].split()
+        out[name] = (float(seconds), int(kb) / 1024)
+    return out
+
+
+def scale_table(sizes: list[int]) -> None:
+    """Print time and peak memory per stage as the training file grows."""
+    results = {}
+    for rows in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            results[rows] = stages(clone(Path(tmp)), rows)
+    names = list(next(iter(results.values())))
+    print("| rows | " + " | ".join(names) + " | total | peak memory |")
+    print("|---" * (len(names) + 3) + "|")
+    for rows, timing in results.items():
+        cells = [f"{timing[n][0]:.1f} s" for n in names]
+        total = sum(t for t, _ in timing.values())
+        peak = max(m for _, m in timing.values())
+        top = max(timing, key=lambda n: timing[n][0])
+        print(f"| {rows:,} | " + " | ".join(cells) + f" | {total:.0f} s | {peak:,.0f} MB "
+              f"({top} dominates) |")
 
 
 def prediction(repo: Path) -> tuple[float, float]:
@@ -108,7 +148,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 1M-row run")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--scale", nargs="*", type=int, metavar="ROWS",
+                        help="time each stage on these row counts instead "
+                             "(default 50000 1000000 5000000)")
     args = parser.parse_args()
+    if args.scale is not None:
+        scale_table(args.scale or [50_000, 1_000_000, 5_000_000])
+        return
     rows: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
