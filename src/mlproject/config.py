@@ -6,9 +6,6 @@ A wrong key or value fails fast with the key's full name, e.g.
 
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +13,7 @@ from typing import Any, Literal
 import yaml
 
 from mlproject.errors import PipelineError
+from mlproject.from_yaml import KeyProblem, build
 
 PARAMS_FILE = Path("params.yaml")
 
@@ -156,74 +154,11 @@ def parse_params(raw: Any, source: str = "params.yaml") -> Params:
     extra = {k: raw[k] for k in OTHER_SECTIONS if k in raw}
     core = {k: v for k, v in raw.items() if k not in OTHER_SECTIONS}
     try:
-        params = _build(Params, {**core, "extra": extra}, "")
+        params = build(Params, {**core, "extra": extra}, "")
         _check(params)
-    except _KeyProblem as exc:
+    except KeyProblem as exc:
         raise PipelineError(f"{source}: {exc.key}: {exc.reason}") from None
     return params
-
-
-class _KeyProblem(Exception):
-    def __init__(self, key: str, reason: str) -> None:
-        self.key, self.reason = key or "(top level)", reason
-
-
-def _build(tp: Any, value: Any, key: str) -> Any:
-    """Convert plain YAML data into the annotated type, or raise _KeyProblem."""
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if dataclasses.is_dataclass(tp):
-        if not isinstance(value, dict):
-            raise _KeyProblem(key, f"expected a mapping, got {type(value).__name__}")
-        hints = typing.get_type_hints(tp)
-        names = {f.name for f in dataclasses.fields(tp)}
-        for unknown in sorted(set(value) - names, key=str):
-            raise _KeyProblem(_join(key, unknown),
-                              f"unknown key; known keys: {', '.join(sorted(names))}")
-        kwargs = {}
-        for f in dataclasses.fields(tp):
-            if f.name in value:
-                kwargs[f.name] = _build(hints[f.name], value[f.name], _join(key, f.name))
-            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise _KeyProblem(_join(key, f.name), "required key is missing")
-        return tp(**kwargs)
-    if tp is Any:
-        return value
-    if origin is Literal:
-        if value not in args:
-            raise _KeyProblem(key, f"got {value!r}; choose one of {', '.join(map(str, args))}")
-        return value
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        return _build(inner[0], value, key)
-    if origin is list:
-        if not isinstance(value, list):
-            raise _KeyProblem(key, f"expected a list, got {type(value).__name__}")
-        return [_build(args[0], v, f"{key}[{i}]") for i, v in enumerate(value)]
-    if origin is dict:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise _KeyProblem(key, f"expected a mapping, got {type(value).__name__}")
-        return {str(k): _build(args[1], v, _join(key, str(k))) for k, v in value.items()}
-    return _scalar(tp, value, key)
-
-
-def _scalar(tp: type, value: Any, key: str) -> Any:
-    ok = {
-        bool: isinstance(value, bool),
-        int: isinstance(value, int) and not isinstance(value, bool),
-        float: isinstance(value, int | float) and not isinstance(value, bool),
-        str: isinstance(value, str),
-    }[tp]
-    if not ok:
-        raise _KeyProblem(key, f"expected {tp.__name__}, got {value!r}")
-    return tp(value)
-
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
 
 
 def _check(p: Params) -> None:
@@ -232,31 +167,31 @@ def _check(p: Params) -> None:
 
     reader, target = p.data.reader, p.data.target
     if target.column not in reader.columns:
-        raise _KeyProblem("data.target.column", f"{target.column!r} is not in data.reader.columns")
+        raise KeyProblem("data.target.column", f"{target.column!r} is not in data.reader.columns")
     if len(target.classes) < 2:
-        raise _KeyProblem("data.target.classes", "needs at least two classes")
+        raise KeyProblem("data.target.classes", "needs at least two classes")
     if target.positive is not None and target.positive not in target.classes:
-        raise _KeyProblem("data.target.positive", f"{target.positive!r} is not one of the classes")
+        raise KeyProblem("data.target.positive", f"{target.positive!r} is not one of the classes")
     for name in [*p.schema.numeric, *p.schema.categorical, *p.schema.datetime]:
         if name not in reader.columns:
-            raise _KeyProblem(f"schema.{name}", "column is not in data.reader.columns")
+            raise KeyProblem(f"schema.{name}", "column is not in data.reader.columns")
     kinds = [set(p.schema.numeric), set(p.schema.categorical), set(p.schema.datetime)]
     if sum(len(k) for k in kinds) != len(set().union(*kinds)):
-        raise _KeyProblem("schema", "a column can have only one type")
+        raise KeyProblem("schema", "a column can have only one type")
     if not 0 < p.data.holdout_fraction < 1:
-        raise _KeyProblem("data.holdout_fraction", "must be between 0 and 1")
+        raise KeyProblem("data.holdout_fraction", "must be between 0 and 1")
     if not 0 < p.split.validation_fraction < 1:
-        raise _KeyProblem("split.validation_fraction", "must be between 0 and 1")
+        raise KeyProblem("split.validation_fraction", "must be between 0 and 1")
     if p.train.model.name not in ESTIMATORS:
-        raise _KeyProblem(
+        raise KeyProblem(
             "train.model.name",
             f"unknown estimator {p.train.model.name!r}; choose one of {', '.join(ESTIMATORS)}",
         )
     if not 0 <= p.predict.confidence_threshold <= 1:
-        raise _KeyProblem("predict.confidence_threshold", "must be between 0 and 1")
+        raise KeyProblem("predict.confidence_threshold", "must be between 0 and 1")
     for i, cond in enumerate(p.baseline.rule):
         if cond.column not in p.features:
-            raise _KeyProblem(f"baseline.rule[{i}].column", f"{cond.column!r} is not a feature")
+            raise KeyProblem(f"baseline.rule[{i}].column", f"{cond.column!r} is not a feature")
     for name in p.evaluate.slices:
         if name not in p.schema.categorical:
-            raise _KeyProblem("evaluate.slices", f"{name!r} is not a categorical column")
+            raise KeyProblem("evaluate.slices", f"{name!r} is not a categorical column")

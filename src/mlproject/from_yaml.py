@@ -1,0 +1,77 @@
+"""Typed objects from plain YAML data: dataclasses, lists, dicts, literals and scalars.
+
+``build(Params, raw, "")`` returns the dataclass or raises KeyProblem naming the full key
+(``train.model.name``) and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from typing import Any, Literal
+
+
+class KeyProblem(Exception):
+    """A params key and what is wrong with it."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key, self.reason = key or "(top level)", reason
+
+
+def build(tp: Any, value: Any, key: str) -> Any:
+    """Convert plain YAML data into the annotated type, or raise KeyProblem."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise KeyProblem(key, f"expected a mapping, got {type(value).__name__}")
+        hints = typing.get_type_hints(tp)
+        names = {f.name for f in dataclasses.fields(tp)}
+        for unknown in sorted(set(value) - names, key=str):
+            raise KeyProblem(join(key, unknown),
+                              f"unknown key; known keys: {', '.join(sorted(names))}")
+        kwargs = {}
+        for f in dataclasses.fields(tp):
+            if f.name in value:
+                kwargs[f.name] = build(hints[f.name], value[f.name], join(key, f.name))
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise KeyProblem(join(key, f.name), "required key is missing")
+        return tp(**kwargs)
+    if tp is Any:
+        return value
+    if origin is Literal:
+        if value not in args:
+            raise KeyProblem(key, f"got {value!r}; choose one of {', '.join(map(str, args))}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return build(inner[0], value, key)
+    if origin is list:
+        if not isinstance(value, list):
+            raise KeyProblem(key, f"expected a list, got {type(value).__name__}")
+        return [build(args[0], v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise KeyProblem(key, f"expected a mapping, got {type(value).__name__}")
+        return {str(k): build(args[1], v, join(key, str(k))) for k, v in value.items()}
+    return _scalar(tp, value, key)
+
+
+def _scalar(tp: type, value: Any, key: str) -> Any:
+    ok = {
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, int | float) and not isinstance(value, bool),
+        str: isinstance(value, str),
+    }[tp]
+    if not ok:
+        raise KeyProblem(key, f"expected {tp.__name__}, got {value!r}")
+    return tp(value)
+
+
+def join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
