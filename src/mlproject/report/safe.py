@@ -40,6 +40,7 @@ def fmt(value: Any, digits: int = 4) -> str:
     v = finite(value)
     if v is None:
         return "—"
-    if v == int(v) and abs(v) < 1e15:
+    # counts and sizes print as integers; a score of exactly 0.0 or 1.0 keeps its decimals
+    if (isinstance(value, int) or abs(v) > 1) and v == int(v) and abs(v) < 1e15:
         return f"{int(v):,}"
     return f"{v:,.{digits}f}" if abs(v) < 1e6 else f"{v:.4g}"
