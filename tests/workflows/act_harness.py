@@ -1,9 +1,10 @@
 """Run the real workflow files with act in host mode against a temporary repository.
 
 The temporary repository holds the project's files (as on disk, committed) plus the test-only
-fake make targets; its `origin` is a local bare repository that plays GitHub. Actions are mapped
-to the stand-ins in standins/, and `cml`/`gh` are recording stand-ins from bin/ whose records
-(calls.jsonl, comments.json, prs.json, releases.json) land in `records`.
+fast pipeline switch (fixtures/fake-targets.mk: FAKE_PIPELINE=1 keeps the committed results
+instead of running `dvc repro`); its `origin` is a local bare repository that plays GitHub.
+Actions are mapped to the stand-ins in standins/, and `cml`/`gh` are recording stand-ins from
+bin/ whose records (calls.jsonl, comments.json, prs.json, releases.json) land in `records`.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class Sandbox:
         git(self.work, "commit", "-qm", "Template")
         with (self.work / "Makefile").open("a") as make:
             make.write((HERE / "fixtures" / "fake-targets.mk").read_text())
-        self.commit("Test-only fake make targets", "Makefile")
+        self.commit("Test-only fast pipeline switch", "Makefile")
         subprocess.run(["git", "clone", "-q", "--bare", str(self.work), str(self.origin)],
                        check=True)
         git(self.work, "remote", "add", "origin", str(self.origin))
@@ -89,6 +90,15 @@ class Sandbox:
         sha = self.commit(message, *files)
         git(self.work, "push", "-q", "-f", "origin", name)
         git(self.work, "checkout", "-q", "main")
+        return sha
+
+    def on_main(self, files: dict[str, str], message: str) -> str:
+        """Commit `files` on main and push it (a merge); return the new commit."""
+        git(self.work, "checkout", "-q", "main")
+        for rel, text in files.items():
+            (self.work / rel).write_text(text)
+        sha = self.commit(message, *files)
+        git(self.work, "push", "-q", "origin", "main")
         return sha
 
     def origin_sha(self, ref: str) -> str:

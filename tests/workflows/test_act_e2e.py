@@ -1,15 +1,20 @@
 """End to end: the real workflow files under act (host mode, offline) in a temporary repository.
 
-Two scenarios run the real pipeline (one cold, one warm DVC cache); the others use the fake make
-targets (FAKE_PIPELINE=1) so the whole file stays quick on two shared cores.
+Every verdict, report, registry tag, release and pull request comes from the real commands
+(`make report`, `make gate`, `make promote`, `make release`, `make rollback`,
+`make refresh-data`). Most scenarios run the real pipeline; the shared DVC cache (the actions/cache
+stand-in) keeps them warm. FAKE_PIPELINE=1 (fixtures/fake-targets.mk) keeps the committed results
+instead of running `dvc repro`, only where a scenario needs no retraining.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
-from .act_harness import SECRET, VENV, Sandbox, act_binary, git
+
+from .act_harness import ROOT, SECRET, VENV, Sandbox, act_binary, git
 
 pytestmark = [
     pytest.mark.slow,
@@ -23,7 +28,13 @@ TIMINGS: dict[str, float] = {}
 
 @pytest.fixture(scope="module")
 def cache_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("act-cache")
+    """The runners' actions/cache store, shared by the scenarios. It starts with the DVC cache of
+    this checkout (main's pipeline outputs, when present), as an earlier run on main would have
+    saved it; the key sorts before every key a workflow writes, so their caches are preferred."""
+    store = tmp_path_factory.mktemp("act-cache")
+    if (ROOT / ".dvc" / "cache").is_dir():
+        shutil.copytree(ROOT / ".dvc" / "cache", store / "dvc-0-seed" / "0")
+    return store
 
 
 @pytest.fixture
@@ -31,8 +42,23 @@ def sandbox(tmp_path, cache_dir):
     return Sandbox(tmp_path, cache_dir)
 
 
-def test_pr_that_improves_the_model_then_a_second_push(sandbox):
-    params = (sandbox.work / "params.yaml").read_text().replace("max_iter: 150", "max_iter: 120")
+def params_with(sandbox: Sandbox, old: str, new: str) -> str:
+    text = (sandbox.work / "params.yaml").read_text()
+    assert old in text
+    return text.replace(old, new)
+
+
+def artifact(sandbox: Sandbox, name: str, rel: str) -> str:
+    """The newest uploaded copy of `rel` in artifact `name`."""
+    found = sorted(sandbox.base.glob(f"artifacts-*/{name}/{rel}"))
+    assert found, f"{name}/{rel} was not uploaded"
+    return found[-1].read_text()
+
+
+def test_pr_that_improves_the_model_then_a_second_push(tmp_path):
+    (tmp_path / "cold-cache").mkdir()
+    sandbox = Sandbox(tmp_path, tmp_path / "cold-cache")  # its own, empty runner cache
+    params = params_with(sandbox, "max_iter: 150", "max_iter: 120")
     sha = sandbox.branch("improve", {"params.yaml": params}, "Fewer boosting rounds")
 
     cold = sandbox.act("pull_request", "pr.yml", sandbox.pr_event(7, "improve", sha))
@@ -40,7 +66,8 @@ def test_pr_that_improves_the_model_then_a_second_push(sandbox):
     assert cold.returncode == 0, cold.output[-4000:]
     comment = sandbox.record("comments.json")[f"pr7:{LABEL}"]
     assert comment["updates"] == 1 and comment["publish"] is False
-    assert "passes the gate" in comment["body"]
+    assert comment["body"].startswith("## ✅ Model passed the validation gate")
+    assert "max\\_iter" in comment["body"]  # the params diff (escaped), from dvc params diff
     bot = sandbox.origin_sha("improve")
     assert bot != sha and git(sandbox.origin, "rev-parse", f"{bot}^") == sha
     assert git(sandbox.origin, "log", "-1", "--format=%an|%s", bot).startswith(
@@ -66,91 +93,130 @@ def test_pr_that_improves_the_model_then_a_second_push(sandbox):
 
 
 def test_pr_that_degrades_the_model_fails_and_says_why(sandbox):
-    why = "roc_auc fell by 0.050, more than the 0.010 allowed"
-    sha = sandbox.branch("degrade", {".fake-gate": why + "\n"}, "Try a worse model")
-    run = sandbox.act("pull_request", "pr.yml", sandbox.pr_event(8, "degrade", sha), env=FAST)
-    TIMINGS["pr degrade (fake pipeline)"] = run.seconds
+    params = params_with(sandbox, "max_iter: 150", "max_iter: 2")
+    sha = sandbox.branch("degrade", {"params.yaml": params}, "Try two boosting rounds")
+    run = sandbox.act("pull_request", "pr.yml", sandbox.pr_event(8, "degrade", sha))
+    TIMINGS["pr degrade (real pipeline)"] = run.seconds
     assert run.returncode != 0
-    assert why in sandbox.record("comments.json")[f"pr8:{LABEL}"]["body"]
+    verdict = json.loads(artifact(sandbox, "pr-report", "gate.json"))
+    assert verdict["passed"] is False and "roc_auc" in verdict["summary"]
+    body = sandbox.record("comments.json")[f"pr8:{LABEL}"]["body"]
+    assert body.startswith("## ❌ Model failed the validation gate")
+    assert verdict["summary"][:60] in body  # the real reason, first thing the reviewer reads
     assert "Failure - Main Fail when the model did not pass the gate" in run.output
-    assert sandbox.origin_sha("degrade") == sha
+    # the bot records the (worse) results on the branch all the same: what is merged is honest
+    assert git(sandbox.origin, "rev-parse", "degrade^") == sha
 
 
 def test_fork_pr_reports_without_secrets_or_pushes(sandbox):
-    sha = sandbox.branch("forked", {"README.md": "# fork\n"}, "Change from a fork")
-    event = sandbox.pr_event(9, "forked", sha, fork=True)
-    run = sandbox.act("pull_request", "pr.yml", event,
-                      env={**FAST, "FAKE_MODEL_CHANGE": "1"})
-    assert run.returncode == 0, run.output[-4000:]
+    params = params_with(sandbox, "max_iter: 150", "max_iter: 3")
+    sha = sandbox.branch("forked", {"params.yaml": params}, "Change from a fork")
+    run = sandbox.act("pull_request", "pr.yml", sandbox.pr_event(9, "forked", sha, fork=True))
+    TIMINGS["pr fork (real pipeline)"] = run.seconds
+    assert "Job succeeded" in run.output  # the train job; the gate job decides the check
     assert sandbox.record("comments.json") == {}
-    assert sandbox.origin_sha("forked") == sha  # results differed, but nothing was pushed
+    assert sandbox.origin_sha("forked") == sha  # results changed, but nothing was pushed
     assert "Job 'post the report'" not in run.output and "push the results" not in run.output
-    sink = next(sandbox.base.glob("artifacts-*"))
-    assert (sink / "pr-report" / "report.md").is_file()
-    assert (sink / "pr-report" / "secret-seen.txt").read_text().strip() == "0"
+    assert "## " in artifact(sandbox, "pr-report", "report.md")
     assert SECRET not in run.output
 
 
 def test_merge_promotes_once_and_records_stale_results_through_a_pr(sandbox):
     main = sandbox.origin_sha("main")
     push = {"ref": "refs/heads/main", "after": main, "repository": {"full_name": "acme/mlci"}}
-    first = sandbox.act("push", "promote.yml", push, env=FAST)
-    TIMINGS["promote (fake pipeline)"] = first.seconds
+    first = sandbox.act("push", "promote.yml", push)
+    TIMINGS["promote (real pipeline)"] = first.seconds
     assert first.returncode == 0, first.output[-4000:]
     tags = sandbox.origin_tags()
-    assert tags == {"mlproject#prod#1": main, "mlproject@v0.0.1": main}
+    assert set(tags) == {"model@v1.0.0", "model#prod#1"}
+    assert git(sandbox.origin, "rev-list", "-n1", "model@v1.0.0") == main
+    assert git(sandbox.origin, "rev-list", "-n1", "model#prod#1") == main
     release = sandbox.record("releases.json")
-    assert list(release) == ["mlproject@v0.0.1"]
-    assert release["mlproject@v0.0.1"]["args"][1:5] == ["--title", "mlproject v0.0.1",
-                                                        "--target", main]
+    assert list(release) == ["model@v1.0.0"]
+    args = release["model@v1.0.0"]["args"]
+    assert args[1:5] == ["--title", "model v1.0.0", "--target", main]
+    assert [a.rsplit("/", 1)[1] for a in release["model@v1.0.0"]["assets"]] == [
+        "model.skops", "model.json", "model_card.md", "metrics.json", "dvc.lock"]
     assert sandbox.record("prs.json") == {}  # results on main reproduced
 
-    again = sandbox.act("push", "promote.yml", push, env=FAST)
+    again = sandbox.act("push", "promote.yml", push)
+    TIMINGS["promote re-run"] = again.seconds
     assert again.returncode == 0, again.output[-4000:]
     assert sandbox.origin_tags() == tags and sandbox.record("releases.json") == release
-    assert "exists already; nothing to do" in again.output
+    assert "promote: nothing to do" in again.output
+    assert "release: model@v1.0.0 exists already; nothing to do" in again.output
     assert sum(c[:2] == ["release", "create"] for c in sandbox.calls("gh")) == 1
 
-    stale = sandbox.act("push", "promote.yml", push, env={**FAST, "FAKE_MODEL_CHANGE": "1"})
+    # Results recorded on main that do not reproduce: recorded through a PR, never promoted.
+    metrics = json.loads((sandbox.work / "reports/metrics.json").read_text())
+    metrics["model"]["quality"]["roc_auc"] = 0.99
+    stale_sha = sandbox.on_main({"reports/metrics.json": json.dumps(metrics, indent=2) + "\n"},
+                                "Hand-edited metrics")
+    push = {**push, "after": stale_sha}
+    stale = sandbox.act("push", "promote.yml", push)
+    TIMINGS["promote stale (real pipeline)"] = stale.seconds
     assert stale.returncode == 0, stale.output[-4000:]
     prs = sandbox.record("prs.json")
-    assert list(prs) == [f"results/{main[:12]}"]
-    assert "feedface" in prs[f"results/{main[:12]}"]["contents"]["models/model.json"]
-    assert sandbox.origin_sha("main") == main  # never pushed to main
+    assert list(prs) == [f"results/{stale_sha[:12]}"]
+    assert "reports" in prs[f"results/{stale_sha[:12]}"]["files"]
+    recorded = json.loads(artifact(sandbox, "candidate", "reports/metrics.json"))
+    assert recorded["model"]["quality"]["roc_auc"] != 0.99  # the reproduced value
+    assert "Job 'promote to production'" not in stale.output
+    assert sandbox.origin_tags() == tags and sandbox.origin_sha("main") == stale_sha
 
 
 def test_scheduled_training_opens_a_pr_only_when_data_changed(sandbox):
+    source = sandbox.base / "source"
+    source.mkdir()
+    for name in ("adult.data", "adult.test"):
+        shutil.copy(ROOT / "data" / name, source / name)
+    sandbox.on_main({"params.yaml": params_with(sandbox, 'source: ""', f'source: "{source}"')},
+                    "Refresh the data from the exports folder")
     schedule = {"schedule": "17 4 * * 1"}
     same = sandbox.act("schedule", "continuous-training.yml", schedule, env=FAST)
+    TIMINGS["continuous training, unchanged"] = same.seconds
     assert same.returncode == 0, same.output[-4000:]
-    assert sandbox.record("prs.json") == {} and "data unchanged" in same.output
+    assert sandbox.record("prs.json") == {} and "refresh-data: data unchanged" in same.output
 
-    changed = sandbox.act("schedule", "continuous-training.yml", schedule,
-                          env={**FAST, "FAKE_DATA_CHANGE": "1"})
-    TIMINGS["continuous training (fake)"] = changed.seconds
+    rows = (source / "adult.data").read_text().splitlines(keepends=True)
+    (source / "adult.data").write_text("".join(rows[:-1000]))  # the source has changed
+    changed = sandbox.act("schedule", "continuous-training.yml", schedule)
+    TIMINGS["continuous training, changed (real pipeline)"] = changed.seconds
     assert changed.returncode == 0, changed.output[-4000:]
+    assert "refresh-data: data changed (adult.data)" in changed.output
     [(branch, pr)] = sandbox.record("prs.json").items()
     assert branch.startswith("continuous-training/")
-    assert "refreshed from the source" in pr["contents"]["data.dvc"]
-    assert {"data.dvc", "dvc.lock"} <= set(pr["files"])
+    assert {"data.dvc", ".dvc/remote", "dvc.lock"} <= set(pr["files"])
+    assert pr["contents"]["data.dvc"] != (sandbox.work / "data.dvc").read_text()
+    assert pr["contents"]["dvc.lock"] != (sandbox.work / "dvc.lock").read_text()  # retrained
+    # the new data version travels in the embedded remote, so the PR can pull it
+    new_md5 = next(line.split()[-1] for line in pr["contents"]["data.dvc"].splitlines()
+                   if "md5:" in line)
+    sink = sorted(sandbox.base.glob("artifacts-*/refreshed"))[-1]
+    assert (sink / ".dvc/remote/files/md5" / new_md5[:2] / new_md5[2:]).is_file()
 
 
 def test_rollback_reassigns_prod_and_rejects_bad_versions(sandbox):
     old = git(sandbox.work, "rev-parse", "main~1")
-    for tag, rev in (("mlproject@v0.0.1", old), ("mlproject#prod#1", old),
-                     ("mlproject@v0.0.2", "main"), ("mlproject#prod#2", "main")):
-        git(sandbox.work, "tag", tag, rev)
+    for tag, rev in (("model@v1.0.0", old), ("model#prod#1", old),
+                     ("model@v1.1.0", "main"), ("model#prod#2", "main")):
+        git(sandbox.work, "tag", "-a", "-m", f"test: {tag}", tag, rev)
     git(sandbox.work, "push", "-q", "origin", "--tags")
-    dispatch = {"inputs": {"version": "v0.0.1"}, "ref": "refs/heads/main"}
-    run = sandbox.act("workflow_dispatch", "rollback.yml", dispatch, env=FAST)
+    dispatch = {"inputs": {"version": "v1.0.0"}, "ref": "refs/heads/main"}
+    run = sandbox.act("workflow_dispatch", "rollback.yml", dispatch)
     TIMINGS["rollback"] = run.seconds
     assert run.returncode == 0, run.output[-4000:]
-    assert sandbox.origin_tags()["mlproject#prod#3"] == old
+    assert "rollback: prod is now v1.0.0 (was v1.1.0)" in run.output
+    assert git(sandbox.origin, "rev-list", "-n1", "model#prod#3") == old
+
+    again = sandbox.act("workflow_dispatch", "rollback.yml", dispatch)
+    assert again.returncode == 0 and "already in prod; nothing to do" in again.output
+    assert "model#prod#4" not in sandbox.origin_tags()
 
     bad = {"inputs": {"version": "v1; touch pwned"}, "ref": "refs/heads/main"}
-    run = sandbox.act("workflow_dispatch", "rollback.yml", bad, env=FAST)
+    run = sandbox.act("workflow_dispatch", "rollback.yml", bad)
     assert run.returncode != 0 and "version must look like v1.2.3" in run.output
-    assert "mlproject#prod#4" not in sandbox.origin_tags()
+    assert "model#prod#4" not in sandbox.origin_tags()
 
 
 def test_print_timings():

@@ -197,12 +197,30 @@ def test_w12_every_job_has_a_timeout(workflows):
         assert isinstance(job.get("timeout-minutes"), int), f"{name}:{job_id}"
 
 
-def test_w13_release_through_gh_with_arguments_from_the_tested_command(workflows):
+def test_w13_registry_tags_and_release_from_tested_commands(workflows):
+    """promote/rollback tag locally (their checkout holds no credentials); one step pushes the
+    tags with the token, and the release comes from `mlproject release` (validated, once)."""
+    for name, job_id in (("promote.yml", "promote"), ("rollback.yml", "rollback")):
+        runs = [s.get("run", "").strip() for s in workflows[name]["jobs"][job_id]["steps"]]
+        registry = [r for r in runs if r.startswith(("make promote", "make rollback"))]
+        assert len(registry) == 1 and registry[0].endswith("NO_PUSH=1"), name
+        pushes = [r for r in runs if "git " in r and " push " in r]
+        assert len(pushes) == 1, name
+        assert pushes[0].endswith("push origin 'refs/tags/*:refs/tags/*'"), name  # tags only
     steps_ = workflows["promote.yml"]["jobs"]["promote"]["steps"]
-    release = [s["run"] for s in steps_ if "gh release create" in s.get("run", "")]
-    assert len(release) == 1
-    assert "make --no-print-directory -s release-args" in release[0]
-    assert 'gh release view "${args[0]}"' in release[0]  # idempotent re-run
+    release = [s for s in steps_ if "gh " in s.get("run", "") or "release" in s.get("run", "")]
+    assert [s["run"].strip() for s in release] == ["make release"]
+    assert set(release[0]["env"]) == {"GH_TOKEN"}
+
+
+def test_stale_results_are_recorded_through_a_pr_not_promoted(workflows):
+    promote = workflows["promote.yml"]["jobs"]
+    assert promote["promote"]["if"] == "needs.reproduce.outputs.stale != 'true'"
+    assert promote["record"]["if"] == "needs.reproduce.outputs.stale == 'true'"
+    # the promote job checks the reproduced outputs out of the cache the reproduce job filled
+    cache = [s["with"]["key"] for j in ("reproduce", "promote") for s in promote[j]["steps"]
+             if s.get("uses", "").startswith("actions/cache@")]
+    assert len(cache) == 2 and cache[0] == cache[1]
 
 
 def test_w14_no_adhoc_pip_install(workflows):
