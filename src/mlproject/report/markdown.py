@@ -120,10 +120,11 @@ def data_section(c: dict) -> str:
 
 
 def _delta(old: Any, new: Any) -> str:
+    """Signed change of two counts (rows, columns)."""
     old, new = number(old), number(new)
     if old is None or new is None:
         return "new" if new is not None else "—"
-    return "unchanged" if old == new else f"{'+' if new > old else '−'}{fmt(abs(new - old))}"
+    return "unchanged" if old == new else f"{'+' if new > old else '−'}{abs(int(new - old)):,}"
 
 
 def code_section(c: dict) -> str:
