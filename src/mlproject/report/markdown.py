@@ -120,11 +120,14 @@ def data_section(c: dict) -> str:
 
 
 def _delta(old: Any, new: Any) -> str:
-    """Signed change of two counts (rows, columns)."""
+    """Signed change of two counts (rows, columns) or shares."""
+    counts = isinstance(old, int) and isinstance(new, int)
     old, new = number(old), number(new)
     if old is None or new is None:
         return "new" if new is not None else "—"
-    return "unchanged" if old == new else f"{'+' if new > old else '−'}{abs(int(new - old)):,}"
+    change = abs(new - old)
+    shown = f"{int(change):,}" if counts else fmt(change)
+    return "unchanged" if old == new else f"{'+' if new > old else '−'}{shown}"
 
 
 def code_section(c: dict) -> str:
