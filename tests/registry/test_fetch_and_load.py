@@ -8,12 +8,13 @@ import shutil
 
 import pytest
 
-from conftest import fake_gate
 from mlproject import artifact
 from mlproject.errors import PipelineError
 from mlproject.predict import Predictor
 from mlproject.registry import fetch as fetching
 from mlproject.registry import promote as promotion
+
+from .conftest import fake_gate
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def promoted(repo):
 
 def test_fetch_prod_from_the_remote_and_predict(promoted, params):
     """With an empty local cache the model comes from the DVC remote, sha256-checked."""
-    from conftest import synthetic_rows
+    from .conftest import synthetic_rows
 
     shutil.rmtree(promoted.path / ".dvc/cache")
     out = fetching.fetch("prod", "models/production.skops", promoted.path)

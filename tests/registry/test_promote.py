@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import fake_gate, run
 from mlproject import ci
 from mlproject.cli import main
 from mlproject.errors import PipelineError
 from mlproject.registry import promote as promotion
 from mlproject.registry import remote, tags
+
+from .conftest import fake_gate, run
 
 
 def promote(repo, **kwargs):

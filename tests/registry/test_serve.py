@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from .conftest import synthetic_rows
 from mlproject.predict import Predictor
 from mlproject.serve import create_app
+
+from .conftest import synthetic_rows
 
 
 @pytest.fixture(scope="module")
