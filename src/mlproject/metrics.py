@@ -58,6 +58,14 @@ def product(y: np.ndarray, proba: np.ndarray, classes: list[str], threshold: flo
     return _rounded(out)
 
 
+def per_class(y: np.ndarray, proba: np.ndarray, classes: list[str]) -> dict:
+    """Precision, recall and F1 of each class (multi-class targets): {class: {...}}."""
+    pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    p, r, f, n = skm.precision_recall_fscore_support(y, pred, labels=classes, zero_division=0)
+    return {c: {**_rounded({"precision": p[i], "recall": r[i], "f1": f[i]}), "rows": int(n[i])}
+            for i, c in enumerate(classes)}
+
+
 def curves(y: np.ndarray, proba: np.ndarray, classes: list[str], positive: str | None) -> dict:
     """ROC, precision-recall, calibration and threshold-vs-coverage tables (lists of rows)."""
     if len(classes) == 2 and positive is not None:

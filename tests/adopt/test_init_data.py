@@ -81,6 +81,7 @@ def test_init_data_runs_the_pipeline(repo, tmp_path, name, target, save):
         assert schema["datetime"] == ["signup"] and "comment" not in schema["categorical"]
         assert len(params["data"]["target"]["classes"]) == 3
         assert "top_2_accuracy" in metrics["model"]["product"]
+        assert set(metrics["model"]["per_class"]) == {"bronze", "gold", "silver"}
     if name == "sparse":
         assert "NA" in params["data"]["reader"]["missing_values"]
         assert len(schema["categorical"]["city"]) > 100  # many categories, kept

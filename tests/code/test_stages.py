@@ -82,6 +82,8 @@ def test_multiclass_metrics_have_top_k():
     assert "roc_auc" in metrics.quality(y, proba, ["a", "b", "c"], None)
     assert metrics.product(y, proba, ["a", "b", "c"], 0.5)["top_2_accuracy"] == 0.5
     assert len(metrics.curves(y, proba, ["a", "b", "c"], None)["roc"]) == 21
+    per_class = metrics.per_class(y, proba, ["a", "b", "c"])
+    assert per_class["a"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "rows": 2}
 
 
 def test_schema_rejects_unseen_category_in_training(params):

@@ -48,6 +48,8 @@ def evaluate(predictors: dict[str, Predictor], holdout: pd.DataFrame, params: Pa
         out["metrics"][name] = {
             "quality": metrics.quality(y, proba, target.classes, target.positive),
             "product": metrics.product(y, proba, target.classes, predictor.threshold)}
+        if len(target.classes) > 2:
+            out["metrics"][name]["per_class"] = metrics.per_class(y, proba, target.classes)
         out["system"][name] = system(predictor, holdout, ev.latency_repeats)
         out["slices"][name] = metrics.slices(holdout, y, proba, target.classes, target.positive,
                                              ev.slices, ev.min_slice_rows)
