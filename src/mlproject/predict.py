@@ -25,7 +25,6 @@ from mlproject import artifact, schema, storage
 from mlproject.config import Range, Schema
 from mlproject.errors import PipelineError
 
-
 SMALL_BATCH = 1000  # fewer rows than this are scored on one thread
 
 

@@ -43,7 +43,9 @@ def settings(raw: dict[str, Any] | None) -> tuple[str, list[str]]:
 def fetch(source: str, files: list[str], into: Path) -> list[Path]:
     """Copy or download the source's files into the folder ``into``; return their paths."""
     scheme = urllib.parse.urlparse(source).scheme
-    if scheme in ("http", "https"):
+    if scheme == "http":
+        raise PipelineError("refresh.source: use https://, not http://")
+    if scheme == "https":
         name = Path(urllib.parse.urlparse(source).path).name or "data"
         target = into / name
         with urllib.request.urlopen(source, timeout=60) as response:  # noqa: S310 (https only)

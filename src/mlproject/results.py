@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from mlproject.errors import PipelineError
 
@@ -30,10 +31,23 @@ def read_results(rev: str | None, root: Path | str = ".") -> dict | None:
             out[key] = {}
             continue
         try:
-            out[key] = json.loads(text)
-        except json.JSONDecodeError:
+            out[key] = shaped(json.loads(text), depth=2 if key == "system" else 3)
+        except (json.JSONDecodeError, RecursionError):
             raise PipelineError(f"{path} at {rev or 'workspace'}: not valid JSON") from None
     return out
+
+
+def shaped(value: Any, depth: int) -> dict:
+    """``value`` with every level down to ``depth`` a mapping; anything else becomes {}.
+
+    The files come from a branch: a list or a string where a mapping belongs must not crash
+    the gate or the report. Leaves (the numbers) are left to ``storage.finite``.
+    """
+    if not isinstance(value, dict):
+        return {}
+    if depth <= 1:
+        return value
+    return {k: shaped(v, depth - 1) for k, v in value.items()}
 
 
 def git_show(rev: str, path: str, root: Path | str = ".") -> str | None:

@@ -12,20 +12,27 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictInt, StringConstraints
 
 from mlproject.errors import PipelineError
 from mlproject.predict import Predictor
 
 MAX_RECORDS = 10_000  # one request; larger jobs use `mlproject predict` on a file
+MAX_BODY_BYTES = 20_000_000
+MAX_FIELDS = 500  # per record: the features plus some room for extra columns, which are ignored
+Value = (Annotated[str, StringConstraints(max_length=1000)] | StrictInt | StrictFloat
+         | StrictBool | None)
+Record = Annotated[dict[Annotated[str, StringConstraints(max_length=200)], Value],
+                   Field(max_length=MAX_FIELDS)]
 
 
 class PredictRequest(BaseModel):
-    records: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_RECORDS)
+    records: list[Record] = Field(min_length=1, max_length=MAX_RECORDS)
 
 
 class PredictionOut(BaseModel):
@@ -60,6 +67,24 @@ def create_app(predictor: Predictor) -> FastAPI:
     @app.exception_handler(PipelineError)
     async def bad_input(_: Request, exc: PipelineError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # say where and what, never echo the input back (it can be megabytes)
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in exc.errors()]
+        return JSONResponse(status_code=422, content={"detail": errors[:5]})
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Any:
+        if request.method == "POST":
+            length = request.headers.get("content-length", "")
+            if not length.isdigit():
+                return JSONResponse(status_code=411, content={"detail": "Content-Length needed"})
+            if int(length) > MAX_BODY_BYTES:
+                return JSONResponse(status_code=413, content={
+                    "detail": f"request body over {MAX_BODY_BYTES:,} bytes; use "
+                              "`mlproject predict` for files"})
+        return await call_next(request)
 
     @app.get("/health")
     def health() -> dict[str, str]:

@@ -184,5 +184,8 @@ def finite(value: Any) -> float | None:
     """Return value as a float when it is a finite number, else None."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        return None
     return value if math.isfinite(value) else None

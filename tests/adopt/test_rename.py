@@ -42,6 +42,7 @@ def test_rename_then_the_copy_passes_its_tests(root, tmp_path):
 
 @pytest.mark.parametrize(("name", "message"), [
     ("Acme", "not a usable package name"), ("class", "not a usable package name"),
+    ("pandas", "installed module"),
     ("a-b", "not a usable package name")])
 def test_bad_names_are_refused(root, name, message):
     with pytest.raises(PipelineError, match=message):

@@ -63,6 +63,7 @@ def test_no_source_configured(capsys):
 @pytest.mark.parametrize(("raw", "message"), [
     ({"sauce": "x"}, "refresh.sauce: unknown key"),
     ({"source": "s3://bucket/x"}, "s3:// is not supported"),
+    ({"source": "http://example.invalid/x.csv"}, "use https://, not http://"),
     ({"source": "/nonexistent/file.csv"}, "file not found"),
 ])
 def test_bad_settings_are_one_line(raw, message, tmp_path):

@@ -58,3 +58,18 @@ def test_wrong_type_in_a_numeric_column_is_422(client, records):
     bad = [{**records[0], "age": "forty"}]
     answer = client.post("/predict", json={"records": bad})
     assert answer.status_code == 422 and "age" in answer.json()["detail"]
+
+
+def test_oversized_and_odd_requests_are_refused_without_echo(client):
+    """Body size, field count, value types and length are bounded; errors never echo input."""
+    from mlproject import serve
+
+    big = client.post("/predict", content=b"x" * (serve.MAX_BODY_BYTES + 1),
+                      headers={"content-type": "application/json"})
+    assert big.status_code == 413
+    many = {f"extra_{i}": 1 for i in range(serve.MAX_FIELDS + 1)}
+    assert client.post("/predict", json={"records": [many]}).status_code == 422
+    nested = client.post("/predict", json={"records": [{"age": [1, 2]}]})
+    assert nested.status_code == 422 and "[1, 2]" not in nested.text
+    long = client.post("/predict", json={"records": [{"workclass": "y" * 5000}]})
+    assert long.status_code == 422 and "yyyy" not in long.text

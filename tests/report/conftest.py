@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from .report_helpers import ROOT, Repo, results, validation
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from .report_helpers import validation
 
 from mlproject import report
 from mlproject.report import drift
+
+from .report_helpers import validation
 
 
 def table(shift: float = 0.0, female: float = 0.3, n: int = 2000) -> pd.DataFrame:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from .report_helpers import results
 
 from mlproject import cli, gate
 from mlproject.errors import PipelineError
+
+from .report_helpers import results
 
 RULES = {"gate": {"min": {"roc_auc": 0.85}, "max_drop": {"roc_auc": 0.005},
                   "beat_rule_baseline_by": {"roc_auc": 0.05},
@@ -97,3 +98,36 @@ def test_a_branch_cannot_loosen_its_own_gate(pr, monkeypatch):
     pr.commit("worse model, looser gate")
     monkeypatch.chdir(pr.path)
     assert cli.main(["gate"]) == 1
+
+
+def test_a_slice_judged_on_main_cannot_disappear():
+    """Dropping a slice (evaluate.slices) or un-judging it (min_slice_rows) fails the gate."""
+    c = results()
+    del c["slices"]["model"]["sex=Female"]
+    v = verdict(c)
+    assert not v.passed and "roc_auc [sex=Female] is missing" in v.summary
+    c = results()
+    c["slices"]["model"]["sex=Female"]["judged"] = False
+    assert not verdict(c).passed
+
+
+@pytest.mark.parametrize(("rules", "message"), [
+    ({"max_drop": {"roc_aucc": 0.01}}, "gate.max_drop.roc_aucc: unknown metric"),
+    ({"min": {"latency": 1}}, "gate.min.latency: unknown metric"),
+    ({"slices": {"metric": "roc_auc", "max_dorp": 0.03}}, "gate.slices.max_dorp: unknown key"),
+    ({"slices": {"metric": "log_loss"}}, "gate.slices.metric: 'log_loss' is not measured"),
+    ({"max_growth": {"model_size_bytes": {"fractoin": 1}}},
+     "gate.max_growth.model_size_bytes.fractoin: unknown key"),
+])
+def test_misspelled_rules_fail_loudly(rules, message):
+    """A typo must not leave a rule that silently matches nothing."""
+    with pytest.raises(PipelineError, match=message.replace("[", r"\[")):
+        gate.load_rules({"gate": rules})
+
+
+@pytest.mark.parametrize("hostile", [
+    {"metrics": [1, 2]}, {"metrics": {"model": "x"}}, {"slices": ["a"], "metrics": {}},
+    {"system": "fast", "metrics": {"model": {"quality": {"roc_auc": 10 ** 400}}}},
+])
+def test_malformed_results_fail_the_gate_without_crashing(hostile):
+    assert not verdict(hostile).passed

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from .mermaid_check import assert_valid
-from .report_helpers import results
-
 from mlproject import report
 from mlproject.report.safe import fmt, text
+
+from .mermaid_check import assert_valid
+from .report_helpers import results
 
 
 def test_hostile_metrics_file_is_rendered_harmless(pr):
@@ -56,3 +56,20 @@ def test_oversized_report_folds_details_below_the_limit():
     body = report.cap("## verdict\n\n" + big + "\n\nfooter\n")
     assert len(body) < 65_536 and body.startswith("## verdict") and "footer" in body
     assert len(report.cap("z" * 100_000)) < 65_536
+
+
+def test_malformed_result_files_give_a_failing_report_not_a_traceback(pr):
+    """Lists or strings where the report expects mappings fail the gate; the report renders."""
+    res = results()
+    res["metrics"]["model"] = "x"
+    res["slices"] = {"model": ["a", "b"]}
+    res["system"] = {"model": "fast"}
+    pr.write_results(res)
+    pr.commit("malformed")
+    body = report.main(pr.params(), None, pr.path / "reports/pr", pr.path)
+    assert body.startswith("## ❌ Model failed")
+    assert_valid(body)
+
+
+def test_apostrophes_read_as_apostrophes():
+    assert text("Children's") == "Children's"

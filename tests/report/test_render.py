@@ -12,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from .report_helpers import results
 
 from mlproject import report
+
+from .report_helpers import results
 
 TOOL = Path(os.environ.get("RENDER_COMMENT", "/tmp/render-comment"))
 PYTHON, SCRIPT = TOOL / ".venv/bin/python", TOOL / "render.py"

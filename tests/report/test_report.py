@@ -8,10 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
-from .mermaid_check import assert_valid
-from .report_helpers import results, validation
 
 from mlproject import report
+
+from .mermaid_check import assert_valid
+from .report_helpers import results, validation
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -22,12 +22,13 @@ from mlproject.adopt import infer
 from mlproject.config import parse_params
 from mlproject.errors import PipelineError
 
+MAX_MB = 5000  # a larger file needs a bigger machine than init-data assumes
 
 
 def read(source: Path, separator: str | None, header: bool | None,
          missing: list[str] | None) -> tuple[dict, pd.DataFrame]:
     """(reader options for params, the table with missing markers as NaN)."""
-    storage.check_file(source, None)
+    storage.check_file(source, MAX_MB)
     if source.suffix == ".parquet":
         df = storage.as_text(pd.read_parquet(source))
         return {"columns": list(df.columns)}, df
@@ -48,8 +49,9 @@ def read(source: Path, separator: str | None, header: bool | None,
     return reader, df.replace(markers, None) if markers else df
 
 
-def sections(reader: dict, df: pd.DataFrame, target: str, size_mb: float) -> dict:
-    """The params.yaml sections describing this data set."""
+def sections(reader: dict, df: pd.DataFrame, target: str, size_mb: float
+             ) -> tuple[dict, list[str]]:
+    """(the params.yaml sections describing this data set, columns not used as features)."""
     classes, positive = infer.target_classes(df, target)
     kinds = infer.column_kinds(df, target)
     numeric = {c: {"min": None, "max": None} for c, k in kinds.items() if k == "numeric"}
@@ -128,7 +130,8 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
     for cmd in (["dvc", "add", "-q", "data"], ["dvc", "push", "-q", "data.dvc"]):
         done = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
         if done.returncode:
-            raise PipelineError(f"{' '.join(cmd)} failed: {done.stderr.strip().splitlines()[-1]}")
+            reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise PipelineError(f"{' '.join(cmd)} failed: {reason}")
     if run and subprocess.run(["dvc", "repro"], cwd=root).returncode:
         raise PipelineError("the pipeline failed on the new data (see above); fix params.yaml "
                             "and run `dvc repro` again")

@@ -10,6 +10,7 @@ commit are your project's own.
 
 from __future__ import annotations
 
+import importlib.util
 import keyword
 import re
 import shutil
@@ -35,6 +36,8 @@ def check_name(name: str, root: Path) -> None:
     if not NAME.match(name) or keyword.iskeyword(name):
         raise PipelineError(f"{name!r} is not a usable package name: use lower case letters, "
                             "digits and underscores, starting with a letter")
+    if importlib.util.find_spec(name) is not None:
+        raise PipelineError(f"{name!r} is the name of an installed module; choose another")
     if (root / "src" / name).exists():
         raise PipelineError(f"src/{name} exists already")
     if not (root / "src" / OLD).is_dir():

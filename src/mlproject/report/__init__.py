@@ -46,7 +46,7 @@ def compose(c: dict, cfg: dict, verdict: gate.Verdict, rules_from: str) -> str:
     """Return the whole comment, folded to stay under GitHub's size limit."""
     icon, word = ("✅", "passed") if verdict.passed else ("❌", "failed")
     head = (f"## {icon} Model {word} the validation gate\n\n{text(verdict.summary, 400)} "
-            f"Thresholds from `params.yaml` on {rules_from}.")
+            f"Thresholds from {rules_from}.")
     if nothing_changed(c):
         return "\n\n".join([head, "Nothing changed against main: same params, data, code and "
                                   "metrics.", markdown.footer(c)]) + "\n"

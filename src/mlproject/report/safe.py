@@ -23,7 +23,8 @@ def text(value: Any, limit: int = MAX_TEXT) -> str:
     raw = " ".join(str(value).split())
     if len(raw) > limit:
         raw = raw[: limit - 1] + "…"
-    escaped = _MARKDOWN.sub(r"\\\1", html.escape(raw, quote=True))
+    # quote=False: an apostrophe stays one (&#x27; would be mangled by the Markdown escape)
+    escaped = _MARKDOWN.sub(r"\\\1", html.escape(raw, quote=False))
     # A zero-width joiner after @ stops GitHub from notifying users and teams; one inside
     # "://" and "www." stops bare URLs from becoming links.
     escaped = _URL.sub(lambda m: m.group(0)[:-1] + "\u200d" + m.group(0)[-1], escaped)

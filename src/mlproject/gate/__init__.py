@@ -8,34 +8,17 @@ baseline (first PR) the change limits are skipped; the floors still apply.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlproject import storage
 from mlproject.errors import PipelineError
-from mlproject.results import git_show, read_results  # noqa: F401 - part of the gate's API
+from mlproject.gate.rules import LOWER_IS_BETTER, Growth, Rules, load_rules, rules_at
+from mlproject.results import read_results
 
-LOWER_IS_BETTER = {"log_loss", "brier", "model_size_bytes", "training_time_s",
-                   "latency_one_ms_p50", "latency_one_ms_p95"}
-
-
-@dataclass(frozen=True)
-class Growth:
-    fraction: float  # 0.2 = may grow by 20 % of the baseline value ...
-    slack: float = 0.0  # ... plus this absolute amount (measured metrics are noisy)
-
-
-@dataclass(frozen=True)
-class Rules:
-    min: dict[str, float] = field(default_factory=dict)
-    max_drop: dict[str, float] = field(default_factory=dict)
-    max_growth: dict[str, Growth] = field(default_factory=dict)
-    beat_rule_baseline_by: dict[str, float] = field(default_factory=dict)
-    slice_metric: str = "roc_auc"
-    slice_max_drop: float | None = None
-
+__all__ = ["Growth", "Rules", "Verdict", "check", "load_rules", "main", "metric",
+           "read_results", "rules_at"]
 
 @dataclass
 class Verdict:
@@ -47,58 +30,19 @@ class Verdict:
         return {"passed": self.passed, "summary": self.summary, "checks": self.checks}
 
 
-def _number(value: Any, key: str, minimum: float = 0.0) -> float:
-    v = storage.finite(value)
-    if v is None or v < minimum:
-        raise PipelineError(f"params.yaml: gate.{key}: expected a number >= {minimum:g}, "
-                            f"got {value!r}")
-    return v
-
-
-def _mapping(raw: dict, key: str) -> dict:
-    value = raw.get(key) or {}
-    if not isinstance(value, dict):
-        raise PipelineError(f"params.yaml: gate.{key}: expected a mapping of metric: value")
-    return value
-
-
-def load_rules(params: Any) -> Rules:
-    """Parse the `gate:` section of Params or of raw params.yaml data; fail naming a bad key."""
-    raw = params.extra if hasattr(params, "extra") else params
-    raw = (raw or {}).get("gate") or {}
-    if not isinstance(raw, dict):
-        raise PipelineError("params.yaml: gate: expected a mapping")
-    known = {"min", "max_drop", "max_growth", "beat_rule_baseline_by", "slices"}
-    for key in raw:
-        if key not in known:
-            raise PipelineError(f"params.yaml: gate.{key}: unknown key; known keys: "
-                                f"{', '.join(sorted(known))}")
-    growth = {}
-    for name, spec in _mapping(raw, "max_growth").items():
-        spec = spec if isinstance(spec, dict) else {"fraction": spec}
-        growth[name] = Growth(_number(spec.get("fraction"), f"max_growth.{name}.fraction"),
-                              _number(spec.get("slack", 0), f"max_growth.{name}.slack"))
-    slices = _mapping(raw, "slices")
-    drop = slices.get("max_drop")
-    return Rules(
-        min={k: _number(v, f"min.{k}", -math.inf) for k, v in _mapping(raw, "min").items()},
-        max_drop={k: _number(v, f"max_drop.{k}") for k, v in _mapping(raw, "max_drop").items()},
-        max_growth=growth,
-        beat_rule_baseline_by={k: _number(v, f"beat_rule_baseline_by.{k}", -math.inf)
-                               for k, v in _mapping(raw, "beat_rule_baseline_by").items()},
-        slice_metric=str(slices.get("metric", "roc_auc")),
-        slice_max_drop=None if drop is None else _number(drop, "slices.max_drop"))
-
-
 def metric(results: dict | None, name: str, model: str = "model") -> float | None:
     """Return a finite metric by bare name from quality, product or system results."""
-    if not results:
-        return None
-    m = (results.get("metrics") or {}).get(model) or {}
-    for family in (m.get("quality"), m.get("product"), (results.get("system") or {}).get(model)):
-        if isinstance(family, dict) and name in family:
+    m = _dict(_dict(_dict(results).get("metrics")).get(model))
+    system = _dict(_dict(_dict(results).get("system")).get(model))
+    for family in (_dict(m.get("quality")), _dict(m.get("product")), system):
+        if name in family:
             return storage.finite(family[name])
     return None
+
+
+def _dict(value: Any) -> dict:
+    """``value`` when it is a mapping, else empty: result files come from the branch."""
+    return value if isinstance(value, dict) else {}
 
 
 def _check(kind: str, name: str, value: float | None, limit: float, ok: bool | None,
@@ -155,21 +99,26 @@ def _change_checks(candidate: dict, baseline: dict, rules: Rules) -> list[dict]:
 
 
 def _slice_checks(candidate: dict, baseline: dict, rules: Rules) -> list[dict]:
-    new = (candidate.get("slices") or {}).get("model") or {}
-    old = (baseline.get("slices") or {}).get("model") or {}
+    """Every slice judged on main must still be judged on the branch, and not drop too much.
+
+    Iterating over main's slices (not the branch's) means a branch cannot skip a slice by
+    dropping it from `evaluate.slices` or raising `evaluate.min_slice_rows`: it fails instead.
+    """
+    new = _dict(_dict(_dict(candidate).get("slices")).get("model"))
+    old = _dict(_dict(_dict(baseline).get("slices")).get("model"))
     checks = []
-    for name in sorted(set(new) & set(old), key=str):
-        if not (isinstance(new[name], dict) and new[name].get("judged") is True):
+    for name in sorted(old, key=str):
+        base = storage.finite(_dict(old[name]).get(rules.slice_metric))
+        if _dict(old[name]).get("judged") is not True or base is None:
             continue
-        v = storage.finite(new[name].get(rules.slice_metric))
-        base = storage.finite((old[name] or {}).get(rules.slice_metric))
-        if base is None:
-            continue
+        judged = _dict(new.get(name)).get("judged") is True
+        v = storage.finite(_dict(new.get(name)).get(rules.slice_metric)) if judged else None
         drop = None if v is None else base - v
         checks.append(_check("slice", f"{rules.slice_metric} [{name}]", drop,
                              rules.slice_max_drop, None if drop is None
                              else drop <= rules.slice_max_drop,
-                             f"slice {name} may drop by at most {rules.slice_max_drop:g}"))
+                             f"slice {name} may drop by at most {rules.slice_max_drop:g} "
+                             "(and must still be judged)"))
     return checks
 
 
@@ -215,16 +164,3 @@ def main(params: Any, base: str | None, out: Path, root: Path | str = ".") -> bo
     storage.write_json(out, {**verdict.to_json(), "base": rev, "rules_from": rules_from})
     print(f"gate: {verdict.summary} (thresholds from {rules_from})")
     return verdict.passed
-
-
-def rules_at(base: str, params: Any, root: Path | str = ".") -> tuple[Rules, str]:
-    """Return the rules in params.yaml at ``base``, so a PR cannot loosen its own gate."""
-    import yaml
-
-    try:
-        base_params = yaml.safe_load(git_show(base, "params.yaml", root) or "") or {}
-    except yaml.YAMLError:
-        base_params = {}
-    if isinstance(base_params, dict) and isinstance(base_params.get("gate"), dict):
-        return load_rules(base_params), "main"
-    return load_rules(params), "this branch (main has no gate section yet)"
