@@ -187,6 +187,18 @@ def main() -> None:
         rate, p50 = prediction(repo)
         rows.append(("prediction API, batch", f"{rate:,.0f} rows/s", ">= 100,000 rows/s"))
         rows.append(("prediction API, one record p50", f"{p50:.2f} ms", "<= 5 ms"))
+        sh("git checkout -q -b bench && sed -i 's/max_iter: 150/max_iter: 120/' params.yaml "
+           "&& dvc repro -q && git commit -qam 'bench branch'", repo, env)
+        report = timed(lambda: sh("mlproject report --base main --out-dir /tmp/bench-report",
+                                  repo, env), max(args.runs, 5))
+        rows.append(("PR report (`mlproject report`)", f"{report:.2f} s", "<= 3 s"))
+        sys.path.insert(0, str(Path(__file__).parent))
+        from serve_load import measure
+
+        http = measure(300, repo / "models" / "model.skops")
+        rows.append(("HTTP `/predict`, one record per request (loopback, 300 requests)",
+                     f"{http['requests_per_s']:.0f} req/s, p50 {http['p50_ms']:.1f} ms, "
+                     f"p95 {http['p95_ms']:.1f} ms", "-"))
         if not args.quick:
             seconds, peak = scale(repo, 1_000_000)
             rows.append(("1,000,000-row `dvc repro`", f"{seconds:.0f} s, peak {peak:,.0f} MB",
