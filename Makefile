@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 BASE ?= $(shell git merge-base HEAD main 2>/dev/null || git merge-base HEAD origin/main 2>/dev/null)
 
 .PHONY: help setup data run repro summary report gate test lint bench clean \
-	refresh-data checkout-cached record-results production-ref data-changed check-workflows \
+	refresh-data checkout-cached record-results data-changed check-workflows \
 	promote rollback registry registry-history fetch-prod serve release
 
 help: ## list the targets
@@ -68,9 +68,6 @@ checkout-cached: setup ## check out the pipeline outputs the DVC cache already h
 
 record-results: setup ## commit dvc.lock and results when the model or metrics changed (CI)
 	mlproject record-results
-
-production-ref: setup ## print the commit of the model in production (empty when none)
-	@mlproject production-ref
 
 refresh-data: setup ## update data/ from refresh.source in params.yaml; records a new version when it changed
 	mlproject refresh-data

@@ -7,7 +7,6 @@
   and turn it into validated ``gh release create`` arguments, so no workflow interpolates values.
 - ``create_release``: the one ``gh release create`` call for the version the last promotion
   recorded in build/release/promotion.json; a release that exists already is left alone.
-- ``production_ref``: the commit that the latest GTO ``<name>#prod#N`` tag points at.
 """
 
 from __future__ import annotations
@@ -21,11 +20,11 @@ from mlproject.errors import PipelineError
 
 MODEL_SIDECAR = "models/model.json"
 METRICS = "reports/metrics.json"
+SLICES = "reports/slices.json"  # the gate judges slices: a hand-edited file must not pass
 # What a results commit records: the lock file and the small result files (never reports/pr/).
 RESULT_PATHS = ["dvc.lock", "reports/*.json", "reports/plots/*.csv", "models/*.json"]
 SHA = re.compile(r"^[0-9a-f]{40}$")
 SAFE_PATH = re.compile(r"^[A-Za-z0-9._/@+-]{1,300}$")
-PROD = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)#prod(?P<bang>!?)#(?P<n>\d+)$")
 
 
 def _git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -52,6 +51,8 @@ def results_change(root: Path, rev: str = "HEAD") -> str | None:
         return f"model changed ({str(new_model.get('sha256'))[:12]})"
     if _json_at(root, None, METRICS) != _json_at(root, rev, METRICS):
         return "metrics changed"
+    if _json_at(root, None, SLICES) != _json_at(root, rev, SLICES):
+        return "slice metrics changed"
     return None
 
 
@@ -166,15 +167,3 @@ def create_release(directory: Path = Path("build/release"),
         reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise PipelineError(f"gh release create {tag} failed: {reason}")
     return f"release: created {tag} with {len(args) - args.index('--') - 1} files"
-
-
-def production_ref(root: Path = Path(".")) -> str:
-    """Commit of the latest prod assignment (GTO ``name#prod#N``); '' when nothing is in prod."""
-    latest: tuple[int, str, bool] | None = None
-    for tag in _git(root, "tag", "--list", "*#prod*").stdout.split():
-        match = PROD.match(tag)
-        if match and (latest is None or int(match["n"]) > latest[0]):
-            latest = (int(match["n"]), tag, bool(match["bang"]))
-    if latest is None or latest[2]:
-        return ""
-    return _git(root, "rev-list", "-n", "1", latest[1]).stdout.strip()

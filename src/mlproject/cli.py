@@ -77,10 +77,8 @@ def _ci(action: str):
             print(ci.record_results(rev=args.rev))
         elif action == "release-args":
             print("\n".join(ci.release_args(args.dir, args.version)))
-        elif action == "release":
-            print(ci.create_release(args.dir))
         else:
-            print(ci.production_ref())
+            print(ci.create_release(args.dir))
 
     return run
 def _raw_params(path: Path) -> dict:
@@ -113,7 +111,7 @@ def _promote(args: argparse.Namespace) -> None:
 
 
 def _rollback(args: argparse.Namespace) -> None:
-    from mlproject.registry.promote import rollback
+    from mlproject.registry.rollback import rollback
 
     rollback(args.version, ".", args.params, push_tags=not args.no_push)
 
@@ -198,8 +196,6 @@ def build_parser() -> argparse.ArgumentParser:
     add("release", _ci("release"),
         "create the GitHub release of the last promotion with gh, once (needs GH_TOKEN)",
         ("--dir", {**path, "default": P("build/release")}))
-    add("production-ref", _ci("production-ref"),
-        "print the commit of the latest prod assignment (empty when none)")
     base = ("--base", {"default": None, "metavar": "REV",
                        "help": "git revision to compare with (default: merge base with main)"})
     add("report", _report, "write the PR report comparing this branch with the base",

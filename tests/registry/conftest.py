@@ -188,7 +188,8 @@ def fake_gate(min_gain: float = 0.0) -> types.SimpleNamespace:
                                                       "checks": checks})
 
     return types.SimpleNamespace(load_rules=lambda params: {}, check=check,
-                                 read_results=read_results)
+                                 read_results=read_results,
+                                 rules_at=lambda base, params, root=".": ({}, "fake"))
 
 
 @pytest.fixture

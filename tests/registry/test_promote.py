@@ -13,7 +13,7 @@ from mlproject import ci
 from mlproject.cli import main
 from mlproject.errors import PipelineError
 from mlproject.registry import promote as promotion
-from mlproject.registry import remote, tags
+from mlproject.registry import remote, rollback, tags
 
 from .conftest import fake_gate, run
 
@@ -190,14 +190,14 @@ def test_rollback_refuses_unknown_malformed_and_deprecated_versions(repo):
     repo.commit_results(0.85, "better")
     promote(repo)
     with pytest.raises(PipelineError, match="not registered"):
-        promotion.rollback("v9.9.9", repo.path)
+        rollback.rollback("v9.9.9", repo.path)
     for bad in ("1.0.0", "v1.0", "v1.0.0; rm -rf /", "latest"):
         with pytest.raises(PipelineError, match="not of the form"):
-            promotion.rollback(bad, repo.path)
+            rollback.rollback(bad, repo.path)
     subprocess.run(["gto", "deprecate", "model", "v1.0.0"], cwd=repo.path, check=True,
                    capture_output=True)
     with pytest.raises(PipelineError, match="deprecated"):
-        promotion.rollback("v1.0.0", repo.path)
+        rollback.rollback("v1.0.0", repo.path)
     assert tags.read_state("model", repo.path).in_stage("prod").version == "v1.0.1"
 
 
@@ -220,3 +220,40 @@ def test_fetch_and_serve_commands(repo, gate, monkeypatch, capsys):
     assert (repo.path / "models/production.json").exists()
     assert main(["serve", "--model", "missing.skops"]) == 1
     assert "mlproject model fetch prod" in capsys.readouterr().err
+
+
+def test_a_merged_change_cannot_loosen_the_gate_of_its_own_promotion(repo, gate, monkeypatch):
+    """The rules come from main before the merge (HEAD's first parent), not from the merge."""
+    monkeypatch.chdir(repo.path)
+    repo.commit_results(0.90)
+    assert promotion.promote(repo.path)["promoted"]
+    text = (repo.path / "params.yaml").read_text()
+    (repo.path / "params.yaml").write_text(text.replace("roc_auc: 0.005", "roc_auc: 1.0"))
+    repo.commit_results(0.88, "worse model, looser gate")
+    outcome = promotion.promote(repo.path)
+    assert not outcome["promoted"] and "roc_auc dropped by 0.02" in outcome["reason"]
+
+
+def test_rerun_after_an_interrupted_release_rebuilds_the_bundle(repo, monkeypatch):
+    """Tagged but the release never made: the re-run creates no tag and rebuilds the bundle."""
+    monkeypatch.chdir(repo.path)
+    repo.commit_results(0.80)
+    promote(repo)
+    tags_before = repo.tags()
+    import shutil
+
+    shutil.rmtree(repo.path / "build")
+    outcome = promote(repo)
+    assert not outcome["promoted"] and outcome["reason"].startswith("nothing to do")
+    assert repo.tags() == tags_before
+    assert (repo.path / "build/release/v1.0.0/release.json").is_file()
+    assert ci.release_args(Path("build/release"), "v1.0.0", "model")[0] == "model@v1.0.0"
+
+
+def test_a_deprecated_version_is_never_promoted_again(repo, monkeypatch):
+    monkeypatch.chdir(repo.path)
+    repo.commit_results(0.80)
+    promote(repo)
+    run("gto", "deprecate", "model", "v1.0.0", cwd=repo.path)
+    with pytest.raises(PipelineError, match="model@v1.0.0 is deprecated"):
+        promote(repo)

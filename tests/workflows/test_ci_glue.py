@@ -1,4 +1,4 @@
-"""The CI glue the workflows call: record results, release arguments, production ref."""
+"""The CI glue the workflows call: record results and release arguments."""
 
 from __future__ import annotations
 
@@ -59,6 +59,12 @@ def test_a_new_model_is_recorded_with_a_message_that_says_what(repo):
 def test_changed_metrics_with_the_same_model_are_recorded(repo):
     write(repo, "reports/metrics.json", {"model": {"quality": {"f1": 0.71, "roc_auc": 0.9}}})
     assert ci.record_results(repo) == "recorded: metrics changed"
+
+
+def test_a_hand_edited_slices_file_counts_as_stale(repo):
+    """The gate judges slices, so slices.json must be what the pipeline reproduces."""
+    write(repo, "reports/slices.json", {"model": {"sex=Female": {"roc_auc": 0.99}}})
+    assert ci.results_change(repo) == "slice metrics changed"
 
 
 def test_first_results_are_recorded(tmp_path):
@@ -160,16 +166,3 @@ def test_create_release_once_from_what_promote_recorded(tmp_path, monkeypatch, f
     existing.write_text("model@v1.2.3\n")  # a re-run: the release exists
     assert ci.create_release(Path("build/release")).endswith("exists already; nothing to do")
     assert sum(c.startswith("release create") for c in log.read_text().splitlines()) == 1
-
-
-def test_production_ref_follows_the_latest_assignment(repo):
-    assert ci.production_ref(repo) == ""
-    first = git(repo, "rev-parse", "HEAD")
-    git(repo, "tag", "mlproject#prod#1")
-    git(repo, "commit", "-q", "--allow-empty", "-m", "two")
-    git(repo, "tag", "mlproject#prod#2")
-    assert ci.production_ref(repo) == git(repo, "rev-parse", "HEAD")
-    git(repo, "tag", "mlproject#prod#3", first)
-    assert ci.production_ref(repo) == first
-    git(repo, "tag", "mlproject#prod!#4")
-    assert ci.production_ref(repo) == ""

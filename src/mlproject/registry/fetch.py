@@ -50,8 +50,10 @@ def fetch(ref: str, out: Path | str = DEFAULT_OUT, root: Path | str = ".",
     try:
         data = dvc.api.read(settings.model, repo=str(root.resolve()), rev=version.tag, mode="rb")
     except (DvcException, FileNotFoundError) as exc:
-        raise PipelineError(f"{version.tag}: cannot get {settings.model} from the DVC cache or "
-                            f"remote ({type(exc).__name__}: {exc})") from None
+        raise PipelineError(
+            f"{version.tag}: {settings.model} is neither in the DVC cache nor in the remote "
+            f"({type(exc).__name__}); download it from the release: gh release download "
+            f"'{version.tag}' --pattern '{Path(settings.model).stem}.*' --dir models/") from None
     if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
         raise PipelineError(f"{version.tag}: {settings.model} does not match the sha256 in its "
                             "metadata; refusing to install it")

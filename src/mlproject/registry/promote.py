@@ -23,7 +23,7 @@ import yaml
 
 from mlproject import artifact, storage
 from mlproject.errors import PipelineError
-from mlproject.registry import Settings, check_version, git, release, settings_from, show_file, tags
+from mlproject.registry import Settings, git, release, settings_from, show_file, tags
 from mlproject.registry.remote import push_outputs
 
 
@@ -102,19 +102,25 @@ def promote(root: Path | str = ".", params_path: Path | str = "params.yaml", *,
         commit = git("rev-parse", "HEAD", root=root)
         state = tags.read_state(settings.artifact, root)
         done = state.at_commit(commit)
+        if done and done.deprecated:
+            raise PipelineError(f"{done.tag} is deprecated; refusing to promote it again")
         if done and state.ever_in(done.version, settings.stage):
-            # an earlier run may have tagged but failed to push: pushing again is harmless
+            # an earlier run may have tagged but failed to push or to release: finish that
             if push_tags:
                 tags.push([e.tag for e in state.events if e.commit == commit], root)
+            bundle = root / settings.release_dir / done.version
+            if not (bundle / "release.json").is_file():
+                check_reproduced(root, settings)
+                prod = _production_before(state, done.version, settings.stage)
+                candidate, baseline, verdict = _judge(gate, root, commit, prod, params)
+                bundle = release.write_bundle(root, settings, done.version, commit, params,
+                                              candidate, verdict, prod, baseline)
             return _outcome(root, settings, False, f"nothing to do: {commit[:8]} is already "
-                            f"{done.tag} and was promoted to {settings.stage}", done.version)
+                            f"{done.tag} and was promoted to {settings.stage}", done.version,
+                            bundle)
         check_reproduced(root, settings)
         prod = state.in_stage(settings.stage)
-        candidate = gate.read_results(commit, root=str(root))
-        if candidate is None:
-            raise PipelineError(f"no results recorded at {commit[:8]} (reports/*.json)")
-        baseline = gate.read_results(prod.commit, root=str(root)) if prod else None
-        verdict = gate.check(candidate, baseline, gate.load_rules(params))
+        candidate, baseline, verdict = _judge(gate, root, commit, prod, params)
         against = f"production {prod.version}" if prod else "the gate floors (no production yet)"
         if not verdict.passed:
             return _outcome(root, settings, False, f"not promoted: against {against}, "
@@ -142,34 +148,26 @@ def promote(root: Path | str = ".", params_path: Path | str = "params.yaml", *,
         return _outcome(root, settings, True, f"promoted {version}", version, bundle)
 
 
-def rollback(version: str, root: Path | str = ".", params_path: Path | str = "params.yaml",
-             push_tags: bool = True) -> str:
-    """Re-assign production to an earlier registered version; return the new stage tag."""
-    from mlproject.config import load_params
+def _judge(gate: Any, root: Path, commit: str, prod: Any, params: Any) -> tuple:
+    """(candidate results, production results, verdict) with the rules from before the merge.
 
-    check_version(version)
-    root = Path(root)
-    settings = settings_from(load_params(root / params_path).extra.get("registry"))
-    with promotion_lock(root, settings.lock_timeout_s):
-        state = tags.read_state(settings.artifact, root)
-        target = state.versions.get(version)
-        if target is None:
-            known = ", ".join(sorted(state.versions, key=tags._key)) or "none"
-            raise PipelineError(f"{settings.artifact}@{version} is not registered (known: {known})")
-        if target.deprecated:
-            raise PipelineError(f"{settings.artifact}@{version} is deprecated; "
-                                "refusing to serve it")
-        current = state.in_stage(settings.stage)
-        if current and current.version == version:
-            print(f"rollback: {version} is already in {settings.stage}; nothing to do")
-            return ""
-        tag = tags.assign(settings.artifact, settings.stage, version,
-                          f"Roll back {settings.stage} to {version}", root)
-        if push_tags:
-            tags.push([tag], root)
-        was = current.version if current else "none"
-        print(f"rollback: {settings.stage} is now {version} (was {was}); created '{tag}'")
-        return tag
+    The rules come from params.yaml at HEAD's first parent, main as it was when the pull
+    request was reviewed: the merged change cannot loosen the gate of its own promotion.
+    """
+    candidate = gate.read_results(commit, root=str(root))
+    if candidate is None:
+        raise PipelineError(f"no results recorded at {commit[:8]} (reports/*.json)")
+    baseline = gate.read_results(prod.commit, root=str(root)) if prod else None
+    parent = git("rev-parse", "--verify", "--quiet", f"{commit}^1", root=root, check=False)
+    rules, _ = gate.rules_at(parent or commit, params, str(root))
+    return candidate, baseline, gate.check(candidate, baseline, rules)
+
+
+def _production_before(state: Any, version: str, stage: str) -> Any:
+    """The newest version below ``version`` that was ever in ``stage`` (for its release notes)."""
+    earlier = [v for v in state.versions.values() if tags._key(v.version) < tags._key(version)
+               and state.ever_in(v.version, stage)]
+    return max(earlier, key=lambda v: tags._key(v.version), default=None)
 
 
 def _json_at(rev: str, path: str, root: Path) -> dict | None:

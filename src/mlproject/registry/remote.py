@@ -25,12 +25,25 @@ def push_outputs(root: Path, require_remote: bool) -> None:
                                     "registry.require_remote: false")
             print("promote: no DVC remote configured; model file not pushed")
             return
+        name = repo.config["core"]["remote"]
+        url = str(repo.config.get("remote", {}).get(name, {}).get("url", ""))
+        if url and "://" not in url and _inside(root, Path(repo.dvc_dir), url):
+            # a folder committed with the repository: what CI pushes there is not kept
+            print("promote: the DVC remote is a folder inside this repository, so the model "
+                  "file reaches others through the GitHub release; switch to a cloud remote "
+                  "to fetch versions with DVC")
         try:
             repo.push()
         except (DvcException, OSError) as exc:  # a broken remote surfaces as OSError
             raise PipelineError(f"dvc push failed ({_first_line(exc)}); nothing was tagged") \
                 from None
     verify_in_remote(root)
+
+
+def _inside(root: Path, dvc_dir: Path, url: str) -> bool:
+    """Whether a local remote URL (relative to .dvc/ or absolute) lies inside ``root``."""
+    target = (dvc_dir / url).resolve()
+    return target.is_relative_to(Path(root).resolve())
 
 
 def verify_in_remote(root: Path) -> None:
