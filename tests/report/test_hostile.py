@@ -73,3 +73,11 @@ def test_malformed_result_files_give_a_failing_report_not_a_traceback(pr):
 
 def test_apostrophes_read_as_apostrophes():
     assert text("Children's") == "Children's"
+
+
+def test_file_names_in_code_spans_are_shown_as_they_are():
+    """Inside backticks an escape would show as a backslash: src/my_pkg stays src/my_pkg."""
+    from mlproject.report.safe import code
+
+    assert code("src/my_pkg/train.py") == "`src/my_pkg/train.py`"
+    assert code("a`b\nc") == "`a'b c`"

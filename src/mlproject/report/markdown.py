@@ -11,7 +11,7 @@ from typing import Any
 
 from mlproject.gate import LOWER_IS_BETTER, metric
 from mlproject.report import charts
-from mlproject.report.safe import fmt, number, text
+from mlproject.report.safe import code, fmt, number, text
 
 MAX_ROWS = 200  # rows of any one table; a branch could add thousands of metrics
 SYSTEM = ["model_size_bytes", "training_time_s", "latency_one_ms_p50", "latency_one_ms_p95",
@@ -134,7 +134,7 @@ def code_section(c: dict) -> str:
     files = c["code"]
     if not files:
         return "**Code:** no files under `src/` changed."
-    shown = ", ".join(f"`{text(f, 100)}`" for f in files[:30])
+    shown = ", ".join(code(f, 100) for f in files[:30])
     return f"**Code:** {len(files)} file(s) under `src/` changed: {shown}" + (
         ", …" if len(files) > 30 else "")
 

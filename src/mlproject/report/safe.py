@@ -31,6 +31,16 @@ def text(value: Any, limit: int = MAX_TEXT) -> str:
     return escaped.replace("@", "@\u200d")
 
 
+def code(value: Any, limit: int = MAX_TEXT) -> str:
+    """Return ``value`` as an inline code span. Inside one, Markdown escapes would show as
+    backslashes and nothing renders as HTML, a link or a mention; only backticks and line
+    breaks could break out, so they are replaced."""
+    raw = " ".join(str(value).split()).replace("`", "'")
+    if len(raw) > limit:
+        raw = raw[: limit - 1] + "…"
+    return f"`{raw}`"
+
+
 def number(value: Any) -> float | None:
     """Return a finite float, or None for anything else (strings, NaN, inf, bools)."""
     return finite(value)
