@@ -7,30 +7,35 @@ pipeline, so a saved model takes raw feature columns.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
-
-from mlproject.config import Model
 from mlproject.errors import PipelineError
+
+if TYPE_CHECKING:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+
+    from mlproject.config import Model
 
 
 @dataclass(frozen=True)
 class Spec:
-    cls: type
+    path: str  # module.Class; imported only when a model is built (checking params stays fast)
     linear: bool  # needs scaling and one-hot encoding; trees take ordinal codes and NaN
+
+    @property
+    def cls(self) -> type:
+        module, name = self.path.rsplit(".", 1)
+        return getattr(importlib.import_module(module), name)
 
 
 ESTIMATORS: dict[str, Spec] = {
-    "logistic_regression": Spec(LogisticRegression, linear=True),
-    "random_forest": Spec(RandomForestClassifier, linear=False),
-    "hist_gradient_boosting": Spec(HistGradientBoostingClassifier, linear=False),
+    "logistic_regression": Spec("sklearn.linear_model.LogisticRegression", linear=True),
+    "random_forest": Spec("sklearn.ensemble.RandomForestClassifier", linear=False),
+    "hist_gradient_boosting": Spec("sklearn.ensemble.HistGradientBoostingClassifier",
+                                   linear=False),
 }
 
 
@@ -47,12 +52,19 @@ def build_model(model: Model, numeric: list[str], categorical: list[str], seed: 
     if "random_state" in allowed:
         settings.setdefault("random_state", seed)
     estimator.set_params(**settings)
+    from sklearn.pipeline import Pipeline
+
     return Pipeline([("preprocess", preprocessor(spec.linear, numeric, categorical)),
                      ("estimator", estimator)])
 
 
 def preprocessor(linear: bool, numeric: list[str], categorical: list[str]) -> ColumnTransformer:
     """Impute, scale and encode. Unseen categories never fail: they become 'unknown'."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
     if linear:
         num = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
         cat = make_pipeline(

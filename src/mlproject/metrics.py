@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 from sklearn.exceptions import UndefinedMetricWarning
@@ -19,11 +20,13 @@ GRID = np.linspace(0, 1, 21)  # curves are stored on a uniform grid: small and c
 
 def quality(y: np.ndarray, proba: np.ndarray, classes: list[str], positive: str | None) -> dict:
     """Accuracy, balanced accuracy, precision, recall, F1, ROC AUC, AP, log loss, Brier."""
-    pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    # labels as class indices: scikit-learn sorts object arrays slowly, integers fast
+    y = codes(y, classes)
+    pred = proba.argmax(axis=1)
     binary = len(classes) == 2 and positive is not None
     average = "binary" if binary else "macro"
-    kw = {"pos_label": positive} if binary else {}
-    onehot = (np.asarray(y, dtype=object)[:, None] == np.asarray(classes, dtype=object)).astype(int)
+    kw = {"pos_label": classes.index(positive)} if binary else {"labels": range(len(classes))}
+    onehot = (y[:, None] == np.arange(len(classes))).astype(int)
     score = proba[:, classes.index(positive)] if binary else proba
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
@@ -38,11 +41,16 @@ def quality(y: np.ndarray, proba: np.ndarray, classes: list[str], positive: str 
             "brier": float(np.mean(np.sum((proba - onehot) ** 2, axis=1))) / (2 if binary else 1),
         }
         if len(np.unique(y)) > 1:
-            out["roc_auc"] = (skm.roc_auc_score(y == positive, score) if binary else
+            hit = y == classes.index(positive) if binary else onehot
+            out["roc_auc"] = (skm.roc_auc_score(hit, score) if binary else
                               skm.roc_auc_score(onehot, proba, average="macro"))
-            out["average_precision"] = skm.average_precision_score(
-                y == positive if binary else onehot, score, average="macro")
+            out["average_precision"] = skm.average_precision_score(hit, score, average="macro")
     return _rounded(out)
+
+
+def codes(labels: np.ndarray, classes: list[str]) -> np.ndarray:
+    """Index of each label in ``classes`` (-1 for a label that is not one of them)."""
+    return pd.Categorical(np.asarray(labels, dtype=object), categories=classes).codes.astype(int)
 
 
 def product(y: np.ndarray, proba: np.ndarray, classes: list[str], threshold: float) -> dict:

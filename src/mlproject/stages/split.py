@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from mlproject import storage
 from mlproject.config import Params
@@ -18,11 +18,15 @@ def split(df: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]
     """Return (train, validation) with no row shared between them."""
     if params.schema.duplicates == "drop":
         df = df.drop_duplicates(ignore_index=True)
-    target = df[params.data.target.column]
-    train, validation = train_test_split(
-        df, test_size=params.split.validation_fraction, random_state=params.split.seed,
-        stratify=target)
-    return train.sort_index(), validation.sort_index()
+    rng = np.random.default_rng(params.split.seed)
+    picked = []
+    # per class, a seeded shuffle and the first share of it: each class keeps its proportion
+    for _, rows in df.groupby(params.data.target.column, sort=True).indices.items():
+        count = int(round(len(rows) * params.split.validation_fraction))
+        picked.append(rng.permutation(rows)[:count])
+    in_validation = np.zeros(len(df), dtype=bool)
+    in_validation[np.concatenate(picked)] = True
+    return df[~in_validation], df[in_validation]
 
 
 def main(params: Params, table: Path, out: Path) -> None:
