@@ -54,13 +54,20 @@ def table(params: Params) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def starter(tmp_path_factory, params: Params) -> Path:
-    """Run prepare -> split -> train/baseline on the real starter data, in this process."""
-    from mlproject.stages import baseline, prepare, split, train
-
+def starter_data(_tools_on_path) -> Path:
+    """data/ of this checkout, pulled from the embedded remote when a fresh clone lacks it."""
     data = ROOT / "data"
     if not (data / "adult.data").is_file():
         subprocess.run(["dvc", "pull", "-q", "data.dvc"], cwd=ROOT, check=True)
+    return data
+
+
+@pytest.fixture(scope="session")
+def starter(tmp_path_factory, params: Params, starter_data: Path) -> Path:
+    """Run prepare -> split -> train/baseline on the real starter data, in this process."""
+    from mlproject.stages import baseline, prepare, split, train
+
+    data = starter_data
     out = tmp_path_factory.mktemp("starter")
     prepare.main(params, data / "adult.data", data / "adult.test", out / "prepared")
     split.main(params, out / "prepared" / "train.parquet", out / "split")

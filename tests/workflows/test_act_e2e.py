@@ -129,7 +129,7 @@ def test_merge_promotes_once_and_records_stale_results_through_a_pr(sandbox):
     TIMINGS["promote (real pipeline)"] = first.seconds
     assert first.returncode == 0, first.output[-4000:]
     tags = sandbox.origin_tags()
-    assert set(tags) == {"model@v1.0.0", "model#prod#1"}
+    assert set(tags) == {"model@v1.0.0", "model#prod#1"}, first.output[-6000:]
     assert git(sandbox.origin, "rev-list", "-n1", "model@v1.0.0") == main
     assert git(sandbox.origin, "rev-list", "-n1", "model#prod#1") == main
     release = sandbox.record("releases.json")
@@ -166,11 +166,11 @@ def test_merge_promotes_once_and_records_stale_results_through_a_pr(sandbox):
     assert sandbox.origin_tags() == tags and sandbox.origin_sha("main") == stale_sha
 
 
-def test_scheduled_training_opens_a_pr_only_when_data_changed(sandbox):
+def test_scheduled_training_opens_a_pr_only_when_data_changed(sandbox, starter_data):
     source = sandbox.base / "source"
     source.mkdir()
     for name in ("adult.data", "adult.test"):
-        shutil.copy(ROOT / "data" / name, source / name)
+        shutil.copy(starter_data / name, source / name)
     sandbox.on_main({"params.yaml": params_with(sandbox, 'source: ""', f'source: "{source}"')},
                     "Refresh the data from the exports folder")
     schedule = {"schedule": "17 4 * * 1"}
