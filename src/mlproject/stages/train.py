@@ -15,9 +15,15 @@ from mlproject.estimators import build_model
 
 def train(df: pd.DataFrame, params: Params) -> Pipeline:
     """Return the fitted pipeline for the configured estimator."""
+    from threadpoolctl import ThreadpoolController
+
     model = build_model(params.train.model, params.numeric_features,
                         params.categorical_features, params.train.seed)
-    return model.fit(df[params.features], df[params.data.target.column].to_numpy(dtype=object))
+    # One OpenMP thread: gradient boosting sums histograms in parallel, and another thread
+    # count changes the float sums, so the model bytes would depend on the machine's cores.
+    with ThreadpoolController().limit(limits=1, user_api="openmp"):
+        return model.fit(df[params.features],
+                         df[params.data.target.column].to_numpy(dtype=object))
 
 
 def main(params: Params, split_dir: Path, out: Path) -> None:
