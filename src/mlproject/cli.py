@@ -130,12 +130,6 @@ def _model(args: argparse.Namespace) -> None:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    import os
-
-    # One scoring thread per server process unless told otherwise: a request scores a few
-    # rows, where OpenMP's thread start-up and spin-waiting cost more than they save (measured
-    # ~5x fewer requests/s on a busy 2-core machine). Must be set before scikit-learn loads.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     from mlproject import serve
 
     serve.main(args.model, args.host, args.port)

@@ -11,7 +11,8 @@ from typing import Any
 
 from mlproject.gate import LOWER_IS_BETTER, metric
 from mlproject.report import charts
-from mlproject.report.safe import code, fmt, number, text
+from mlproject.report.safe import code, fmt, text
+from mlproject.storage import finite as number
 
 MAX_ROWS = 200  # rows of any one table; a branch could add thousands of metrics
 SYSTEM = ["model_size_bytes", "training_time_s", "latency_one_ms_p50", "latency_one_ms_p95",

@@ -41,11 +41,6 @@ def code(value: Any, limit: int = MAX_TEXT) -> str:
     return f"`{raw}`"
 
 
-def number(value: Any) -> float | None:
-    """Return a finite float, or None for anything else (strings, NaN, inf, bools)."""
-    return finite(value)
-
-
 def fmt(value: Any, digits: int = 4) -> str:
     """Format a finite number compactly; anything else becomes an em dash."""
     v = finite(value)
