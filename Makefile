@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # the revision a PR is compared with: the merge base with main (origin/main in CI)
 BASE ?= $(shell git merge-base HEAD main 2>/dev/null || git merge-base HEAD origin/main 2>/dev/null)
 
-.PHONY: help setup data run repro summary report gate test lint bench clean \
+.PHONY: help setup data add-data run repro summary report gate test lint bench clean \
 	refresh-data checkout-cached record-results data-changed check-workflows \
 	promote rollback registry registry-history fetch-prod serve release
 
@@ -32,13 +32,17 @@ $(VENV)/.installed: pyproject.toml uv.lock requirements.lock
 	fi
 	@touch $@
 
-data: setup ## pull the starter data from the DVC remote
-	dvc pull --quiet data.dvc
-	mlproject check-data data.dvc
+data: setup ## pull the data from the DVC remote; stop unless it matches data.dvc
+	@mlproject check-data --sizes-only data.dvc  # before DVC hashes a byte of it
+	dvc pull data.dvc
+	@mlproject check-data data.dvc
 
 run: data ## set up, pull the data, run the pipeline, print the summary
 	dvc repro
 	@mlproject summary
+
+add-data: setup ## record the files now under data/ as a new version (dvc add + push; size-checked)
+	mlproject add-data data.dvc
 
 repro: setup ## run the pipeline only (no pull)
 	dvc repro

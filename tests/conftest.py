@@ -64,15 +64,15 @@ def starter_data(_tools_on_path) -> Path:
 
 @pytest.fixture(scope="session")
 def starter(tmp_path_factory, params: Params, starter_data: Path) -> Path:
-    """Run prepare -> split -> train/baseline on the real starter data, in this process."""
-    from mlproject.stages import baseline, prepare, split, train
+    """Run prepare -> split -> train on the real starter data, in this process."""
+    from mlproject.stages import prepare, split, train
 
     data = starter_data
     out = tmp_path_factory.mktemp("starter")
-    prepare.main(params, data / "adult.data", data / "adult.test", out / "prepared")
+    prepare.main(params, data / "adult.data", data / "adult.test", out / "prepared",
+                 out / "validation.json")
     split.main(params, out / "prepared" / "train.parquet", out / "split")
-    train.main(params, out / "split", out / "models" / "model.skops")
-    baseline.main(params, out / "split" / "train.parquet", out / "models")
+    train.main(params, out / "split", out / "models")
     return out
 
 

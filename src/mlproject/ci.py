@@ -1,8 +1,7 @@
 """Glue the CI workflows call, kept here so it can be run and tested on a laptop.
 
-- ``record_results``: commit the reproduced results to the branch, but only when the model or its
-  quality metrics changed. reports/system.json and the sidecars' timings are measured and change on
-  every run, so comparing them would make a bot commit on every push.
+- ``record_results``: commit the reproduced results (dvc.lock and the small result files) to the
+  branch when they differ from what is committed: a new model, new metrics, or a stale lock.
 - ``release_args``: read build/release/<version>/release.json (written by ``mlproject promote``)
   and turn it into validated ``gh release create`` arguments, so no workflow interpolates values.
 - ``create_release``: the one ``gh release create`` call for the version the last promotion
@@ -20,8 +19,8 @@ from mlproject.errors import PipelineError
 
 MODEL_SIDECAR = "models/model.json"
 METRICS = "reports/metrics.json"
-SLICES = "reports/slices.json"  # the gate judges slices: a hand-edited file must not pass
 # What a results commit records: the lock file and the small result files (never reports/pr/).
+# Nothing measured is among them, so any difference from the commit is worth recording.
 RESULT_PATHS = ["dvc.lock", "reports/*.json", "reports/plots/*.csv", "models/*.json"]
 SHA = re.compile(r"^[0-9a-f]{40}$")
 SAFE_PATH = re.compile(r"^[A-Za-z0-9._/@+-]{1,300}$")
@@ -40,20 +39,35 @@ def _json_at(root: Path, rev: str | None, path: str) -> object | None:
     return json.loads(shown.stdout) if shown.returncode == 0 else None
 
 
-def results_change(root: Path, rev: str = "HEAD") -> str | None:
-    """Why the workspace results differ from ``rev`` in a way worth recording, or None."""
-    new_model, old_model = _json_at(root, None, MODEL_SIDECAR), _json_at(root, rev, MODEL_SIDECAR)
-    if new_model is None:
+def _pathspecs() -> list[str]:
+    return [f":(glob){pattern}" for pattern in RESULT_PATHS]
+
+
+def changed_results(root: Path, rev: str = "HEAD") -> list[str]:
+    """The result files that differ between the workspace and ``rev`` (new ones included)."""
+    if not (root / MODEL_SIDECAR).is_file():
         raise PipelineError(f"{MODEL_SIDECAR} is missing: run the pipeline first")
+    out = _git(root, "diff", "--name-only", rev, "--", *_pathspecs()).stdout.split()
+    new = _git(root, "ls-files", "--others", "--exclude-standard", "--", *_pathspecs())
+    return sorted(set(out) | set(new.stdout.split()))
+
+
+def results_change(root: Path, rev: str = "HEAD") -> str | None:
+    """Why the workspace results differ from ``rev``, in a few words, or None when they do not."""
+    changed = changed_results(root, rev)
+    if not changed:
+        return None
+    old_model = _json_at(root, rev, MODEL_SIDECAR)
     if old_model is None:
         return "no results recorded yet"
+    new_model = _json_at(root, None, MODEL_SIDECAR) or {}
     if new_model.get("sha256") != old_model.get("sha256"):
         return f"model changed ({str(new_model.get('sha256'))[:12]})"
-    if _json_at(root, None, METRICS) != _json_at(root, rev, METRICS):
+    if METRICS in changed:
         return "metrics changed"
-    if _json_at(root, None, SLICES) != _json_at(root, rev, SLICES):
-        return "slice metrics changed"
-    return None
+    if changed == ["dvc.lock"]:
+        return "dvc.lock was stale (code, params or data changed; results are the same)"
+    return f"{', '.join(changed[:3])}{' …' if len(changed) > 3 else ''} changed"
 
 
 def commit_message(root: Path, reason: str) -> str:
@@ -68,14 +82,11 @@ def commit_message(root: Path, reason: str) -> str:
 
 
 def record_results(root: Path = Path("."), rev: str = "HEAD") -> str:
-    """Commit dvc.lock and the result files when the model or metrics changed; say what happened."""
+    """Commit dvc.lock and the result files when they differ from ``rev``; say what happened."""
     reason = results_change(root, rev)
     if reason is None:
-        return "unchanged: model and metrics match the recorded results; nothing to commit"
-    files = sorted({str(p.relative_to(root)) for pat in RESULT_PATHS for p in root.glob(pat)})
-    _git(root, "add", "--", *files)
-    if _git(root, "diff", "--cached", "--quiet", check=False).returncode == 0:
-        return f"unchanged: {reason}, but the files in git already match"
+        return "unchanged: the recorded results are what the pipeline produced; nothing to commit"
+    _git(root, "add", "--all", "--", *changed_results(root, rev))
     _git(root, "commit", "--quiet", "-m", commit_message(root, reason))
     return f"recorded: {reason}"
 

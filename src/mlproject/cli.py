@@ -36,10 +36,31 @@ def _predict(args: argparse.Namespace) -> None:
     predict.main(args.model, args.source, args.out)
 
 
+def _max_mb(path: Path) -> float:
+    """data.max_file_mb from params.yaml, without validating the rest (no data is read yet)."""
+    from mlproject.config import Data
+
+    raw = _raw_params(path).get("data")
+    default = Data.__dataclass_fields__["max_file_mb"].default
+    value = raw.get("max_file_mb", default) if isinstance(raw, dict) else default
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise PipelineError(f"{path}: data.max_file_mb: expected a number of megabytes > 0")
+    return float(value)
+
+
 def _check_data(args: argparse.Namespace) -> None:
     from mlproject import datacheck
 
-    datacheck.check(args.target)
+    if args.sizes_only:
+        datacheck.check_sizes(args.target, _max_mb(args.params))
+    else:
+        datacheck.check(args.target, _max_mb(args.params))
+
+
+def _add_data(args: argparse.Namespace) -> None:
+    from mlproject import datacheck
+
+    datacheck.record(args.target, _max_mb(args.params), push=not args.no_push)
 
 
 def _init_data(args: argparse.Namespace) -> None:
@@ -58,7 +79,7 @@ def _rename(args: argparse.Namespace) -> None:
 def _refresh_data(args: argparse.Namespace) -> None:
     from mlproject import refresh
 
-    refresh.refresh(_raw_params(args.params).get("refresh"))
+    refresh.refresh(_raw_params(args.params).get("refresh"), max_mb=_max_mb(args.params))
 
 
 def _summary(args: argparse.Namespace) -> None:
@@ -81,6 +102,19 @@ def _ci(action: str):
             print(ci.create_release(args.dir))
 
     return run
+def _verify_reproduced(args: argparse.Namespace) -> int:
+    import os
+
+    from mlproject import reproduce
+
+    outcome = reproduce.verify(Path("."), args.rev)
+    print(f"verify-reproduced: {outcome.line()}")
+    if os.environ.get("GITHUB_OUTPUT"):  # the promote workflow branches on it
+        with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as out:
+            out.write(f"stale={'false' if outcome.reproduced else 'true'}\n")
+    return 0
+
+
 def _raw_params(path: Path) -> dict:
     """params.yaml as plain data: report and gate parse their own sections, and skipping the
     full validation keeps scikit-learn out of the import (the report must take seconds)."""
@@ -147,27 +181,27 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.set_defaults(func=func)
 
     path = {"type": P}
-    add("prepare", _stage("prepare"), "read raw files, write typed Parquet",
+    add("prepare", _stage("prepare"), "read, type and validate the raw files; write Parquet",
         ("--train", {**path, "required": True}),
         ("--holdout", {**path, "help": "default: carve data.holdout_fraction from --train"}),
-        ("--out", {**path, "required": True}))
-    add("validate", _stage("validate"), "check prepared tables against the schema",
-        ("prepared", path), ("--summary", {**path, "required": True}))
+        ("--out", {**path, "required": True}),
+        ("--summary", {**path, "required": True, "help": "validation summary (JSON)"}))
     add("split", _stage("split"), "stratified train/validation split",
         ("table", path), ("--out", {**path, "required": True}))
-    add("train", _stage("train"), "fit the model named in params",
-        ("split_dir", path), ("--out", {**path, "required": True}))
-    add("baseline", _stage("baseline"), "fit the rule baseline and the dummy floor",
-        ("train_table", path), ("--out-dir", {**path, "required": True}))
+    add("train", _stage("train"), "fit the model named in params and the two baselines",
+        ("split_dir", path), ("--out-dir", {**path, "required": True}))
     add("evaluate", _stage("evaluate"), "metrics of model and baselines on the holdout",
         ("--holdout", {**path, "dest": "holdout_path", "required": True}),
         ("--models-dir", {**path, "required": True}),
-        ("--model", {**path, "dest": "model_path", "required": True}),
         ("--out-dir", {**path, "required": True}))
     add("predict", _predict, "batch predictions from a CSV or Parquet file",
         ("model", path), ("source", path), ("--out", {**path, "required": True}))
+    data_dvc = ("target", {**path, "nargs": "?", "default": P("data.dvc")})
     add("check-data", _check_data, "fail unless data/ matches the version in data.dvc",
-        ("target", {**path, "nargs": "?", "default": P("data.dvc")}))
+        data_dvc, ("--sizes-only", {"action": "store_true",
+                                    "help": "only hold every file to data.max_file_mb"}))
+    add("add-data", _add_data, "record the files under data/ as a new version (dvc add, push)",
+        data_dvc, ("--no-push", {"action": "store_true", "help": "do not dvc push"}))
     add("init-data", _init_data, "replace the starter data with your own CSV or Parquet file",
         ("source", path), ("--target", {"required": True, "help": "the column to predict"}),
         ("--separator", {"help": "default: detected"}),
@@ -184,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("record-results", _ci("record-results"),
         "commit dvc.lock and result files when the model or metrics changed",
         ("--rev", {"default": "HEAD", "help": "recorded results to compare with"}))
+    add("verify-reproduced", _verify_reproduced,
+        "say whether the workspace results reproduce those recorded at a commit",
+        ("--rev", {"default": "HEAD", "help": "the commit whose results to check"}))
     add("release-args", _ci("release-args"),
         "print validated gh release create arguments from release.json, one per line",
         ("--dir", {**path, "default": P("build/release")}), ("--version", {"default": None}))

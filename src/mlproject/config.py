@@ -16,6 +16,9 @@ from mlproject.errors import PipelineError
 from mlproject.from_yaml import KeyProblem, build
 
 PARAMS_FILE = Path("params.yaml")
+# The column prepare adds to every table: the row's line in its raw file (its row number in a
+# Parquet file). Errors name it, and it keys the holdout rows both models are scored on.
+ROW_KEY = "__line__"
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class Model:
 class Train:
     model: Model
     seed: int = 0
+    threads: int = 1  # OpenMP and BLAS threads; 1 = byte-identical models anywhere, 0 = all cores
 
 
 @dataclass(frozen=True)
@@ -100,8 +104,7 @@ class Predict:
 @dataclass(frozen=True)
 class Evaluate:
     slices: list[str] = field(default_factory=list)
-    min_slice_rows: int = 30
-    latency_repeats: int = 200
+    latency_repeats: int = 200  # one-record predictions timed per model when comparing models
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,8 @@ def _check(p: Params) -> None:
     from mlproject.estimators import ESTIMATORS  # local: keeps config import light
 
     reader, target = p.data.reader, p.data.target
+    if ROW_KEY in reader.columns:
+        raise KeyProblem("data.reader.columns", f"{ROW_KEY!r} is reserved for the row key")
     if target.column not in reader.columns:
         raise KeyProblem("data.target.column", f"{target.column!r} is not in data.reader.columns")
     if len(target.classes) < 2:
@@ -187,6 +192,10 @@ def _check(p: Params) -> None:
             "train.model.name",
             f"unknown estimator {p.train.model.name!r}; choose one of {', '.join(ESTIMATORS)}",
         )
+    if p.train.threads < 0:
+        raise KeyProblem("train.threads", "must be 0 (every core) or a positive count")
+    if p.evaluate.latency_repeats < 1:
+        raise KeyProblem("evaluate.latency_repeats", "must be at least 1")
     if not 0 <= p.predict.confidence_threshold <= 1:
         raise KeyProblem("predict.confidence_threshold", "must be between 0 and 1")
     for i, cond in enumerate(p.baseline.rule):

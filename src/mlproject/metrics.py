@@ -1,8 +1,8 @@
 """Metric families computed from labels and predicted probabilities.
 
 quality (how right), product (what a user sees when only confident predictions are shown),
-slices (quality per segment) and the curves behind the plots. System metrics (size, time,
-latency) are measured by the evaluate stage, since they need the model, not its outputs.
+slices (quality per segment) and the curves behind the plots. System metrics (size, latency,
+throughput) need the model, not its outputs: see the evaluate stage and `mlproject compare`.
 """
 
 from __future__ import annotations
@@ -104,14 +104,20 @@ def curves(y: np.ndarray, proba: np.ndarray, classes: list[str], positive: str |
 
 
 def slices(frame, y: np.ndarray, proba: np.ndarray, classes: list[str], positive: str | None,
-           columns: list[str], min_rows: int) -> dict:
-    """Quality per value of each slice column: {"sex=Female": {"rows": n, ...}}."""
+           columns: list[str]) -> dict:
+    """Quality per value of each slice column: {"sex=Female": {"rows": n, "classes": {...}, ...}}.
+
+    Whether a slice is big enough to judge is the gate's call (gate.slices.min_class_rows); the
+    class counts here show why.
+    """
     out = {}
     for column in columns:
         values = frame[column].astype("str").fillna("(missing)").to_numpy()
         for value in sorted(set(values)):
             mask = values == value
-            entry = {"rows": int(mask.sum()), "judged": bool(mask.sum() >= min_rows)}
+            counts = pd.Series(y[mask]).value_counts()
+            entry = {"rows": int(mask.sum()),
+                     "classes": {c: int(counts.get(c, 0)) for c in classes}}
             q = quality(y[mask], proba[mask], classes, positive)
             entry.update({k: q[k] for k in ("accuracy", "f1", "roc_auc") if k in q})
             out[f"{column}={value}"] = entry

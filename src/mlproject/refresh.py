@@ -14,17 +14,14 @@ The workflow then opens a pull request, which is trained, reported and gated lik
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from mlproject import storage
+from mlproject import datacheck, storage
 from mlproject.errors import PipelineError
-
-MAX_DOWNLOAD_MB = 1000
 
 
 def settings(raw: dict[str, Any] | None) -> tuple[str, list[str]]:
@@ -40,7 +37,7 @@ def settings(raw: dict[str, Any] | None) -> tuple[str, list[str]]:
     return source, [str(f) for f in files]
 
 
-def fetch(source: str, files: list[str], into: Path) -> list[Path]:
+def fetch(source: str, files: list[str], into: Path, max_mb: float) -> list[Path]:
     """Copy or download the source's files into the folder ``into``; return their paths."""
     scheme = urllib.parse.urlparse(source).scheme
     if scheme == "http":
@@ -49,9 +46,9 @@ def fetch(source: str, files: list[str], into: Path) -> list[Path]:
         name = Path(urllib.parse.urlparse(source).path).name or "data"
         target = into / name
         with urllib.request.urlopen(source, timeout=60) as response:  # noqa: S310 (https only)
-            data = response.read(int(MAX_DOWNLOAD_MB * 1e6) + 1)
-        if len(data) > MAX_DOWNLOAD_MB * 1e6:
-            raise PipelineError(f"{source}: over the {MAX_DOWNLOAD_MB} MB download cap")
+            data = response.read(int(max_mb * 1e6) + 1)
+        if len(data) > max_mb * 1e6:
+            raise PipelineError(f"{source}: over the {max_mb:g} MB cap (data.max_file_mb)")
         target.write_bytes(data)
         return [target]
     if scheme not in ("", "file"):
@@ -61,12 +58,12 @@ def fetch(source: str, files: list[str], into: Path) -> list[Path]:
     sources = [path / f for f in files] if path.is_dir() else [path]
     out = []
     for item in sources:
-        storage.check_file(item, MAX_DOWNLOAD_MB)
+        storage.check_file(item, max_mb)
         out.append(Path(shutil.copy(item, into / item.name)))
     return out
 
 
-def refresh(raw: dict[str, Any] | None, root: Path = Path(".")) -> bool:
+def refresh(raw: dict[str, Any] | None, root: Path = Path("."), max_mb: float = 100.0) -> bool:
     """Update data/ from the source; return True when a new version was recorded."""
     source, files = settings(raw)
     if not source:
@@ -74,7 +71,7 @@ def refresh(raw: dict[str, Any] | None, root: Path = Path(".")) -> bool:
         return False
     data = root / "data"
     with tempfile.TemporaryDirectory() as tmp:
-        fetched = fetch(source, files, Path(tmp))
+        fetched = fetch(source, files, Path(tmp), max_mb)
         changed = [f.name for f in fetched
                    if not (data / f.name).is_file()
                    or storage.file_hash(f) != storage.file_hash(data / f.name)]
@@ -84,10 +81,6 @@ def refresh(raw: dict[str, Any] | None, root: Path = Path(".")) -> bool:
     if not changed:
         print(f"refresh-data: data unchanged ({len(fetched)} file(s) checked)")
         return False
-    for cmd in (["dvc", "add", "-q", "data"], ["dvc", "push", "-q", "data.dvc"]):
-        done = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
-        if done.returncode:
-            reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise PipelineError(f"{' '.join(cmd)} failed: {reason}")
+    datacheck.record(root / "data.dvc", max_mb)
     print(f"refresh-data: data changed ({', '.join(changed)}); data.dvc records the new version")
     return True

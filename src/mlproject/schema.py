@@ -1,27 +1,35 @@
 """The one data schema, derived from params.yaml, used by training and prediction alike.
 
-``typed`` turns raw text columns into their dtypes (prepare stage), ``data_schema`` builds the
-pandera schema that the validate stage and the prediction API check tables against.
+``typed`` turns raw text columns into their dtypes and ``validate`` checks a typed table against
+the pandera schema ``data_schema`` builds (both in the prepare stage); ``conform`` applies the same
+rules to records at prediction time. Errors name the raw file and its 1-based line numbers.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaError, SchemaErrors
 
-from mlproject.config import Params, Range, Schema, Target
-from mlproject.errors import PipelineError
+from mlproject.config import ROW_KEY, Params, Range, Schema, Target
+from mlproject.errors import PipelineError, quote_some
+
+if TYPE_CHECKING:  # pandera loads in ~1 s: prediction and the report never need it
+    import pandera.pandas as pa
 
 MAX_SHOWN = 3  # rows named in an error message
 DUPLICATES = "no duplicate rows"
 
 
-def typed(df: pd.DataFrame, params: Params, source: str, first_line: int = 1) -> pd.DataFrame:
+def _unit(source: str) -> str:
+    return "row" if source.endswith(".parquet") else "line"
+
+
+def typed(df: pd.DataFrame, params: Params, source: str) -> pd.DataFrame:
     """Return ``df`` with numeric columns as float64 and text columns as strings.
 
-    ``first_line`` is the file line of the first data row, so errors can name lines.
+    ``df`` is a raw table from ``storage.read_raw``: its ROW_KEY column names lines in errors.
     """
     target, sc = params.data.target, params.schema
     out = df.copy()
@@ -32,14 +40,14 @@ def typed(df: pd.DataFrame, params: Params, source: str, first_line: int = 1) ->
         kind = "dates" if name in sc.datetime else "numbers"
         numbers = pd.Series(_days(text) if kind == "dates" else pd.to_numeric(text, "coerce"),
                             index=text.index)
-        bad = numbers.isna() & text.notna()
+        bad = (numbers.isna() & text.notna()).to_numpy()
         if bad.any():
-            lines = [str(first_line + i) for i in np.flatnonzero(bad.to_numpy())[:MAX_SHOWN]]
-            examples = ", ".join(repr(v) for v in text[bad].head(MAX_SHOWN))
-            raise PipelineError(f"{source}: column {name!r}: {int(bad.sum())} value(s) are not "
-                                f"{kind} (line {', '.join(lines)}: {examples})")
+            raise PipelineError(
+                f"{source}: column {name!r}: {int(bad.sum())} value(s) are not {kind} "
+                f"({_unit(source)} {quote_some(out[ROW_KEY].to_numpy()[bad].tolist())}: "
+                f"{quote_some(text[bad].tolist())})")
         out[name] = numbers.astype("float64")
-    for name in out.columns.difference([*sc.numeric, *sc.datetime]):
+    for name in out.columns.difference([*sc.numeric, *sc.datetime, ROW_KEY]):
         out[name] = out[name].astype("str")
     if target.column in out and target.strip:
         out[target.column] = out[target.column].str.removesuffix(target.strip)
@@ -48,7 +56,9 @@ def typed(df: pd.DataFrame, params: Params, source: str, first_line: int = 1) ->
 
 def data_schema(sc: Schema, target: Target, *, check_duplicates: bool = True
                 ) -> pa.DataFrameSchema:
-    """Build the pandera schema the validate stage checks training and holdout tables with."""
+    """Build the pandera schema a prepared table (without its ROW_KEY) must satisfy."""
+    import pandera.pandas as pa
+
     columns: dict[str, pa.Column] = {}
     for name, rng in sc.numeric.items():
         checks = [pa.Check(lambda s: _finite(s) | s.isna(), name="finite")]
@@ -121,46 +131,42 @@ def _days(values) -> np.ndarray:
     return ((stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)).to_numpy("float64")
 
 
-def _finite(s: pd.Series) -> pd.Series:
-    return pd.Series(np.isfinite(s.to_numpy(dtype="float64")), index=s.index)
-
-
-def _in_range(s: pd.Series, rng: Range) -> pd.Series:
-    low = -np.inf if rng.min is None else rng.min
-    high = np.inf if rng.max is None else rng.max
-    return (s >= low) & (s <= high)
-
-
 def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, source: str) -> pd.DataFrame:
-    """Return the validated (coerced) table, or raise one PipelineError line."""
+    """Return the validated (coerced) table with its ROW_KEY, or raise one PipelineError line."""
+    from pandera.errors import SchemaError, SchemaErrors
+
     missing = [c for c in schema.columns if c not in df.columns]
     if missing:
         raise PipelineError(f"{source}: missing column(s): {', '.join(missing)}")
+    keys = df[ROW_KEY].to_numpy() if ROW_KEY in df else np.arange(1, len(df) + 1)
     try:
-        return schema.validate(df, lazy=True)
+        valid = schema.validate(df.drop(columns=ROW_KEY, errors="ignore"), lazy=True)
     except SchemaErrors as exc:
-        raise PipelineError(f"{source}: {_describe(exc.failure_cases)}") from None
+        raise PipelineError(f"{source}: {_describe(exc.failure_cases, keys, source)}") from None
     except SchemaError as exc:  # pragma: no cover - lazy mode collects these
-        raise PipelineError(f"{source}: {exc}") from None
+        raise PipelineError(f"{source}: {str(exc).splitlines()[0][:200]}") from None
+    return valid.assign(**{ROW_KEY: keys[valid.index.to_numpy()]})
 
 
-def _describe(cases: pd.DataFrame) -> str:
+def _describe(cases: pd.DataFrame, keys: np.ndarray, source: str) -> str:
     """Turn pandera's failure table into one line: the first problem plus a count of others."""
+    unit = _unit(source)
     if (cases["check"] == DUPLICATES).any():  # a row-wise table check, reported per column
-        index = sorted(set(cases.loc[cases["check"] == DUPLICATES, "index"].dropna()))
-        shown = ", ".join(str(int(i)) for i in index[:MAX_SHOWN])
-        return f"table: {len(index)} row(s) fail {DUPLICATES!r} (rows {shown})"
+        index = sorted({int(i) for i in cases.loc[cases["check"] == DUPLICATES, "index"]
+                        .dropna()})
+        return (f"table: {len(index)} row(s) fail {DUPLICATES!r} "
+                f"({unit} {quote_some(keys[index].tolist(), len(index))})")
     groups = list(cases.groupby(["column", "check"], sort=False, dropna=False))
     (column, check), rows = groups[0]
     where = "table" if pd.isna(column) or column in ("", "None") else f"column {column!r}"
-    index = rows["index"].dropna()
-    shown = ", ".join(str(int(i)) for i in index.head(MAX_SHOWN)) if len(index) else ""
-    values = ", ".join(repr(v) for v in rows["failure_case"].head(MAX_SHOWN))
+    index = rows["index"].dropna().astype(int).to_numpy()
     detail = f"{len(rows)} row(s) fail {check}"
-    if shown:
-        detail += f" (rows {shown}: {values})"
+    if len(index):
+        detail += (f" ({unit} {quote_some(keys[index].tolist(), len(index))}: "
+                   f"{quote_some(rows['failure_case'].tolist(), len(rows))})")
     elif check == "column_in_schema":
-        detail = f"unexpected column(s): {values} (schema.extra_columns is 'reject')"
+        detail = (f"unexpected column(s): {quote_some(rows['failure_case'].tolist())} "
+                  "(schema.extra_columns is 'reject')")
     elif "rows" in str(check) or "classes" in str(check):
         detail = f"fails {check!r}"
     more = f" (and {len(groups) - 1} more problem(s))" if len(groups) > 1 else ""
@@ -170,11 +176,22 @@ def _describe(cases: pd.DataFrame) -> str:
 def summary(df: pd.DataFrame, params: Params) -> dict:
     """Facts about a validated table for reports/validation.json."""
     target = params.data.target.column
-    balance = df[target].value_counts(normalize=True).sort_index()
+    data = df.drop(columns=ROW_KEY, errors="ignore")
+    balance = data[target].value_counts(normalize=True).sort_index()
     return {
-        "rows": len(df),
-        "columns": len(df.columns),
-        "duplicate_rows": int(df.duplicated().sum()),
-        "missing_cells": int(df.isna().sum().sum()),
+        "rows": len(data),
+        "columns": len(data.columns),
+        "duplicate_rows": int(data.duplicated().sum()),
+        "missing_cells": int(data.isna().sum().sum()),
         "class_balance": {str(k): round(float(v), 6) for k, v in balance.items()},
     }
+
+
+def _finite(s: pd.Series) -> pd.Series:
+    return pd.Series(np.isfinite(s.to_numpy(dtype="float64")), index=s.index)
+
+
+def _in_range(s: pd.Series, rng: Range) -> pd.Series:
+    low = -np.inf if rng.min is None else rng.min
+    high = np.inf if rng.max is None else rng.max
+    return (s >= low) & (s <= high)

@@ -18,10 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlproject.config import Reader
+from mlproject.config import ROW_KEY, Reader
 from mlproject.errors import PipelineError
 
 if TYPE_CHECKING:  # pandas is imported where tables are read: `mlproject report` needs none
+    import numpy as np
     import pandas as pd
 
 
@@ -113,20 +114,29 @@ def check_file(path: Path, max_mb: float | None) -> None:
 
 
 def read_raw(path: Path | str, reader: Reader, max_mb: float) -> pd.DataFrame:
-    """Read a raw delimited file with the reader options from params; all columns as text."""
+    """Read a raw data file with the reader options from params; all columns as text.
+
+    Adds ROW_KEY: each row's 1-based line in the file (row number for Parquet), so errors can
+    point at the line a person opens in an editor.
+    """
     import pandas as pd
 
     path = Path(path)
     check_file(path, max_mb)
     if path.suffix == ".parquet":
-        return as_text(read_table(path))[reader.columns]
+        df = as_text(read_table(path))
+        missing = [c for c in reader.columns if c not in df.columns]
+        if missing:
+            raise PipelineError(f"{path}: missing column(s): {', '.join(missing)}")
+        return df[reader.columns].assign(**{ROW_KEY: range(1, len(df) + 1)})
+    skip = reader.skip_rows.get(path.name, 0)
     try:
         df = pd.read_csv(
             path,
             sep=reader.separator,
             header=0 if reader.header else None,
             names=None if reader.header else reader.columns,
-            skiprows=reader.skip_rows.get(path.name, 0),
+            skiprows=skip,
             skipinitialspace=reader.skip_initial_space,
             na_values=reader.missing_values,
             keep_default_na=False,
@@ -145,7 +155,27 @@ def read_raw(path: Path | str, reader: Reader, max_mb: float) -> pd.DataFrame:
         raise PipelineError(f"{path}: cannot be parsed ({_first_line(exc)})") from None
     if df.empty:
         raise PipelineError(f"{path}: no rows (header only)")
+    lines = data_lines(path.read_bytes(), skip, reader.header)
+    # a quoted field with a line break spans two lines: then rows are numbered instead
+    df[ROW_KEY] = lines if len(lines) == len(df) else range(1, len(df) + 1)
     return df
+
+
+def data_lines(data: bytes, skip: int, header: bool) -> np.ndarray:
+    """1-based numbers of the data lines: not blank, after ``skip`` lines and the header."""
+    import numpy as np
+
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(raw == ord("\n"))
+    starts = np.concatenate([[0], ends + 1])
+    ends = np.concatenate([ends, [len(raw)]])
+    # a line is blank when it holds only spaces, tabs and a carriage return (pandas skips it)
+    filled = np.cumsum(~np.isin(raw, np.frombuffer(b" \t\r", dtype=np.uint8)))
+    filled = np.concatenate([[0], filled])
+    blank = filled[ends] - filled[starts] == 0
+    numbers = np.flatnonzero(~blank) + 1
+    numbers = numbers[numbers > skip]
+    return numbers[1:] if header else numbers
 
 
 def as_text(df: pd.DataFrame) -> pd.DataFrame:

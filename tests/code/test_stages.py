@@ -7,14 +7,15 @@ import pandas as pd
 import pytest
 
 from mlproject import metrics, schema
-from mlproject.config import Model
+from mlproject.config import ROW_KEY, Model
 from mlproject.errors import PipelineError
 from mlproject.estimators import ESTIMATORS
-from mlproject.stages import baseline, prepare, split, train
+from mlproject.stages import prepare, split, train
 
 
-def raw_rows(params, rows):
-    return pd.DataFrame(rows, columns=params.data.reader.columns, dtype=object)
+def raw_rows(params, rows, first_line=1):
+    df = pd.DataFrame(rows, columns=params.data.reader.columns, dtype=object)
+    return df.assign(**{ROW_KEY: range(first_line, first_line + len(df))})
 
 
 def test_prepare_types_columns_and_maps_labels(params):
@@ -29,7 +30,7 @@ def test_prepare_types_columns_and_maps_labels(params):
 
 
 def test_prepare_names_the_line_of_a_non_number(params):
-    raw = raw_rows(params, [["39"] + ["x"] * 14, ["forty"] + ["x"] * 14])
+    raw = raw_rows(params, [["39"] + ["x"] * 14, ["forty"] + ["x"] * 14], first_line=2)
     with pytest.raises(PipelineError, match=r"adult.test: column 'age': 1 value\(s\) are not "
                                             r"numbers \(line 3: 'forty'\)"):
         prepare.prepare(raw, params, "data/adult.test")  # 1 skipped row + 2nd data row
@@ -59,9 +60,9 @@ def test_every_estimator_trains_from_params(params, table, name):
 
 
 def test_baselines_fit(params, table):
-    fitted = baseline.baselines(table, params)
+    fitted = train.baselines(table, params)
     assert set(fitted) == {"rule_baseline", "dummy"}
-    rule = fitted["rule_baseline"][0]
+    rule = fitted["rule_baseline"]
     assert rule.predict(table[params.features]).shape == (len(table),)
 
 
@@ -92,5 +93,5 @@ def test_schema_rejects_unseen_category_in_training(params):
     table = tiny_table(params, rows=150)
     table.loc[3, "race"] = "Martian"
     checks = schema.data_schema(params.schema, params.data.target)
-    with pytest.raises(PipelineError, match=r"column 'race': 1 row\(s\) fail isin.*rows 3"):
-        schema.validate(table, checks, "train.parquet")
+    with pytest.raises(PipelineError, match=r"column 'race': 1 row\(s\) fail isin.*line 4"):
+        schema.validate(table.assign(**{ROW_KEY: range(1, 151)}), checks, "adult.data")

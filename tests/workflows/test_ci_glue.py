@@ -28,25 +28,24 @@ def repo(tmp_path: Path) -> Path:
     git(tmp_path, "init", "-q", "-b", "main")
     git(tmp_path, "config", "user.email", "t@example.invalid")
     git(tmp_path, "config", "user.name", "T")
-    write(tmp_path, "models/model.json", {"sha256": "a" * 64, "training_time_s": 1.0})
+    write(tmp_path, "models/model.json", {"sha256": "a" * 64})
     write(tmp_path, "reports/metrics.json", {"model": {"quality": {"f1": 0.7, "roc_auc": 0.9}}})
-    write(tmp_path, "reports/system.json", {"model": {"training_time_s": 1.0}})
+    write(tmp_path, "reports/slices.json", {"model": {"sex=Female": {"roc_auc": 0.9}}})
     write(tmp_path, "dvc.lock", "schema: '2.0'\n")
     git(tmp_path, "add", ".")
     git(tmp_path, "commit", "-qm", "init")
     return tmp_path
 
 
-def test_timing_only_changes_are_not_recorded(repo):
-    write(repo, "reports/system.json", {"model": {"training_time_s": 2.5}})
-    write(repo, "models/model.json", {"sha256": "a" * 64, "training_time_s": 2.5})
+def test_identical_results_are_not_recorded(repo):
     head = git(repo, "rev-parse", "HEAD")
+    write(repo, "reports/pr/report.md", "not a result")
     assert ci.record_results(repo).startswith("unchanged")
     assert git(repo, "rev-parse", "HEAD") == head
 
 
 def test_a_new_model_is_recorded_with_a_message_that_says_what(repo):
-    write(repo, "models/model.json", {"sha256": "b" * 64, "training_time_s": 2.5})
+    write(repo, "models/model.json", {"sha256": "b" * 64})
     write(repo, "reports/metrics.json", {"model": {"quality": {"f1": 0.75, "roc_auc": 0.91}}})
     write(repo, "reports/pr/report.md", "not recorded")
     assert ci.record_results(repo) == "recorded: model changed (bbbbbbbbbbbb)"
@@ -61,10 +60,24 @@ def test_changed_metrics_with_the_same_model_are_recorded(repo):
     assert ci.record_results(repo) == "recorded: metrics changed"
 
 
-def test_a_hand_edited_slices_file_counts_as_stale(repo):
+def test_a_stale_lock_is_a_change(repo):
+    """A code-only change rewrites dvc.lock with the same outputs: that lock must be recorded."""
+    write(repo, "dvc.lock", "schema: '2.0'\nstages: {}\n")
+    assert ci.results_change(repo).startswith("dvc.lock was stale")
+    assert ci.record_results(repo).startswith("recorded: dvc.lock was stale")
+    assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == ["dvc.lock"]
+
+
+def test_a_hand_edited_slices_file_counts_as_changed(repo):
     """The gate judges slices, so slices.json must be what the pipeline reproduces."""
     write(repo, "reports/slices.json", {"model": {"sex=Female": {"roc_auc": 0.99}}})
-    assert ci.results_change(repo) == "slice metrics changed"
+    assert ci.results_change(repo) == "reports/slices.json changed"
+
+
+def test_a_deleted_result_file_is_recorded(repo):
+    (repo / "reports/slices.json").unlink()
+    assert ci.record_results(repo) == "recorded: reports/slices.json changed"
+    assert "reports/slices.json" not in git(repo, "ls-files")
 
 
 def test_first_results_are_recorded(tmp_path):

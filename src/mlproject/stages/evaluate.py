@@ -1,58 +1,40 @@
-"""evaluate: the model and both baselines on the holdout, four families of metrics.
+"""evaluate: the model and both baselines on the holdout: quality, product and slice metrics.
 
-Writes reports/metrics.json (quality + product, deterministic), reports/system.json (size,
-training time, latency: measured, so they vary a little run to run), reports/slices.json and
-the plot data under reports/plots/.
+Writes reports/metrics.json (quality, product and the exact model size), reports/slices.json and
+the plot data under reports/plots/. Every value is deterministic: timings are measured when two
+models are compared side by side (`mlproject compare`), never recorded here.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from mlproject import metrics, storage
+from mlproject import metrics, storage, threads
 from mlproject.config import Params
 from mlproject.predict import Predictor
 
 MODELS = ("model", "rule_baseline", "dummy")
 
 
-def system(predictor: Predictor, holdout: pd.DataFrame, repeats: int) -> dict:
-    """Model size, training time, one-record latency percentiles and batch throughput."""
-    records = holdout[predictor.features].head(repeats).to_dict("records")
-    timings = []
-    for record in records:
-        start = time.perf_counter()
-        predictor.predict([record])
-        timings.append(time.perf_counter() - start)
-    start = time.perf_counter()
-    predictor.predict_proba(holdout)
-    batch = time.perf_counter() - start
-    return {"model_size_bytes": predictor.metadata["size_bytes"],
-            "training_time_s": predictor.metadata["training_time_s"],
-            "latency_one_ms_p50": round(float(np.percentile(timings, 50)) * 1000, 3),
-            "latency_one_ms_p95": round(float(np.percentile(timings, 95)) * 1000, 3),
-            "batch_rows_per_s": round(len(holdout) / batch)}
-
-
 def evaluate(predictors: dict[str, Predictor], holdout: pd.DataFrame, params: Params) -> dict:
-    """Return {"metrics", "system", "slices", "plots"} for every model."""
+    """Return {"metrics", "slices", "plots"} for every model."""
     target, ev = params.data.target, params.evaluate
     y = holdout[target.column].to_numpy(dtype=object)
-    out: dict = {"metrics": {}, "system": {}, "slices": {}, "plots": {}}
+    out: dict = {"metrics": {}, "slices": {}, "plots": {}}
     for name, predictor in predictors.items():
-        proba = predictor.predict_proba(holdout)
+        with threads.limited(params.train.threads):
+            proba = predictor.predict_proba(holdout)
         out["metrics"][name] = {
             "quality": metrics.quality(y, proba, target.classes, target.positive),
-            "product": metrics.product(y, proba, target.classes, predictor.threshold)}
+            "product": metrics.product(y, proba, target.classes, predictor.threshold),
+            "system": {"model_size_bytes": predictor.metadata["size_bytes"]}}
         if len(target.classes) > 2:
             out["metrics"][name]["per_class"] = metrics.per_class(y, proba, target.classes)
-        out["system"][name] = system(predictor, holdout, ev.latency_repeats)
         out["slices"][name] = metrics.slices(holdout, y, proba, target.classes, target.positive,
-                                             ev.slices, ev.min_slice_rows)
+                                             ev.slices)
         for kind, rows in metrics.curves(y, proba, target.classes, target.positive).items():
             out["plots"].setdefault(kind, []).extend({"model": name, **r} for r in rows)
         if name == "model":
@@ -62,11 +44,8 @@ def evaluate(predictors: dict[str, Predictor], holdout: pd.DataFrame, params: Pa
     return out
 
 
-def main(params: Params, holdout_path: Path, models_dir: Path, model_path: Path,
-         out_dir: Path) -> None:
-    paths = {"model": model_path, "rule_baseline": models_dir / "rule_baseline.skops",
-             "dummy": models_dir / "dummy.skops"}
-    predictors = {name: Predictor.load(path) for name, path in paths.items()}
+def main(params: Params, holdout_path: Path, models_dir: Path, out_dir: Path) -> None:
+    predictors = {name: Predictor.load(models_dir / f"{name}.skops") for name in MODELS}
     result = evaluate(predictors, storage.read_table(holdout_path), params)
     for kind, rows in result.pop("plots").items():
         storage.write_csv(out_dir / "plots" / f"{kind}.csv", rows)

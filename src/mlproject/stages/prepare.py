@@ -1,4 +1,9 @@
-"""prepare: read the raw files with the reader options from params, write typed Parquet."""
+"""prepare: read the raw files, type their columns, validate them, write typed Parquet.
+
+Validation happens here, before anything is written: a bad file stops the pipeline with one line
+naming the file, the column and its lines, and the previous outputs stay as they were. The summary
+(rows, class balance, the holdout's fingerprint) goes to reports/validation.json.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mlproject import holdout as holdout_rows
 from mlproject import schema, storage
 from mlproject.config import Params
 
 
 def prepare(raw: pd.DataFrame, params: Params, source: str) -> pd.DataFrame:
     """Return the raw table with typed columns and mapped labels."""
-    reader = params.data.reader
-    first_line = 1 + reader.skip_rows.get(Path(source).name, 0) + int(reader.header)
-    return schema.typed(raw, params, source, first_line=first_line)
+    return schema.typed(raw, params, source)
 
 
 def carve_holdout(df: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFrame, ...]:
@@ -27,17 +31,34 @@ def carve_holdout(df: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.Data
     return df[~holdout].reset_index(drop=True), df[holdout].reset_index(drop=True)
 
 
-def main(params: Params, train: Path, holdout: Path | None, out: Path) -> None:
-    """Prepare the training file and the holdout file (or a holdout carved from the former)."""
+def validate(tables: dict[str, pd.DataFrame], sources: dict[str, str], params: Params) -> dict:
+    """Check every table against the schema; return the validation summary of each."""
+    summary = {}
+    for name, table in tables.items():
+        checks = schema.data_schema(params.schema, params.data.target,
+                                    check_duplicates=name == "train")
+        tables[name] = schema.validate(table, checks, sources[name])
+        summary[name] = schema.summary(tables[name], params)
+    identity = holdout_rows.identity(tables["holdout"], params.data.target.column)
+    summary["holdout"]["fingerprint"] = identity["fingerprint"]
+    return summary
+
+
+def main(params: Params, train: Path, holdout: Path | None, out: Path, summary: Path) -> None:
+    """Prepare and validate the training file and the holdout file (or a holdout carved from
+    the training file); write nothing unless both pass."""
     data = params.data
-    tables = {}
+    tables, sources = {}, {}
     for name, path in (("train", train), ("holdout", holdout)):
         if path is not None:
             raw = storage.read_raw(path, data.reader, data.max_file_mb)
-            tables[name] = prepare(raw, params, str(path))
+            tables[name], sources[name] = prepare(raw, params, str(path)), str(path)
     if holdout is None:
         tables["train"], tables["holdout"] = carve_holdout(
             tables["train"], data.holdout_fraction, data.holdout_seed)
-    for name, table in tables.items():  # write only once every input has been read
+        sources["holdout"] = f"{train} (holdout rows)"
+    result = validate(tables, sources, params)
+    for name, table in tables.items():  # written only once every table passed
         storage.write_table(out / f"{name}.parquet", table)
-        print(f"prepare: {name}: {len(table):,} rows x {table.shape[1]} columns")
+        print(f"prepare: {name}: {len(table):,} rows x {table.shape[1] - 1} columns, valid")
+    storage.write_json(summary, result)

@@ -1,6 +1,6 @@
-"""split: a stratified, seeded train/validation split of the training file.
+"""split: a stratified, seeded train/validation split of the training table.
 
-The official test file stays untouched as the holdout.
+The holdout (prepared separately) stays untouched.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 
 from mlproject import storage
-from mlproject.config import Params
+from mlproject.config import ROW_KEY, Params
 
 
 def split(df: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (train, validation) with no row shared between them."""
-    if params.schema.duplicates == "drop":
-        df = df.drop_duplicates(ignore_index=True)
+    if params.schema.duplicates == "drop":  # identical values; the row key differs anyway
+        df = df.drop_duplicates(subset=df.columns.difference([ROW_KEY]), ignore_index=True)
     rng = np.random.default_rng(params.split.seed)
     picked = []
     # per class, a seeded shuffle and the first share of it: each class keeps its proportion

@@ -1,0 +1,105 @@
+"""Generated data sets for the template's own tests: never the starter data, never data/.
+
+``project_params()`` is a complete params.yaml (as a dict) for a small churn-like data set with
+numeric and categorical features, blanks, and a yes/no target (or three classes); ``raw_rows``
+writes rows of it as a raw CSV file would hold them. The label follows the features with noise,
+so models have something to learn and the rule baseline something to find.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ["customer", "tenure", "monthly", "usage", "region", "plan", "city", "churned"]
+REGIONS = ["east", "north", "south", "west"]
+PLANS = ["basic", "plus", "pro"]
+CITIES = [f"city-{i:02d}" for i in range(48)]  # many categories: a wide one-hot matrix
+BINARY = ["no", "yes"]
+THREE = ["stay", "downgrade", "leave"]
+
+PARAMS: dict[str, Any] = {
+    "data": {
+        "reader": {"columns": COLUMNS, "header": True, "separator": ",",
+                   "skip_initial_space": False, "missing_values": [""], "encoding": "utf-8",
+                   "skip_rows": {}},
+        "max_file_mb": 50,
+        "holdout_fraction": 0.25,
+        "holdout_seed": 7,
+        "target": {"column": "churned", "classes": BINARY, "positive": "yes"},
+    },
+    "schema": {
+        "numeric": {"tenure": {"min": 0, "max": 120}, "monthly": {"min": 0, "max": None},
+                    "usage": {"min": None, "max": None}},
+        "categorical": {"region": REGIONS, "plan": PLANS, "city": CITIES},
+        "datetime": [],
+        "extra_columns": "drop",  # the customer id is not a feature
+        "duplicates": "drop",
+        "min_rows": 50,
+    },
+    "split": {"validation_fraction": 0.2, "seed": 3},
+    "train": {"seed": 3, "threads": 1,
+              "model": {"name": "hist_gradient_boosting",
+                        "params": {"max_iter": 60, "learning_rate": 0.1}}},
+    "baseline": {"rule": [{"column": "tenure", "op": "<", "value": 12}]},
+    "predict": {"confidence_threshold": 0.7},
+    "evaluate": {"slices": ["region", "plan"], "latency_repeats": 10},
+}
+
+
+def project_params(classes: list[str] = BINARY) -> dict[str, Any]:
+    """A complete params.yaml for the generated data (binary unless ``classes`` says otherwise)."""
+    params = copy.deepcopy(PARAMS)
+    target = params["data"]["target"]
+    target["classes"] = list(classes)
+    if len(classes) == 2:
+        target["positive"] = classes[1]
+    else:
+        target.pop("positive")
+    return params
+
+
+def raw_rows(rows: int, seed: int = 0, classes: list[str] = BINARY) -> pd.DataFrame:
+    """``rows`` rows as text, the way a CSV file holds them ('' is missing)."""
+    rng = np.random.default_rng(seed)
+    tenure = rng.integers(0, 121, rows).astype(float)
+    monthly = np.round(rng.lognormal(3.5, 0.5, rows), 2)
+    usage = np.round(rng.normal(0, 1, rows), 4)
+    region = rng.choice(REGIONS, rows)
+    plan = rng.choice(PLANS, rows, p=[0.5, 0.3, 0.2])
+    city = rng.choice(len(CITIES), rows)
+    risk = (1.5 - tenure / 30 + (monthly - 35) / 20 - usage + (plan == "basic") * 0.8
+            + (region == "south") * 0.5 + (city % 7 == 0) * 0.6 + rng.normal(0, 1, rows))
+    if len(classes) == 2:
+        label = np.where(risk > 0.5, classes[1], classes[0])
+    else:
+        label = np.asarray(classes)[np.digitize(risk, [-0.5, 1.2])]
+    table = pd.DataFrame({
+        "customer": [f"C{seed:02d}{i:06d}" for i in range(rows)],
+        "tenure": [f"{v:g}" for v in tenure], "monthly": [f"{v:g}" for v in monthly],
+        "usage": [f"{v:g}" for v in usage], "region": region, "plan": plan,
+        "city": np.asarray(CITIES)[city], "churned": label})
+    table.loc[rng.random(rows) < 0.05, "usage"] = ""  # blanks in a numeric column
+    table.loc[rng.random(rows) < 0.03, "region"] = ""
+    return table
+
+
+def write_csv(path: Path, rows: int, seed: int = 0, classes: list[str] = BINARY) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw_rows(rows, seed, classes).to_csv(path, index=False)
+    return path
+
+
+def typed_table(rows: int, seed: int = 0, classes: list[str] = BINARY) -> pd.DataFrame:
+    """The generated rows as the prepare stage types them (with their row key)."""
+    from mlproject.config import ROW_KEY, parse_params
+    from mlproject.schema import typed
+
+    params = parse_params(project_params(classes))
+    raw = raw_rows(rows, seed, classes).replace("", np.nan)
+    raw[ROW_KEY] = range(2, rows + 2)  # line 1 is the header
+    return typed(raw, params, "generated.csv").drop(columns="customer")
