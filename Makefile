@@ -44,7 +44,8 @@ run: data ## set up, pull the data, run the pipeline, print the summary
 add-data: setup ## record the files now under data/ as a new version (dvc add + push; size-checked)
 	mlproject add-data data.dvc
 
-repro: setup ## run the pipeline only (no pull)
+repro: setup ## run the pipeline only (no pull); stops first if data/ is not the version in data.dvc
+	@mlproject check-data data.dvc
 	dvc repro
 
 summary: setup ## print the key metrics beside the baselines

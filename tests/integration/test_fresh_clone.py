@@ -77,8 +77,9 @@ def test_a_failed_stage_leaves_its_earlier_outputs(clone):
         out = sh("dvc", "repro", "-q", cwd=repo, env=env, ok=False)
         assert "error:" in out and first in out and "not valid" in out
         assert {p: p.read_bytes() for p in kept} == kept
-    finally:
+    finally:  # `dvc repro` re-records a changed data source in data.dvc: put both back
         data.write_bytes(original)
+        sh("git", "checkout", "data.dvc", cwd=repo)
     assert changed_stages(repo, env) == set()
 
 
