@@ -12,8 +12,10 @@ export ITERATIVE_DO_NOT_TRACK := 1
 PYTEST_ARGS ?=
 # the revision a PR is compared with: the merge base with main (origin/main in CI)
 BASE ?= $(shell git merge-base HEAD main 2>/dev/null || git merge-base HEAD origin/main 2>/dev/null)
+EVENT ?=
 
-.PHONY: help setup data add-data run repro summary report gate test lint bench clean \
+.PHONY: help setup data add-data run repro summary compare report gate judge publish test lint \
+	bench clean \
 	refresh-data checkout-cached record-results data-changed check-workflows \
 	promote rollback registry registry-history fetch-prod serve release
 
@@ -51,11 +53,20 @@ repro: setup ## run the pipeline only (no pull); stops first if data/ is not the
 summary: setup ## print the key metrics beside the baselines
 	@mlproject summary
 
-report: setup ## write reports/pr/report.md comparing the workspace with BASE (default: merge base with main)
-	mlproject report $(if $(BASE),--base $(BASE)) --out-dir reports/pr
+compare: setup ## score this branch's model and main's on the same rows -> build/evidence (EVENT: CI's event file)
+	mlproject compare $(if $(BASE),--base $(BASE)) --out build/evidence $(if $(EVENT),--event "$(EVENT)")
 
-gate: setup ## check the model against the gate thresholds in params.yaml; fails when it does not pass
-	mlproject gate $(if $(BASE),--base $(BASE)) --out reports/pr/gate.json
+report: compare ## the PR comment for this branch against BASE (default: merge base with main) -> reports/pr/
+	mlproject judge --evidence build/evidence --out reports/pr --rules-from "$$(git rev-parse $(or $(BASE),HEAD))"
+
+gate: compare ## like report, and fail when the model does not pass the gate
+	mlproject judge --evidence build/evidence --out reports/pr --rules-from "$$(git rev-parse $(or $(BASE),HEAD))" --check
+
+judge: setup ## CI (verdict workflow): judge build/evidence with this checkout's code and rules (EVENT: the workflow_run event)
+	mlproject judge --evidence build/evidence --out reports/pr $(if $(EVENT),--event "$(EVENT)")
+
+publish: setup ## CI (verdict workflow): post the comment and set the model gate status (EVENT, GH_TOKEN, REPO_TOKEN)
+	mlproject publish --verdict reports/pr --event "$(EVENT)"
 
 test: setup ## run the whole test suite
 	@status=0; pytest $(PYTEST_ARGS) || status=$$?; \

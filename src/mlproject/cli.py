@@ -127,17 +127,59 @@ def _raw_params(path: Path) -> dict:
     return raw if isinstance(raw, dict) else {}
 
 
-def _report(args: argparse.Namespace) -> None:
-    from mlproject import report
+def _compare(args: argparse.Namespace) -> None:
+    from mlproject.verdict import evidence, scoring
 
-    report.main(_raw_params(args.params), args.base, args.out_dir)
+    root = Path(".")
+    base = _resolve_base(args.base)
+    pr = scoring.pull_request(args.event, root, base)
+    if args.failed:
+        found = scoring.failed(pr, args.failed)
+    else:
+        _fresh(root)
+        found = scoring.compare(root, base, pr)
+    path = evidence.write(found, args.out)
+    champion = found.champion.source if found.champion else "none"
+    print(f"compare: {path} ({found.outcome}; main's model: {champion})")
 
 
-def _gate(args: argparse.Namespace) -> int:
-    from mlproject import gate
+def _resolve_base(base: str | None) -> str:
+    """The commit to compare with: --base, else the merge base of HEAD with main."""
+    from mlproject.registry import git
 
-    # exit 1 when the model fails; the reason is already printed and in the verdict file
-    return 0 if gate.main(_raw_params(args.params), args.base, args.out) else 1
+    for rev in ([base] if base else ["main", "origin/main"]):
+        sha = git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+        if sha:
+            return sha if base else git("merge-base", "HEAD", sha)
+    raise PipelineError(f"--base {base}: not a commit here (fetch it first?)" if base else
+                        "no base: neither main nor origin/main exists; pass --base")
+
+
+def _fresh(root: Path) -> None:
+    """Refuse to compare results that `dvc status` says are stale."""
+    from dvc.repo import Repo
+
+    with Repo(str(root)) as repo:
+        stale = sorted(name.rsplit(":", 1)[-1] for name in repo.status())
+    if stale:
+        raise PipelineError(f"results are stale ({', '.join(stale)} changed): run `dvc repro` "
+                            "first")
+
+
+def _judge(args: argparse.Namespace) -> int:
+    from mlproject.verdict import run
+
+    verdict = run.judge(args.evidence, args.out, _raw_params(args.params), Path("."),
+                        args.event, args.rules_from)
+    return 1 if args.check and not verdict["passed"] else 0
+
+
+def _publish(args: argparse.Namespace) -> None:
+    from mlproject.verdict import publish
+
+    print(publish.publish(args.verdict, args.event))
+
+
 def _promote(args: argparse.Namespace) -> None:
     from mlproject.registry.promote import promote
 
@@ -227,12 +269,25 @@ def build_parser() -> argparse.ArgumentParser:
     add("release", _ci("release"),
         "create the GitHub release of the last promotion with gh, once (needs GH_TOKEN)",
         ("--dir", {**path, "default": P("build/release")}))
-    base = ("--base", {"default": None, "metavar": "REV",
-                       "help": "git revision to compare with (default: merge base with main)"})
-    add("report", _report, "write the PR report comparing this branch with the base",
-        base, ("--out-dir", {**path, "default": P("reports/pr")}))
-    add("gate", _gate, "check the model against the gate thresholds; exit 1 when it fails",
-        base, ("--out", {**path, "default": P("reports/pr/gate.json")}))
+    add("compare", _compare, "score this branch's model and main's on the same holdout rows; "
+        "write the evidence the judge reads",
+        ("--base", {"default": None, "metavar": "REV",
+                    "help": "main's commit to compare with (default: merge base with main)"}),
+        ("--out", {**path, "default": P("build/evidence")}),
+        ("--event", {**path, "default": None, "help": "the pull_request event (CI)"}),
+        ("--failed", {"default": None, "metavar": "REASON",
+                      "help": "write the evidence of a run whose pipeline failed"}))
+    add("judge", _judge, "judge the evidence with this checkout's code and rules; write the "
+        "comment and verdict.json",
+        ("--evidence", {**path, "default": P("build/evidence")}),
+        ("--out", {**path, "default": P("reports/pr")}),
+        ("--event", {**path, "default": None, "help": "the workflow_run event (CI)"}),
+        ("--rules-from", {"default": None, "metavar": "REV",
+                          "help": "take the gate's rules from params.yaml at this commit"}),
+        ("--check", {"action": "store_true", "help": "exit 1 when the model fails the gate"}))
+    add("publish", _publish, "post the comment (CML) and set the `model gate` status (gh)",
+        ("--verdict", {**path, "default": P("reports/pr")}),
+        ("--event", {**path, "required": True, "help": "the workflow_run event"}))
     no_push = ("--no-push", {"action": "store_true",
                              "help": "create the tags locally only (CI pushes them itself)"})
     add("promote", _promote, "register HEAD's model and assign prod when it beats production",

@@ -1,4 +1,4 @@
-"""Metric families computed from labels and predicted probabilities.
+"""Metric families computed from labels and predicted probabilities, and the metric names.
 
 quality (how right), product (what a user sees when only confident predictions are shown),
 slices (quality per segment) and the curves behind the plots. System metrics (size, latency,
@@ -10,16 +10,28 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
-from sklearn import metrics as skm
-from sklearn.calibration import calibration_curve
-from sklearn.exceptions import UndefinedMetricWarning
 
 GRID = np.linspace(0, 1, 21)  # curves are stored on a uniform grid: small and chart-ready
+# The names every other module uses (gate, report, registry), and which way is better.
+QUALITY = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc",
+           "average_precision", "log_loss", "brier")
+PRODUCT = ("coverage", "precision_when_shown", "top_2_accuracy")
+SYSTEM = ("latency_ms_p50", "latency_ms_p95", "batch_rows_per_s", "model_size_bytes")
+SLICE_METRICS = ("accuracy", "f1", "roc_auc")
+LOWER_IS_BETTER = frozenset({"log_loss", "brier", "latency_ms_p50", "latency_ms_p95",
+                             "model_size_bytes"})
+
+
+def better(name: str, new: float, old: float) -> float:
+    """How much better ``new`` is than ``old`` for metric ``name`` (negative: worse)."""
+    return old - new if name in LOWER_IS_BETTER else new - old
 
 
 def quality(y: np.ndarray, proba: np.ndarray, classes: list[str], positive: str | None) -> dict:
     """Accuracy, balanced accuracy, precision, recall, F1, ROC AUC, AP, log loss, Brier."""
+    from sklearn import metrics as skm
+    from sklearn.exceptions import UndefinedMetricWarning
+
     # labels as class indices: scikit-learn sorts object arrays slowly, integers fast
     y = codes(y, classes)
     pred = proba.argmax(axis=1)
@@ -50,6 +62,8 @@ def quality(y: np.ndarray, proba: np.ndarray, classes: list[str], positive: str 
 
 def codes(labels: np.ndarray, classes: list[str]) -> np.ndarray:
     """Index of each label in ``classes`` (-1 for a label that is not one of them)."""
+    import pandas as pd
+
     return pd.Categorical(np.asarray(labels, dtype=object), categories=classes).codes.astype(int)
 
 
@@ -68,6 +82,8 @@ def product(y: np.ndarray, proba: np.ndarray, classes: list[str], threshold: flo
 
 def per_class(y: np.ndarray, proba: np.ndarray, classes: list[str]) -> dict:
     """Precision, recall and F1 of each class (multi-class targets): {class: {...}}."""
+    from sklearn import metrics as skm
+
     pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
     p, r, f, n = skm.precision_recall_fscore_support(y, pred, labels=classes, zero_division=0)
     return {c: {**_rounded({"precision": p[i], "recall": r[i], "f1": f[i]}), "rows": int(n[i])}
@@ -76,6 +92,9 @@ def per_class(y: np.ndarray, proba: np.ndarray, classes: list[str]) -> dict:
 
 def curves(y: np.ndarray, proba: np.ndarray, classes: list[str], positive: str | None) -> dict:
     """ROC, precision-recall, calibration and threshold-vs-coverage tables (lists of rows)."""
+    from sklearn import metrics as skm
+    from sklearn.calibration import calibration_curve
+
     if len(classes) == 2 and positive is not None:
         truth, score = (y == positive).astype(int), proba[:, classes.index(positive)]
     else:  # micro-average: every (row, class) pair is one binary decision
@@ -110,6 +129,8 @@ def slices(frame, y: np.ndarray, proba: np.ndarray, classes: list[str], positive
     Whether a slice is big enough to judge is the gate's call (gate.slices.min_class_rows); the
     class counts here show why.
     """
+    import pandas as pd
+
     out = {}
     for column in columns:
         values = frame[column].astype("str").fillna("(missing)").to_numpy()

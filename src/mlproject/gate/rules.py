@@ -1,117 +1,121 @@
 """The gate's thresholds: the `gate:` section of params.yaml, parsed and validated.
 
-A misspelled key or metric fails loudly: a rule that silently matches nothing would leave the
-gate open while looking closed.
+A misspelled key or metric fails loudly, and so does a rule that points the wrong way for its
+metric (a floor on a lower-is-better metric never fails a worse model): a rule that silently
+matches nothing would leave the gate open while looking closed.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from mlproject import storage
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
 from mlproject.errors import PipelineError
-from mlproject.results import git_show
+from mlproject.metrics import LOWER_IS_BETTER, PRODUCT, QUALITY, SLICE_METRICS, SYSTEM
 
-QUALITY = {"accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc",
-           "average_precision", "log_loss", "brier"}
-PRODUCT = {"coverage", "precision_when_shown", "top_2_accuracy"}
-SYSTEM = {"model_size_bytes", "training_time_s", "latency_one_ms_p50", "latency_one_ms_p95",
-          "batch_rows_per_s"}
-SLICE_METRICS = {"accuracy", "f1", "roc_auc"}
-LOWER_IS_BETTER = {"log_loss", "brier", "model_size_bytes", "training_time_s",
-                   "latency_one_ms_p50", "latency_one_ms_p95"}
+Share = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
-@dataclass(frozen=True)
-class Growth:
-    fraction: float  # 0.2 = may grow by 20 % of the baseline value ...
-    slack: float = 0.0  # ... plus this absolute amount (measured metrics are noisy)
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-@dataclass(frozen=True)
-class Rules:
-    min: dict[str, float] = field(default_factory=dict)
-    max_drop: dict[str, float] = field(default_factory=dict)
-    max_growth: dict[str, Growth] = field(default_factory=dict)
-    beat_rule_baseline_by: dict[str, float] = field(default_factory=dict)
-    slice_metric: str = "roc_auc"
-    slice_max_drop: float | None = None
+class SystemRule(_Section):
+    """Measured side by side: challenger <= champion x max_ratio + slack (lower is better),
+    or challenger >= champion x min_ratio (higher is better)."""
+
+    max_ratio: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    min_ratio: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    slack: Share = 0.0
 
 
-def _number(value: Any, key: str, minimum: float = 0.0) -> float:
-    v = storage.finite(value)
-    if v is None or v < minimum:
-        raise PipelineError(f"params.yaml: gate.{key}: expected a number >= {minimum:g}, "
-                            f"got {value!r}")
-    return v
+class Slices(_Section):
+    metric: Literal["accuracy", "f1", "roc_auc"] = "roc_auc"
+    max_drop: Share | None = None
+    min_class_rows: Annotated[int, Field(ge=1)] = 20  # judged only with this many of each class
 
 
-def _mapping(raw: dict, key: str, names: set[str] | None = None) -> dict:
-    value = raw.get(key) or {}
-    if not isinstance(value, dict):
-        raise PipelineError(f"params.yaml: gate.{key}: expected a mapping of metric: value")
-    for name in value:
-        if names is not None and name not in names:
-            raise PipelineError(f"params.yaml: gate.{key}.{name}: unknown metric; choose one "
-                                f"of {', '.join(sorted(names))}")
-    return value
+class Bootstrap(_Section):
+    resamples: Annotated[int, Field(ge=100, le=100_000)] = 1000
+    seed: int = 0
+    confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
+
+
+class Rules(_Section):
+    min: dict[str, float] = {}
+    max: dict[str, float] = {}
+    max_drop: dict[str, Share] = {}
+    beat_rule_baseline_by: dict[str, float] = {}
+    system: dict[str, SystemRule] = {}
+    slices: Slices = Slices()
+    bootstrap: Bootstrap = Bootstrap()
+
+    @model_validator(mode="after")
+    def _directions(self) -> Rules:
+        scored = set(QUALITY) | set(PRODUCT)
+        allowed = {"min": scored - LOWER_IS_BETTER, "max": scored & LOWER_IS_BETTER,
+                   "max_drop": scored, "beat_rule_baseline_by": set(QUALITY),
+                   "system": set(SYSTEM)}
+        for key, names in (("min", self.min), ("max", self.max), ("max_drop", self.max_drop),
+                           ("beat_rule_baseline_by", self.beat_rule_baseline_by),
+                           ("system", self.system)):
+            for name in names:
+                if name in allowed[key]:
+                    continue
+                if key in ("min", "max") and name in scored:
+                    way, other = ("lower", "max") if key == "min" else ("higher", "min")
+                    raise ValueError(f"{key}.{name}: {name} is {way}-is-better, so this rule "
+                                     f"could never fail a worse model; use gate.{other}.{name}")
+                raise ValueError(f"{key}.{name}: unknown metric here; choose one of "
+                                 f"{', '.join(sorted(allowed[key]))}")
+        for name, rule in self.system.items():
+            lower = name in LOWER_IS_BETTER
+            wrong, right = ("min_ratio", "max_ratio") if lower else ("max_ratio", "min_ratio")
+            if getattr(rule, wrong) is not None or getattr(rule, right) is None:
+                raise ValueError(f"system.{name}: {name} is {'lower' if lower else 'higher'}-"
+                                 f"is-better: give {right} (and not {wrong})")
+            if not lower and rule.slack:
+                raise ValueError(f"system.{name}.slack: only lower-is-better metrics take one")
+        return self
 
 
 def load_rules(params: Any) -> Rules:
     """Parse the `gate:` section of Params or of raw params.yaml data; fail naming a bad key."""
     raw = params.extra if hasattr(params, "extra") else params
-    raw = (raw or {}).get("gate") or {}
-    if not isinstance(raw, dict):
+    section = (raw or {}).get("gate") or {}
+    if not isinstance(section, dict):
         raise PipelineError("params.yaml: gate: expected a mapping")
-    _known(raw, {"min", "max_drop", "max_growth", "beat_rule_baseline_by", "slices"}, "gate")
-    every = QUALITY | PRODUCT | SYSTEM
-    growth = {}
-    for name, spec in _mapping(raw, "max_growth", SYSTEM).items():
-        spec = spec if isinstance(spec, dict) else {"fraction": spec}
-        _known(spec, {"fraction", "slack"}, f"gate.max_growth.{name}")
-        growth[name] = Growth(_number(spec.get("fraction"), f"max_growth.{name}.fraction"),
-                              _number(spec.get("slack", 0), f"max_growth.{name}.slack"))
-    slices = _mapping(raw, "slices")
-    _known(slices, {"metric", "max_drop"}, "gate.slices")
-    metric = str(slices.get("metric", "roc_auc"))
-    if metric not in SLICE_METRICS:
-        raise PipelineError(f"params.yaml: gate.slices.metric: {metric!r} is not measured per "
-                            f"slice; choose one of {', '.join(sorted(SLICE_METRICS))}")
-    drop = slices.get("max_drop")
-    return Rules(
-        min={k: _number(v, f"min.{k}", -math.inf)
-             for k, v in _mapping(raw, "min", every).items()},
-        max_drop={k: _number(v, f"max_drop.{k}")
-                  for k, v in _mapping(raw, "max_drop", QUALITY | PRODUCT).items()},
-        max_growth=growth,
-        beat_rule_baseline_by={k: _number(v, f"beat_rule_baseline_by.{k}", -math.inf)
-                               for k, v in _mapping(raw, "beat_rule_baseline_by",
-                                                    QUALITY).items()},
-        slice_metric=metric,
-        slice_max_drop=None if drop is None else _number(drop, "slices.max_drop"))
+    try:
+        return Rules.model_validate(section)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "value_error" and "." in message.split(":")[0]:
+            raise PipelineError(f"params.yaml: gate.{message}") from None
+        raise PipelineError(f"params.yaml: gate.{where}: {message}") from None
 
 
-def _known(raw: dict, known: set[str], where: str) -> None:
-    for key in raw:
-        if key not in known:
-            raise PipelineError(f"params.yaml: {where}.{key}: unknown key; known keys: "
-                                f"{', '.join(sorted(known))}")
-
-
-def rules_at(base: str, params: Any, root: Path | str = ".") -> tuple[Rules, str]:
-    """Return the rules in params.yaml at ``base``, so a PR cannot loosen its own gate."""
+def rules_at(rev: str | None, params: Any, root: Any = ".") -> tuple[Rules, str]:
+    """The rules in params.yaml at ``rev`` (the default branch's, so a PR cannot loosen them);
+    ``rev`` None means this checkout's own params.yaml."""
     import yaml
 
-    text = git_show(base, "params.yaml", root)
+    from mlproject.results import git_show
+
+    if rev is None:
+        return load_rules(params), "`params.yaml` of this checkout"
+    text = git_show(rev, "params.yaml", root)
     try:
-        base_params = yaml.safe_load(text or "") or {}
+        base = yaml.safe_load(text or "") or {}
     except yaml.YAMLError:
         # fail closed: never fall back to the branch's own (possibly looser) rules
-        raise PipelineError(f"params.yaml at {base[:12]}: not valid YAML; cannot read the "
+        raise PipelineError(f"params.yaml at {rev[:12]}: not valid YAML; cannot read the "
                             "gate's thresholds") from None
-    if isinstance(base_params, dict) and isinstance(base_params.get("gate"), dict):
-        return load_rules(base_params), f"`params.yaml` at `{base[:12]}` (the base)"
-    return load_rules(params), "`params.yaml` on this branch (the base has no gate section yet)"
+    if isinstance(base, dict) and isinstance(base.get("gate"), dict):
+        return load_rules(base), f"`params.yaml` at {rev[:12]}"
+    return load_rules(params), "`params.yaml` on this branch (the base has no gate section)"
+
+
+__all__ = ["SLICE_METRICS", "Rules", "SystemRule", "load_rules", "rules_at"]

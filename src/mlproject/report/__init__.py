@@ -1,27 +1,43 @@
-"""The PR report: one Markdown comment comparing this branch's model with the base on main.
+"""The PR comment: a reviewer decides from its top in seconds, the rest is folded.
 
-`collect` (compare.py) gathers the facts, `markdown.py` writes the sections, `charts.py` draws
-the curves, `safe.py` makes branch values harmless. `main` is what `mlproject report` runs.
+top.py writes what is read before any fold (verdict, reasons, data, key table); sections.py the
+folded parts; charts.py the Mermaid charts and PNGs; units.py the numbers; safe.py makes every
+value from the evidence harmless. `render` puts them together under GitHub's size limit.
 """
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
-from mlproject import gate, storage
+from mlproject import storage
 from mlproject.errors import PipelineError
-from mlproject.report import charts, compare, markdown
+from mlproject.report import sections, top
 from mlproject.report.safe import text
+from mlproject.verdict.judge import Judgement
 
-MAX_CHARS = 65_000  # GitHub rejects comments over 65,536 characters
+MAX_CHARS = 60_000  # GitHub takes 65,536; CML appends its watermark
+MARKER = "mlproject-verdict"  # a hidden line saying passed/failed: a flip posts a new comment
 DEFAULTS = {"headline": ["roc_auc", "average_precision", "f1", "accuracy"],
-            "slice_metric": "roc_auc", "unchanged_within": 0.0001}
+            "history_versions": 8}
+
+
+@dataclass
+class Context:
+    """What the judge knows besides the evidence: commits, links, the registry's history."""
+
+    head: str
+    base: str
+    repo_url: str | None = None  # https://github.com/owner/repo
+    pr: int | None = None
+    run_url: str | None = None  # the pull request's run
+    verdict_url: str | None = None  # the run that judged it (its artifact has the PNGs)
+    commits_behind: int | None = None
+    history: list[tuple[str, float]] = field(default_factory=list)
 
 
 def load_config(params: Any) -> dict[str, Any]:
-    """Return the `report:` section of params with defaults; fail naming a bad key."""
+    """The `report:` section of params with defaults; fail naming a bad key."""
     raw = params.extra if hasattr(params, "extra") else params
     raw = (raw or {}).get("report") or {}
     if not isinstance(raw, dict) or set(raw) - set(DEFAULTS):
@@ -29,69 +45,92 @@ def load_config(params: Any) -> dict[str, Any]:
         raise PipelineError(f"params.yaml: report.{bad[0]}: unknown key; known keys: "
                             f"{', '.join(DEFAULTS)}")
     cfg = {**DEFAULTS, **raw}
-    if not (isinstance(cfg["headline"], list) and all(isinstance(h, str) for h in cfg["headline"])):
+    if not (isinstance(cfg["headline"], list) and cfg["headline"]
+            and all(isinstance(h, str) for h in cfg["headline"])):
         raise PipelineError("params.yaml: report.headline: expected a list of metric names")
-    if storage.finite(cfg["unchanged_within"]) is None or cfg["unchanged_within"] < 0:
-        raise PipelineError("params.yaml: report.unchanged_within: expected a number >= 0")
+    versions = cfg["history_versions"]
+    if isinstance(versions, bool) or not isinstance(versions, int) or versions < 0:
+        raise PipelineError("params.yaml: report.history_versions: expected a count >= 0")
     return cfg
 
 
-def nothing_changed(c: dict) -> bool:
-    same_results = c["baseline"] is not None and (
-        c["baseline"].get("metrics") == (c["candidate"] or {}).get("metrics"))
-    return same_results and not (c["params"] or c["data"]["changed"] or c["code"])
+def same_model(j: Judgement) -> bool:
+    """The PR's model is main's, byte for byte, and nothing it depends on changed."""
+    models, ch = j.evidence.models, j.evidence.changes
+    return ("champion" in models and models["champion"].sha256 == models["challenger"].sha256
+            and ch is not None and not (ch.params or ch.data_changed))
 
 
-def compose(c: dict, cfg: dict, verdict: gate.Verdict, rules_from: str) -> str:
-    """Return the whole comment, folded to stay under GitHub's size limit."""
-    icon, word = ("✅", "passed") if verdict.passed else ("❌", "failed")
-    head = (f"## {icon} Model {word} the validation gate\n\n{text(verdict.summary, 400)} "
-            f"Thresholds from {rules_from}.")
-    if nothing_changed(c):
-        return "\n\n".join([head, "Nothing changed against main: same params, data, code and "
-                                  "metrics.", markdown.footer(c)]) + "\n"
-    new_note = "" if c["baseline"] else (
-        "\n\nThe base revision has no recorded results: every metric is new, change limits "
-        "were skipped.")
-    unread = [f"⚠️ DVC could not read {text(e, 120)}." for e in c.get("dvc_errors", [])]
-    changed = "\n\n".join(["### What changed", *unread, markdown.params_section(c),
-                           markdown.data_section(c), markdown.code_section(c)])
-    body = "\n\n".join([head + new_note, markdown.checks_section(verdict),
-                        markdown.key_metrics(c, cfg), changed, markdown.charts_section(c),
-                        markdown.system_section(c, cfg),
-                        markdown.slices_section(c, cfg, cfg.get("slice_max_drop")),
-                        markdown.footer(c)]) + "\n"
-    return cap(body)
+def footer(j: Judgement, ctx: Context, charts: bool = True) -> str:
+    links = []
+    if ctx.run_url:
+        links.append(f"[pull request run]({ctx.run_url})")
+    if ctx.verdict_url and charts:
+        links.append(f"[full-size charts (artifact)]({ctx.verdict_url}#artifacts)")
+    champion = j.evidence.champion
+    source = "" if champion is None or champion.source == "none" else (
+        f"Main's model came from the {champion.source} ({champion.seconds:.1f} s). "
+        if champion.source != "rebuilt" else f"Main's model was {text(champion.detail, 160)}. ")
+    fetch = f"git fetch origin pull/{ctx.pr}/head && git checkout FETCH_HEAD" if ctx.pr \
+        else f"git checkout {ctx.head[:12]}"
+    return (f"---\n{source}{len(j.evidence.holdout.keys):,} holdout rows, scored by both models"
+            f" in one run. {' · '.join(links)}\n\nReproduce locally: `{fetch} && make run && "
+            "make report`")
 
 
-def cap(body: str, limit: int = MAX_CHARS) -> str:
-    """Drop the largest folded sections until the body fits, then cut as a last resort."""
-    note = "<details><summary>Omitted: too long for a comment (see the artifact)</summary>" \
-           "</details>"
-    while len(body) > limit:
-        blocks = re.findall(r"<details>.*?</details>", body, flags=re.S)
-        big = max((b for b in blocks if b != note), key=len, default=None)
-        if big is None or len(big) <= len(note):
-            return body[: limit - 40] + "\n\n… (report cut at the size limit)\n"
-        body = body.replace(big, note, 1)
-    return body
+def render(j: Judgement, ctx: Context, cfg: dict[str, Any]) -> str:
+    """The whole comment, kept under the size limit by dropping whole folded sections."""
+    head = [top.headline(j, ctx)]
+    reasons = top.reasons(j)
+    if reasons:
+        head.append("\n".join(reasons))
+    champion = j.evidence.champion
+    if champion is not None and champion.source == "none":
+        head.append(f"No champion: {text(champion.detail, 120)}. Change limits are skipped; "
+                    "floors and the rule baseline apply.")
+    head.append(top.data_line(j))
+    if same_model(j):
+        body = [*head, "Same model as main (identical bytes) and no params or data change: "
+                       "nothing else to compare.", footer(j, ctx, charts=False)]
+        return _close("\n\n".join(body), j)
+    head.append(top.key_table(j, cfg["headline"]))
+    ranked = [sections.checks(j), sections.changes(j), sections.charts_section(j),
+              sections.system(j), sections.slices(j),
+              sections.history(cfg["headline"][0], ctx.history), sections.all_metrics(j),
+              sections.confusion(j)]  # most useful first; dropped from the end when too long
+    ranked = [s for s in ranked if s]
+    left_out = []
+    while True:
+        body = "\n\n".join([*head, *ranked, *_omitted(left_out), footer(j, ctx)])
+        if len(body) <= MAX_CHARS or len(ranked) <= 1:
+            return _close(body[:MAX_CHARS], j)
+        dropped = ranked.pop()
+        left_out.append(dropped.split("<summary>", 1)[-1].split("</summary>", 1)[0][:60])
 
 
-def main(params: Any, base: str | None, out_dir: Path, root: Path | str = ".") -> str:
-    """Write report.md and the PNG charts into ``out_dir``; return the Markdown."""
-    cfg = load_config(params)
-    c = compare.collect(base, root)
-    if c["candidate"] is None:
-        raise PipelineError("reports/metrics.json: not found; run `dvc repro` first")
-    rules, rules_from = gate.rules_at(c["base"], params, root)
-    cfg["slice_max_drop"] = rules.slice_max_drop
-    cfg["slice_metric"] = rules.slice_metric if rules.slice_max_drop is not None \
-        else cfg["slice_metric"]
-    verdict = gate.check(c["candidate"], c["baseline"], rules)
-    body = compose(c, cfg, verdict, rules_from)
-    out_dir = Path(out_dir)
-    storage.write_bytes(out_dir / "report.md", body.encode("utf-8"))
-    storage.write_json(out_dir / "gate.json", {**verdict.to_json(), "base": c["base"]})
-    charts.pngs(c["curves"], out_dir)
-    print(f"report: {out_dir / 'report.md'} ({len(body):,} characters); {verdict.summary}")
-    return body
+def _omitted(names: list[str]) -> list[str]:
+    if not names:
+        return []
+    return [f"Left out to stay under GitHub's size limit: {'; '.join(names)} (see the "
+            "artifact)."]
+
+
+def _close(body: str, j: Judgement) -> str:
+    """End with the hidden verdict marker, then an HTML comment left open on purpose.
+
+    CML appends an image of its watermark (hosted on cml.dev) to every comment it can update
+    later; inside this open comment GitHub renders nothing and fetches nothing, while CML still
+    finds its watermark in the text.
+    """
+    state = "passed" if j.verdict.passed else "failed"
+    return f"{body}\n\n<!-- {MARKER}: {state} -->\n<!-- CML's watermark follows\n"
+
+
+def write(body: str, j: Judgement, out_dir: Any) -> None:
+    from pathlib import Path
+
+    from mlproject.report import charts
+
+    out = Path(out_dir)
+    storage.write_bytes(out / "report.md", body.encode("utf-8"))
+    charts.pngs(j.curves, out)

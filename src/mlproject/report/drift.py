@@ -47,8 +47,10 @@ def jensen_shannon(old: pd.Series, new: pd.Series, bins: int = 20) -> float:
 
 def scores(old: pd.DataFrame, new: pd.DataFrame) -> dict[str, float]:
     """Return {feature: drift score} for the columns both tables share."""
+    from mlproject.config import ROW_KEY
+
     out = {}
-    for col in (c for c in new.columns if c in old.columns):
+    for col in (c for c in new.columns if c in old.columns and c != ROW_KEY):
         numeric = pd.api.types.is_numeric_dtype(new[col]) and pd.api.types.is_numeric_dtype(
             old[col])
         out[col] = round(jensen_shannon(old[col], new[col]) if numeric

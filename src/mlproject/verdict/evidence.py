@@ -1,0 +1,214 @@
+"""The evidence file: what the pull request's job measured, and all the judge may read of it.
+
+The PR's job runs the PR's code, so everything here is hostile input to the judge: the folder
+must hold exactly one regular file, `evidence.json`, under a size cap; the JSON must match this
+strict schema (unknown keys, wrong types, NaN or infinite numbers, over-long texts or lists are
+refused); and the shapes must agree (one label per holdout row, one probability per class per
+row and model, probabilities in [0, 1] summing to 1, unique row keys). Only numbers and short
+texts cross: nothing in it is executed, and no model file is loaded from it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from mlproject.errors import PipelineError
+from mlproject.holdout import fingerprint
+
+FILE = "evidence.json"
+FORMAT = 1
+MAX_BYTES = 200_000_000
+MAX_ROWS = 2_000_000
+MAX_CLASSES = 50
+MAX_SAMPLES = 10_000
+SHA = r"^[0-9a-f]{40}$"
+Text = Annotated[str, Field(max_length=200)]
+Name = Annotated[str, Field(max_length=100, pattern=r"^[\w.\-=/ \[\]:]+$")]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class PullRequest(Strict):
+    number: Annotated[int, Field(ge=1, le=10**9)] | None
+    head_sha: Annotated[str, Field(pattern=SHA)]
+    base_sha: Annotated[str, Field(pattern=SHA)] | None
+    repository: Annotated[str, Field(max_length=140, pattern=r"^[\w.-]+/[\w.-]+$")] | None
+
+
+class Holdout(Strict):
+    keys: Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=MAX_ROWS)]
+    labels: Annotated[list[Annotated[int, Field(ge=0, lt=MAX_CLASSES)]],
+                      Field(max_length=MAX_ROWS)]
+    hashes: Annotated[list[Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]],
+                      Field(max_length=MAX_ROWS)]
+    fingerprint: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Slice(Strict):
+    values: Annotated[list[Text], Field(max_length=1000)]
+    codes: Annotated[list[Annotated[int, Field(ge=-1, lt=1000)]], Field(max_length=MAX_ROWS)]
+
+
+class Scores(Strict):
+    name: Name
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    size_bytes: Annotated[int, Field(ge=0, le=10**12)]
+    proba: Annotated[list[Annotated[list[Number], Field(max_length=MAX_CLASSES)]],
+                     Field(max_length=MAX_ROWS)]
+
+
+class Timing(Strict):
+    latency_ms: Annotated[list[Annotated[float, Field(ge=0, le=3.6e6, allow_inf_nan=False)]],
+                          Field(min_length=1, max_length=MAX_SAMPLES)]
+    batch_rows_per_s: Annotated[list[Annotated[float, Field(gt=0, allow_inf_nan=False)]],
+                                Field(min_length=1, max_length=100)]
+
+
+class ChampionInfo(Strict):
+    source: Literal["DVC cache", "DVC remote", "rebuilt", "none"]
+    seconds: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+    detail: Text
+
+
+class ParamChange(Strict):
+    key: Text
+    main: Text
+    branch: Text
+
+
+class Changes(Strict):
+    params: Annotated[list[ParamChange], Field(max_length=500)]
+    code: Annotated[list[Text], Field(max_length=500)]
+    data_changed: bool
+    validation: dict[Literal["main", "branch"], dict[Literal["train", "holdout"],
+                                                     dict[Name, Number | Text | dict[Text, Number]]]]
+    drift: dict[Name, Number] | Text
+
+
+class Evidence(Strict):
+    format: Literal[1]
+    outcome: Literal["scored", "failed"]
+    reason: Text = ""
+    pr: PullRequest
+    classes: Annotated[list[Text], Field(max_length=MAX_CLASSES)] = []
+    positive: Text | None = None
+    threshold: Annotated[float, Field(ge=0, le=1)] = 0.5
+    holdout: Holdout | None = None
+    slices: Annotated[dict[Name, Slice], Field(max_length=20)] = {}
+    models: dict[Literal["challenger", "champion", "rule_baseline"], Scores] = {}
+    timing: dict[Literal["challenger", "champion"], Timing] = {}
+    champion: ChampionInfo | None = None
+    changes: Changes | None = None
+
+    @field_validator("classes")
+    @classmethod
+    def _distinct(cls, classes: list[str]) -> list[str]:
+        if len(set(classes)) != len(classes):
+            raise ValueError("class names repeat")
+        return classes
+
+
+def write(evidence: Evidence, out_dir: Path) -> Path:
+    """Write the evidence folder (one file) and return the file's path."""
+    from mlproject import storage
+
+    path = Path(out_dir) / FILE
+    storage.write_bytes(path, evidence.model_dump_json().encode("utf-8"))
+    return path
+
+
+def read(folder: Path) -> Evidence:
+    """Read and check the evidence folder; raise PipelineError with one line naming the fault."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise PipelineError(f"no evidence: {folder.name} is missing (the pr run made none)")
+    entries = sorted(folder.iterdir())
+    if [e.name for e in entries] != [FILE]:
+        names = ", ".join(repr(e.name[:60]) for e in entries[:5]) or "nothing"
+        raise PipelineError(f"evidence must be exactly one file, {FILE}; found {names}")
+    file = entries[0]
+    if file.is_symlink() or not file.is_file():
+        raise PipelineError(f"evidence: {FILE} is not a regular file")
+    size = file.stat().st_size
+    if size > MAX_BYTES:
+        raise PipelineError(f"evidence: {FILE} is {size:,} bytes, over the {MAX_BYTES:,} cap")
+    try:
+        raw = json.loads(file.read_bytes(), parse_constant=_no_constants)
+        evidence = Evidence.model_validate(raw)
+    except (ValueError, RecursionError) as exc:
+        raise PipelineError(f"evidence: {FILE}: {_first_problem(exc)}") from None
+    _check_shapes(evidence)
+    return evidence
+
+
+def _no_constants(name: str) -> float:
+    raise ValueError(f"{name} is not a finite number")
+
+
+def _first_problem(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"][:6])
+        return f"{where}: {error['msg'][:120]} ({exc.error_count()} problem(s))"
+    return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+
+
+def _check_shapes(e: Evidence) -> None:
+    """Counts and values that the schema alone cannot tie together."""
+    if e.outcome == "failed":
+        return
+    if e.holdout is None or "challenger" not in e.models or len(e.classes) < 2:
+        raise PipelineError("evidence: a scored run needs classes, a holdout and the challenger")
+    h, n, k = e.holdout, len(e.holdout.keys), len(e.classes)
+    if not (len(h.labels) == len(h.hashes) == n) or n == 0:
+        raise PipelineError("evidence: holdout keys, labels and hashes differ in number")
+    if len(set(h.keys)) != n:
+        raise PipelineError("evidence: holdout row keys repeat")
+    if max(h.labels) >= k:
+        raise PipelineError("evidence: a holdout label is not one of the classes")
+    if e.positive is not None and e.positive not in e.classes:
+        raise PipelineError("evidence: the positive class is not one of the classes")
+    names = [e.classes[i] for i in h.labels]
+    if fingerprint(h.keys, names, h.hashes) != h.fingerprint:
+        raise PipelineError("evidence: the holdout's fingerprint does not match its rows")
+    for name, scores in e.models.items():
+        proba = np.asarray(scores.proba, dtype=float)
+        if proba.shape != (n, k):
+            raise PipelineError(f"evidence: {name} scores {proba.shape}, expected ({n}, {k})")
+        if (proba < 0).any() or (proba > 1).any() or \
+                not np.allclose(proba.sum(axis=1), 1, atol=1e-6):
+            raise PipelineError(f"evidence: {name} probabilities are not in [0, 1] summing to 1")
+    for column, s in e.slices.items():
+        if len(s.codes) != n or max(s.codes, default=-1) >= len(s.values):
+            raise PipelineError(f"evidence: slice column {column!r} does not fit the holdout")
+    if set(e.timing) - set(e.models):
+        raise PipelineError("evidence: timings of a model that was not scored")
+
+
+def probabilities(e: Evidence, name: str) -> np.ndarray:
+    return np.asarray(e.models[name].proba, dtype=float)
+
+
+
+def pr_number(folder: Path) -> int | None:
+    """The pull request number of evidence that failed its checks, if it can be read at all.
+
+    Only used to say why on the pull request; publishing verifies it with GitHub first.
+    """
+    file = Path(folder) / FILE
+    try:
+        if file.is_symlink() or not file.is_file() or file.stat().st_size > MAX_BYTES:
+            return None
+        number = json.loads(file.read_bytes())["pr"]["number"]
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return None
+    ok = isinstance(number, int) and not isinstance(number, bool) and 0 < number <= 10**9
+    return number if ok else None

@@ -1,0 +1,190 @@
+"""judge: recompute metrics, intervals and the gate from the evidence, with this checkout's code.
+
+In CI this runs in the `verdict` workflow, which GitHub starts from the default branch: its code,
+its `gate:` rules and its `evaluate.slices` decide, whatever the pull request changed. The
+evidence is checked before anything is computed from it (evidence.py), its holdout is compared
+with the one main recorded, and a champion read from main's cache must score what main recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mlproject import gate
+from mlproject.gate import Check, Comparison, Estimate, Measured, SliceEstimate
+from mlproject.gate.rules import Rules
+from mlproject.metrics import PRODUCT, QUALITY
+from mlproject.verdict import bootstrap as bs
+from mlproject.verdict.evidence import Evidence, probabilities
+
+RECORD_TOLERANCE = 2e-6  # main's recorded metrics have 6 decimals
+
+
+@dataclass
+class MainRecords:
+    """What main recorded at the base: the holdout's fingerprint and rows, and the metrics."""
+
+    fingerprint: str | None = None
+    rows: int | None = None
+    metrics: dict = field(default_factory=dict)  # reports/metrics.json at the base
+
+
+@dataclass
+class Judgement:
+    evidence: Evidence
+    comparison: Comparison
+    verdict: gate.Verdict
+    rules: Rules
+    slice_columns: list[str]
+    records: MainRecords
+    point: dict[str, dict[str, float]]  # every metric of every scored model (folded table)
+    curves: dict[str, dict[str, list[tuple[float, float]]]]  # kind -> model -> points
+    confusion: dict[str, np.ndarray]  # model -> (true, predicted) counts
+
+
+def _rows(e: Evidence) -> bs.Rows:
+    positive = e.classes.index(e.positive) if e.positive is not None else None
+    return bs.Rows(np.asarray(e.holdout.labels), list(e.classes), positive, e.threshold)
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _integrity(e: Evidence, records: MainRecords, point: dict) -> list[Check]:
+    """Is the holdout main's, and does main's model score what main recorded?"""
+    checks = []
+    same = records.fingerprint is not None and records.fingerprint == e.holdout.fingerprint
+    if records.fingerprint is not None:
+        checks.append(Check("integrity", "holdout", "holdout", "pass" if same else "warn",
+                            len(e.holdout.keys), records.rows,
+                            "the rows both models are scored on are main's holdout"))
+    if not same or "champion" not in e.models:
+        return checks
+    for model, recorded_as in (("champion", "model"), ("rule_baseline", "rule_baseline")):
+        recorded = ((records.metrics.get(recorded_as) or {}).get("quality") or {})
+        if model not in point or not recorded:
+            continue
+        gaps = [abs(point[model][k] - v) for k, v in recorded.items()
+                if k in point[model] and isinstance(v, int | float)]
+        agrees = bool(gaps) and max(gaps) <= RECORD_TOLERANCE
+        rebuilt = e.champion is not None and e.champion.source == "rebuilt"
+        status = "pass" if agrees else ("warn" if rebuilt else "fail")
+        checks.append(Check("integrity", "main's records", model, status,
+                            max(gaps) if gaps else None, RECORD_TOLERANCE,
+                            f"main's {model.replace('_', ' ')} scores what main recorded"))
+    return checks
+
+
+def compare(e: Evidence, rules: Rules, slice_columns: list[str], records: MainRecords,
+            headline: list[str]) -> Judgement:
+    """Compute every number the gate and the report need, from the evidence alone."""
+    rows = _rows(e)
+    scored = {name: bs.Scored(rows, probabilities(e, name)) for name in e.models}
+    names = [m for m in (*QUALITY, *PRODUCT) if m != "top_2_accuracy" or len(e.classes) > 2]
+    point = {model: {m: bs.point(m, s) for m in names} for model, s in scored.items()}
+    pair = {k: scored[k] for k in ("challenger", "champion") if k in scored}
+    wanted = [m for m in dict.fromkeys([*headline, *rules.max_drop]) if m in names]
+    b = rules.bootstrap
+    resampled = bs.resample(wanted, pair, b.resamples, b.seed) if len(pair) == 2 else {}
+    metrics = {}
+    for m in names:
+        low = high = None
+        if m in resampled:
+            low, high = bs.interval(resampled[m]["challenger"], resampled[m]["champion"],
+                                    b.confidence)
+        metrics[m] = Estimate(_finite(point["challenger"][m]),
+                              _finite(point["champion"][m]) if "champion" in point else None,
+                              _finite(point["rule_baseline"][m]) if "rule_baseline" in point
+                              else None, _finite(low) if low is not None else None,
+                              _finite(high) if high is not None else None)
+    integrity = _integrity(e, records, point)
+    slices, missing = _slices(e, pair, rules, slice_columns)
+    integrity += [Check("integrity", "slices", column, "fail", None, None,
+                        f"main judges slices of {column}; the evidence has none")
+                  for column in missing]
+    comparison = Comparison(metrics, slices, _system(e), rules.slices.metric,
+                            "champion" in pair, integrity)
+    return Judgement(e, comparison, gate.check(comparison, rules), rules, slice_columns,
+                     records, point, _curves(rows, scored), _confusion(rows, scored))
+
+
+def _slices(e: Evidence, pair: dict[str, bs.Scored], rules: Rules, columns: list[str]
+            ) -> tuple[list[SliceEstimate], list[str]]:
+    """Per value of each slice column: its class counts, whether it is judged, the estimates."""
+    out, missing = [], [c for c in columns if c not in e.slices]
+    metric, b = rules.slices.metric, rules.bootstrap
+    y = np.asarray(e.holdout.labels)
+    for ci, column in enumerate(c for c in columns if c in e.slices):
+        s = e.slices[column]
+        codes = np.asarray(s.codes)
+        for vi, value in enumerate([*s.values, "(missing)"]):
+            mask = codes == (vi if vi < len(s.values) else -1)
+            if not mask.any():
+                continue
+            counts = np.bincount(y[mask], minlength=len(e.classes))
+            judged = "champion" in pair and bool(counts.min() >= rules.slices.min_class_rows)
+            sub = {k: bs.subset(v, mask) for k, v in pair.items()}
+            est = {k: _finite(bs.point(metric, v)) for k, v in sub.items()}
+            low = high = None
+            if judged:
+                seed = b.seed + 1 + ci * 1000 + vi  # own draws per slice, the same for both
+                r = bs.resample([metric], sub, b.resamples, seed)[metric]
+                low, high = bs.interval(r["challenger"], r["champion"], b.confidence)
+            out.append(SliceEstimate(est["challenger"], est.get("champion"), None, low, high,
+                                     key=f"{column}={value}", rows=int(mask.sum()),
+                                     classes={c: int(n) for c, n in zip(e.classes, counts,
+                                                                        strict=True)},
+                                     judged=judged))
+    return out, missing
+
+
+def _system(e: Evidence) -> dict[str, Measured]:
+    out: dict[str, Measured] = {}
+    t = e.timing
+    if "challenger" in t:
+        def stat(name: str, fn) -> Measured:
+            values = {k: float(fn(v)) for k, v in t.items()}
+            return Measured(values["challenger"], values.get("champion"))
+
+        out["latency_ms_p50"] = stat("p50", lambda v: np.percentile(v.latency_ms, 50))
+        out["latency_ms_p95"] = stat("p95", lambda v: np.percentile(v.latency_ms, 95))
+        out["batch_rows_per_s"] = stat("rows", lambda v: np.median(v.batch_rows_per_s))
+    sizes = {k: float(v.size_bytes) for k, v in e.models.items()}
+    out["model_size_bytes"] = Measured(sizes["challenger"], sizes.get("champion"))
+    return out
+
+
+GRID = np.linspace(0, 1, 11)  # chart points: 0, 0.1, ..., 1
+
+
+def _curves(rows: bs.Rows, scored: dict[str, bs.Scored]) -> dict:
+    """ROC (tpr at each fpr) and precision-recall (best precision at each recall) on GRID."""
+    out: dict[str, dict] = {"roc": {}, "precision_recall": {}}
+    for name, s in scored.items():
+        if rows.binary:
+            hit, score = rows.y == rows.positive, s.proba[:, rows.positive]
+        else:  # micro-average: every (row, class) pair is one decision
+            hit = (rows.y[:, None] == np.arange(len(rows.classes))).ravel()
+            score = s.proba.ravel()
+        order = np.argsort(-score, kind="mergesort")
+        h = hit[order]
+        ends = np.flatnonzero(np.r_[score[order][1:] != score[order][:-1], True])
+        tp, fp = np.cumsum(h)[ends], np.cumsum(~h)[ends]
+        tpr, fpr = np.r_[0, tp / max(h.sum(), 1)], np.r_[0, fp / max((~h).sum(), 1)]
+        precision = tp / np.maximum(tp + fp, 1)
+        recall = tp / max(h.sum(), 1)
+        out["roc"][name] = [(x, float(np.interp(x, fpr, tpr))) for x in GRID]
+        out["precision_recall"][name] = [
+            (r, float(precision[recall >= r].max()) if (recall >= r).any() else 0.0)
+            for r in GRID]
+    return out
+
+
+def _confusion(rows: bs.Rows, scored: dict[str, bs.Scored]) -> dict[str, np.ndarray]:
+    k = len(rows.classes)
+    return {name: np.bincount(rows.y * k + s.pred, minlength=k * k).reshape(k, k)
+            for name, s in scored.items()}

@@ -1,0 +1,151 @@
+"""compare: score the PR's model and main's on the same holdout rows, in one process.
+
+Both models (and main's rule baseline) score every holdout row with the same code and thread
+settings; one-record latency and batch throughput are measured interleaved (A, B, B, A, ...), so
+a busy machine slows both alike and only their ratio is judged. The result is the evidence file
+the judge reads: numbers and short texts, nothing that runs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mlproject import holdout as holdout_rows
+from mlproject import storage, threads
+from mlproject.config import Params, load_params
+from mlproject.errors import PipelineError
+from mlproject.predict import Predictor
+from mlproject.results import git_show
+from mlproject.verdict import champion as champions
+from mlproject.verdict import changes
+from mlproject.verdict.evidence import (
+    ChampionInfo,
+    Evidence,
+    Holdout,
+    PullRequest,
+    Scores,
+    Slice,
+    Timing,
+)
+
+HOLDOUT = Path("artifacts/prepared/holdout.parquet")
+BATCH_ROWS = 20_000  # rows per throughput measurement
+BATCH_ROUNDS = 3
+
+
+def scores(predictor: Predictor, table: pd.DataFrame) -> np.ndarray:
+    return np.round(predictor.predict_proba(table), 9)
+
+
+def timings(predictors: dict[str, Predictor], table: pd.DataFrame, repeats: int
+            ) -> dict[str, Timing]:
+    """Interleaved one-record latencies (ms) and batch throughputs (rows/s) of each model."""
+    records = table.head(repeats).to_dict("records") or [{}]
+    batch = table.head(BATCH_ROWS)
+    latency: dict[str, list[float]] = {name: [] for name in predictors}
+    rows_per_s: dict[str, list[float]] = {name: [] for name in predictors}
+    names = list(predictors)
+    for i in range(repeats):
+        for name in names if i % 2 == 0 else names[::-1]:
+            start = time.perf_counter()
+            predictors[name].predict([records[i % len(records)]])
+            latency[name].append((time.perf_counter() - start) * 1000)
+    for i in range(BATCH_ROUNDS):
+        for name in names if i % 2 == 0 else names[::-1]:
+            start = time.perf_counter()
+            predictors[name].predict_proba(batch)
+            rows_per_s[name].append(len(batch) / max(time.perf_counter() - start, 1e-9))
+    return {name: Timing(latency_ms=[round(v, 4) for v in latency[name]],
+                         batch_rows_per_s=[round(v, 1) for v in rows_per_s[name]])
+            for name in names}
+
+
+def slice_codes(table: pd.DataFrame, columns: list[str]) -> dict[str, Slice]:
+    out = {}
+    for column in columns:
+        if column not in table:
+            continue
+        text = table[column].astype("object")
+        values = sorted({str(v) for v in text.dropna()})
+        index = {v: i for i, v in enumerate(values)}
+        codes = [index[str(v)] if pd.notna(v) else -1 for v in text]
+        out[column] = Slice(values=[v[:200] for v in values], codes=codes)
+    return out
+
+
+def base_slices(base: str, root: Path) -> list[str]:
+    """`evaluate.slices` in the base's params.yaml (the judge may judge those)."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(git_show(base, "params.yaml", root) or "") or {}
+        slices = (raw.get("evaluate") or {}).get("slices") or []
+    except (yaml.YAMLError, AttributeError):
+        return []
+    return [s for s in slices if isinstance(s, str)] if isinstance(slices, list) else []
+
+
+def compare(root: Path, base: str, pr: PullRequest, params: Params | None = None) -> Evidence:
+    """Score the workspace's model and the base's on the workspace's holdout."""
+    params = params or load_params(root / "params.yaml")
+    target = params.data.target
+    table = storage.read_table(root / HOLDOUT)
+    identity = holdout_rows.identity(table, target.column)
+    challenger = Predictor.load(root / "models" / "model.skops")
+    found = champions.obtain(base, root, root / "build" / "champion")
+    predictors = {"challenger": challenger}
+    if "model" in found.files:
+        predictors["champion"] = Predictor.load(found.files["model"])
+    rule = found.files.get("rule_baseline", root / "models" / "rule_baseline.skops")
+    predictors["rule_baseline"] = Predictor.load(rule)
+    for name, predictor in predictors.items():
+        if predictor.classes != list(target.classes):
+            raise PipelineError(f"{name} predicts classes {predictor.classes}, this branch has "
+                                f"{list(target.classes)}: the models cannot be compared")
+    with threads.limited(params.train.threads):
+        probas = {name: scores(p, table) for name, p in predictors.items()}
+        timed = timings({k: predictors[k] for k in ("challenger", "champion")
+                         if k in predictors}, table, params.evaluate.latency_repeats)
+    columns = sorted(set(params.evaluate.slices) | set(base_slices(base, root)))
+    index = {c: i for i, c in enumerate(target.classes)}
+    return Evidence(
+        format=1, outcome="scored", pr=pr, classes=list(target.classes),
+        positive=target.positive, threshold=challenger.threshold,
+        holdout=Holdout(keys=identity["keys"], labels=[index[v] for v in identity["labels"]],
+                        hashes=identity["hashes"], fingerprint=identity["fingerprint"]),
+        slices=slice_codes(table, columns),
+        models={name: Scores(name=str(p.metadata.get("name", name))[:100],
+                             sha256=p.metadata["sha256"], size_bytes=p.metadata["size_bytes"],
+                             proba=probas[name].tolist())
+                for name, p in predictors.items()},
+        timing=timed,
+        champion=ChampionInfo(source=found.source, seconds=round(found.seconds, 2),
+                              detail=found.detail[:200]),
+        changes=changes.collect(root, base))
+
+
+def failed(pr: PullRequest, reason: str) -> Evidence:
+    """The evidence of a run whose pipeline did not finish: the judge reports a failure."""
+    return Evidence(format=1, outcome="failed", reason=reason[:200], pr=pr)
+
+
+def pull_request(event: Path | None, root: Path, base: str) -> PullRequest:
+    """Who the evidence is about: the pull_request event's PR, else the local checkout."""
+    from mlproject.registry import git
+
+    head = git("rev-parse", "HEAD", root=root)
+    if event is None:
+        return PullRequest(number=None, head_sha=head, base_sha=base, repository=None)
+    try:
+        payload = json.loads(Path(event).read_text(encoding="utf-8"))
+        pr = payload["pull_request"]
+        return PullRequest(number=int(pr["number"]), head_sha=str(pr["head"]["sha"]),
+                           base_sha=base,
+                           repository=str(payload.get("repository", {}).get("full_name")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PipelineError(f"{event}: not a pull_request event ({type(exc).__name__})") from None
