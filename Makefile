@@ -16,7 +16,8 @@ EVENT ?=
 
 .PHONY: help setup data add-data run repro summary compare report gate judge publish test lint \
 	bench clean \
-	refresh-data checkout-cached record-results data-changed check-workflows \
+	refresh-data checkout-cached record-results push-results compare-failed data-changed \
+	check-workflows \
 	promote rollback registry registry-history fetch-prod serve release
 
 help: ## list the targets
@@ -26,7 +27,7 @@ setup: $(VENV)/.installed ## create the locked environment in .venv (uv when ava
 
 $(VENV)/.installed: pyproject.toml uv.lock requirements.lock
 	@if command -v uv >/dev/null 2>&1; then \
-	  uv sync --frozen --quiet --python "$$(command -v $(PYTHON))"; \
+	  uv sync --frozen --quiet --compile-bytecode --python "$$(command -v $(PYTHON))"; \
 	else \
 	  $(PYTHON) -m venv $(VENV) && \
 	  $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock && \
@@ -57,13 +58,16 @@ compare: setup ## score this branch's model and main's on the same rows -> build
 	mlproject compare $(if $(BASE),--base $(BASE)) --out build/evidence $(if $(EVENT),--event "$(EVENT)")
 
 report: compare ## the PR comment for this branch against BASE (default: merge base with main) -> reports/pr/
-	mlproject judge --evidence build/evidence --out reports/pr --rules-from "$$(git rev-parse $(or $(BASE),HEAD))"
+	mlproject judge --evidence build/evidence --out reports/pr --rules-from "$$(git rev-parse $(or $(BASE),HEAD))" --charts
 
 gate: compare ## like report, and fail when the model does not pass the gate
 	mlproject judge --evidence build/evidence --out reports/pr --rules-from "$$(git rev-parse $(or $(BASE),HEAD))" --check
 
+compare-failed: setup ## CI: the evidence of a pr run whose pipeline failed (the verdict says so)
+	mlproject compare --failed "the pipeline (make data / make repro) failed; the pr run's log says where" --out build/evidence $(if $(EVENT),--event "$(EVENT)")
+
 judge: setup ## CI (verdict workflow): judge build/evidence with this checkout's code and rules (EVENT: the workflow_run event)
-	mlproject judge --evidence build/evidence --out reports/pr $(if $(EVENT),--event "$(EVENT)")
+	mlproject judge --evidence build/evidence --out reports/pr $(if $(EVENT),--event "$(EVENT)") --charts
 
 publish: setup ## CI (verdict workflow): post the comment and set the model gate status (EVENT, GH_TOKEN, REPO_TOKEN)
 	mlproject publish --verdict reports/pr --event "$(EVENT)"
@@ -82,8 +86,11 @@ bench: setup ## measure the performance bars (prints a table)
 checkout-cached: setup ## check out the pipeline outputs the DVC cache already holds (warm CI runs)
 	@dvc checkout --quiet 2>/dev/null || echo "some outputs are not in the DVC cache; dvc repro builds them"
 
-record-results: setup ## commit dvc.lock and results when the model or metrics changed (CI)
-	mlproject record-results
+record-results: setup ## commit dvc.lock and the results when they changed (CI; BUNDLE: write it as a git bundle too)
+	mlproject record-results $(if $(BUNDLE),--bundle "$(BUNDLE)")
+
+push-results: setup ## CI (verdict workflow): check the results commit in BUNDLE and push it to the PR branch
+	mlproject push-results --bundle "$(BUNDLE)" --event "$(EVENT)"
 
 refresh-data: setup ## update data/ from refresh.source in params.yaml; records a new version when it changed
 	mlproject refresh-data

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import base64
+import fnmatch
 import json
 import re
 import subprocess
@@ -81,14 +83,70 @@ def commit_message(root: Path, reason: str) -> str:
     return f"Record reproduced results: {scores or 'metrics updated'}\n\n{body}\n"
 
 
-def record_results(root: Path = Path("."), rev: str = "HEAD") -> str:
-    """Commit dvc.lock and the result files when they differ from ``rev``; say what happened."""
+def record_results(root: Path = Path("."), rev: str = "HEAD", bundle: Path | None = None
+                   ) -> str:
+    """Commit dvc.lock and the result files when they differ from ``rev``; say what happened.
+
+    With ``bundle``, the new commit is also written as a git bundle: the job that made it holds
+    no write token, so another job checks the commit and pushes it (push_results).
+    """
     reason = results_change(root, rev)
     if reason is None:
         return "unchanged: the recorded results are what the pipeline produced; nothing to commit"
+    before = _git(root, "rev-parse", "HEAD").stdout.strip()
     _git(root, "add", "--all", "--", *changed_results(root, rev))
     _git(root, "commit", "--quiet", "-m", commit_message(root, reason))
+    if bundle is not None:
+        bundle.parent.mkdir(parents=True, exist_ok=True)
+        _git(root, "bundle", "create", "--quiet", str(bundle.resolve()), f"{before}..HEAD")
     return f"recorded: {reason}"
+
+
+def is_result_path(path: str) -> bool:
+    """Whether a results commit may touch ``path`` (``*`` never crosses a folder)."""
+    return any(fnmatch.fnmatchcase(path, pattern) and path.count("/") == pattern.count("/")
+               for pattern in RESULT_PATHS)
+
+
+def check_results_commit(root: Path, bundle: Path, head_sha: str) -> str:
+    """The commit in ``bundle``, once it proves to be a results commit on top of ``head_sha``.
+
+    It must be one commit whose only parent is the PR head that was trained, touching only
+    result paths; anything else was not made by record_results and is refused.
+    """
+    if not SHA.fullmatch(head_sha):
+        raise PipelineError(f"not a commit hash: {head_sha[:60]!r}")
+    if _git(root, "bundle", "verify", str(bundle), check=False).returncode:
+        raise PipelineError(f"{bundle}: not a git bundle that fits this repository")
+    _git(root, "fetch", "--quiet", "--no-tags", str(bundle), "HEAD")
+    commit = _git(root, "rev-parse", "FETCH_HEAD").stdout.strip()
+    parents = _git(root, "rev-list", "--parents", "-n1", commit).stdout.split()[1:]
+    if parents != [head_sha]:
+        raise PipelineError(f"the results commit {commit[:12]} is not one commit on top of the "
+                            f"PR head {head_sha[:12]}; refusing to push it")
+    paths = _git(root, "diff", "--name-only", head_sha, commit).stdout.split()
+    others = [p for p in paths if not is_result_path(p)]
+    if others:
+        raise PipelineError(f"the results commit {commit[:12]} touches {others[0][:80]!r}, which "
+                            f"is not a result file ({', '.join(RESULT_PATHS)}); refusing to push")
+    return commit
+
+
+def push_results(root: Path, bundle: Path, event: Path, token: str) -> str:
+    """Check the results commit and push it to the PR branch, if that branch did not move."""
+    payload = json.loads(event.read_text(encoding="utf-8"))["workflow_run"]
+    head_sha, branch = str(payload["head_sha"]), str(payload["head_branch"])
+    if not re.fullmatch(r"[\w./-]{1,200}", branch) or ".." in branch:
+        raise PipelineError(f"unexpected branch name {branch[:60]!r}")
+    auth = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    header = ["-c", f"http.extraheader=AUTHORIZATION: basic {auth}"]
+    # the bundle builds on the PR head: fetch the branch first (also: did it move?)
+    _git(root, *header, "fetch", "--quiet", "--no-tags", "origin", f"refs/heads/{branch}")
+    if _git(root, "rev-parse", "FETCH_HEAD").stdout.strip() != head_sha:
+        return f"push-results: {branch} moved on since {head_sha[:12]}; the next run records it"
+    commit = check_results_commit(root, bundle, head_sha)
+    _git(root, *header, "push", "--quiet", "origin", f"{commit}:refs/heads/{branch}")
+    return f"push-results: pushed {commit[:12]} to {branch}"
 
 
 def _artifact(params_path: Path) -> str:

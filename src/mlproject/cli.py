@@ -95,7 +95,12 @@ def _ci(action: str):
         from mlproject import ci
 
         if action == "record-results":
-            print(ci.record_results(rev=args.rev))
+            print(ci.record_results(rev=args.rev, bundle=args.bundle))
+        elif action == "push-results":
+            import os
+
+            print(ci.push_results(Path("."), args.bundle, args.event,
+                                  os.environ.get("TOKEN", "")))
         elif action == "release-args":
             print("\n".join(ci.release_args(args.dir, args.version)))
         else:
@@ -128,6 +133,8 @@ def _raw_params(path: Path) -> dict:
 
 
 def _compare(args: argparse.Namespace) -> None:
+    import shutil
+
     from mlproject.verdict import evidence, scoring
 
     root = Path(".")
@@ -139,6 +146,9 @@ def _compare(args: argparse.Namespace) -> None:
         _fresh(root)
         found = scoring.compare(root, base, pr)
     path = evidence.write(found, args.out)
+    if found.outcome == "scored":  # the judge re-scores this model to check the scores
+        for name in evidence.MODEL_FILES:
+            shutil.copyfile(Path("models") / name, Path(args.out) / name)
     champion = found.champion.source if found.champion else "none"
     print(f"compare: {path} ({found.outcome}; main's model: {champion})")
 
@@ -170,7 +180,7 @@ def _judge(args: argparse.Namespace) -> int:
     from mlproject.verdict import run
 
     verdict = run.judge(args.evidence, args.out, _raw_params(args.params), Path("."),
-                        args.event, args.rules_from)
+                        args.event, args.rules_from, args.charts)
     return 1 if args.check and not verdict["passed"] else 0
 
 
@@ -258,8 +268,14 @@ def build_parser() -> argparse.ArgumentParser:
     add("summary", _summary, "print the key metrics beside the baselines",
         ("--metrics", {**path, "default": P("reports/metrics.json")}))
     add("record-results", _ci("record-results"),
-        "commit dvc.lock and result files when the model or metrics changed",
-        ("--rev", {"default": "HEAD", "help": "recorded results to compare with"}))
+        "commit dvc.lock and the result files when they differ from the commit",
+        ("--rev", {"default": "HEAD", "help": "recorded results to compare with"}),
+        ("--bundle", {**path, "default": None, "help": "also write the commit as a git bundle"}))
+    add("push-results", _ci("push-results"),
+        "check a results commit (one commit on the PR head, result files only) and push it "
+        "to the PR branch (CI: TOKEN)",
+        ("--bundle", {**path, "required": True}),
+        ("--event", {**path, "required": True, "help": "the workflow_run event"}))
     add("verify-reproduced", _verify_reproduced,
         "say whether the workspace results reproduce those recorded at a commit",
         ("--rev", {"default": "HEAD", "help": "the commit whose results to check"}))
@@ -284,7 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("--event", {**path, "default": None, "help": "the workflow_run event (CI)"}),
         ("--rules-from", {"default": None, "metavar": "REV",
                           "help": "take the gate's rules from params.yaml at this commit"}),
-        ("--check", {"action": "store_true", "help": "exit 1 when the model fails the gate"}))
+        ("--check", {"action": "store_true", "help": "exit 1 when the model fails the gate"}),
+        ("--charts", {"action": "store_true", "help": "also write full-size PNG charts"}))
     add("publish", _publish, "post the comment (CML) and set the `model gate` status (gh)",
         ("--verdict", {**path, "default": P("reports/pr")}),
         ("--event", {**path, "required": True, "help": "the workflow_run event"}))

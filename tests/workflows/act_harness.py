@@ -3,8 +3,10 @@
 The temporary repository holds the project's files (as on disk, committed) plus the test-only
 fast pipeline switch (fixtures/fake-targets.mk: FAKE_PIPELINE=1 keeps the committed results
 instead of running `dvc repro`); its `origin` is a local bare repository that plays GitHub.
-Actions are mapped to the stand-ins in standins/, and `cml`/`gh` are recording stand-ins from
-bin/ whose records (calls.jsonl, comments.json, prs.json, releases.json) land in `records`.
+Actions are mapped to the stand-ins in standins/, and `cml`/`gh` are stand-ins from bin/ over a
+small fake GitHub in `records` (pulls.json, comments.json, statuses.json, prs.json,
+releases.json, calls.jsonl). A pull request runs pr.yml from its own branch, as GitHub does;
+its verdict runs verdict.yml from main, reading the pr run's artifacts by run id.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ ACTIONS = {  # the pins used in .github/workflows -> stand-in directory
     "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1": "checkout",
     "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97": "setup-python",
     "astral-sh/setup-uv@20cfd1bf945f4377ade1205e4dbc17946fc9a30d": "setup-uv",
-    "actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae": "cache",
+    "actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae": "cache",  # and cache/restore
     "actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f": "upload-artifact",
     "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c": "download-artifact",
 }
@@ -48,13 +50,19 @@ class Run:
     returncode: int
     output: str
     seconds: float
+    run_id: int = 0
+    sha: str = ""
+    branch: str = ""
+    fork: bool = False
 
 
 class Sandbox:
     """A work clone, its bare `origin`, act's isolated dirs and the stand-in records."""
 
-    def __init__(self, base: Path, cache_dir: Path) -> None:
-        self.base, self.cache_dir = base, cache_dir
+    def __init__(self, base: Path, cache_dir: Path, results_later: bool = False) -> None:
+        """``results_later``: the first commit has no recorded results (a new project's first
+        state, where a pull request has no champion); a second commit adds them."""
+        self.base, self.cache_dir, self.runs = base, cache_dir, 0
         self.work, self.origin, self.records = base / "work", base / "origin.git", base / "records"
         for d in (self.work, self.records, base / "home", base / "xdg-cache", base / "xdg-config"):
             d.mkdir(parents=True)
@@ -67,8 +75,13 @@ class Sandbox:
         git(self.work, "init", "-q", "-b", "main")
         git(self.work, "config", "user.email", "dev@example.invalid")
         git(self.work, "config", "user.name", "Dev")
-        git(self.work, "add", "-A")
+        results = [p for p in ("dvc.lock", "reports", "models") if results_later]
+        git(self.work, "add", "-A", "--", ".", *(f":!{p}" for p in results))
         git(self.work, "commit", "-qm", "Template")
+        if results:
+            self.first = git(self.work, "rev-parse", "HEAD")
+            git(self.work, "add", "-A")
+            git(self.work, "commit", "-qm", "Record the results")
         with (self.work / "Makefile").open("a") as make:
             make.write((HERE / "fixtures" / "fake-targets.mk").read_text())
         self.commit("Test-only fast pipeline switch", "Makefile")
@@ -124,23 +137,79 @@ class Sandbox:
                 "pull_request": {"number": number,
                                  "head": {"ref": branch, "sha": sha,
                                           "repo": {"full_name": head_repo, "fork": fork}},
-                                 "base": {"ref": "main", "repo": {"full_name": REPOSITORY}}},
+                                 "base": {"ref": "main", "sha": self.origin_sha("main"),
+                                          "repo": {"full_name": REPOSITORY}}},
                 "repository": {"full_name": REPOSITORY, "name": "mlci",
                                "owner": {"login": "acme"}}}
+
+    def pull_request(self, number: int, branch: str, sha: str, fork: bool = False,
+                     env: dict[str, str] | None = None) -> Run:
+        """Run pr.yml as GitHub would for this PR (the workflow file from its branch)."""
+        pulls = self.record("pulls.json")
+        head_repo = "mallory/mlci" if fork else REPOSITORY
+        pulls[str(number)] = {"number": number, "state": "open",
+                              "head": {"sha": sha, "ref": branch, "repo": {"full_name": head_repo}}}
+        (self.records / "pulls.json").write_text(json.dumps(pulls))
+        git(self.work, "checkout", "-q", branch)
+        try:
+            run = self.act("pull_request", "pr.yml", self.pr_event(number, branch, sha, fork),
+                           env=env)
+        finally:
+            git(self.work, "checkout", "-q", "main")
+        run.sha, run.branch, run.fork = sha, branch, fork
+        return run
+
+    def verdict(self, pr_run: Run, conclusion: str | None = None) -> Run:
+        """Run verdict.yml (from main) for a finished pr run, as its workflow_run event."""
+        run_id = pr_run.run_id
+        head_repo = "mallory/mlci" if pr_run.fork else REPOSITORY
+        event = {"action": "completed",
+                 "workflow_run": {
+                     "id": run_id, "name": "pr", "event": "pull_request",
+                     "head_sha": pr_run.sha, "head_branch": pr_run.branch,
+                     "conclusion": conclusion or ("success" if pr_run.returncode == 0
+                                                  else "failure"),
+                     "html_url": f"https://github.com/{REPOSITORY}/actions/runs/{run_id}",
+                     "head_repository": {"full_name": head_repo},
+                     "pull_requests": [] if pr_run.fork else [{"number": 0}]},
+                 "repository": {"full_name": REPOSITORY, "name": "mlci",
+                                "owner": {"login": "acme"}, "default_branch": "main",
+                                "html_url": f"https://github.com/{REPOSITORY}"}}
+        return self.act("workflow_run", "verdict.yml", event)
+
+    def save_main_cache(self) -> None:
+        """Fill the runners' cache with main's pipeline outputs (what promote.yml saves)."""
+        env = {"PATH": f"{VENV}/bin:/usr/bin:/bin", "DVC_NO_ANALYTICS": "1", "HOME": str(self.base),
+               "PYTHONPATH": str(self.work / "src")}
+        git(self.work, "checkout", "-q", "main")
+        for cmd in (["dvc", "pull", "-q", "data.dvc"], ["dvc", "repro", "-q"]):
+            done = subprocess.run(cmd, cwd=self.work, env=env, capture_output=True, text=True)
+            assert done.returncode == 0, done.stdout + done.stderr
+        shutil.copytree(self.work / ".dvc" / "cache", self.cache_dir / "dvc-main-0" / "0",
+                        dirs_exist_ok=True)
+
+    def statuses(self, sha: str) -> list[dict]:
+        return self.record("statuses.json").get(sha, [])
+
+    def comments(self, number: int) -> list[dict]:
+        return self.record("comments.json").get(str(number), [])
 
     def act(self, event_name: str, workflow: str, event: dict, *extra: str,
             env: dict[str, str] | None = None) -> Run:
         event_file = self.base / f"event-{time.monotonic_ns()}.json"
         event_file.write_text(json.dumps(event))
-        sink = self.base / f"artifacts-{time.monotonic_ns()}"
-        sink.mkdir()
+        self.runs += 1
+        sink = self.base / "runs" / str(self.runs)
+        sink.mkdir(parents=True)
         job_env = {"ACT_CHECKOUT_SOURCE": str(self.origin), "ACT_VENV": str(VENV),
                    "ACT_CACHE_DIR": str(self.cache_dir), "ACT_ARTIFACT_SINK": str(sink),
+                   "ACT_RUNS": str(self.base / "runs"),
                    "STANDIN_DIR": str(self.records), "HOME": str(self.base / "home"),
                    "GITHUB_REPOSITORY": REPOSITORY, "PYTHONPATH": "src", **(env or {})}
         cmd = [act_binary(), event_name, "-W", f".github/workflows/{workflow}", "-e",
                str(event_file), "-P", "ubuntu-latest=-self-hosted", "--no-skip-checkout",
-               "--no-cache-server", "--action-offline-mode", "-s", f"GITHUB_TOKEN={SECRET}"]
+               "--no-cache-server", "--action-offline-mode", "-s", f"GITHUB_TOKEN={SECRET}",
+               "--env", f"GITHUB_RUN_ID={self.runs}"]
         for action, standin in ACTIONS.items():
             cmd += ["--local-repository", f"{action}={HERE / 'standins' / standin}"]
         for key, value in job_env.items():
@@ -154,6 +223,6 @@ class Sandbox:
         done = subprocess.run([*cmd, *extra], cwd=self.work, env=host_env, text=True,
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, timeout=600)
-        run = Run(done.returncode, done.stdout, time.monotonic() - start)
+        run = Run(done.returncode, done.stdout, time.monotonic() - start, self.runs)
         (self.base / f"act-{workflow}-{time.monotonic_ns()}.log").write_text(run.output)
         return run

@@ -126,11 +126,13 @@ def _close(body: str, j: Judgement) -> str:
     return f"{body}\n\n<!-- {MARKER}: {state} -->\n<!-- CML's watermark follows\n"
 
 
-def write(body: str, j: Judgement, out_dir: Any) -> None:
+def write(body: str, j: Judgement, out_dir: Any, pngs: bool = False) -> None:
+    """report.md, and with ``pngs`` full-size charts for the artifact (matplotlib: slower)."""
     from pathlib import Path
 
     from mlproject.report import charts
 
     out = Path(out_dir)
     storage.write_bytes(out / "report.md", body.encode("utf-8"))
-    charts.pngs(j.curves, out)
+    if pngs:
+        charts.pngs(j.curves, out)

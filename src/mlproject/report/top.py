@@ -78,8 +78,8 @@ def data_line(j: Judgement) -> str:
         new = (ch.validation.get("branch") or {}).get("train") or {}
         if old.get("rows") != new.get("rows") and None not in (old.get("rows"), new.get("rows")):
             diff = new["rows"] - old["rows"]
-            parts.append(f"train {'+' if diff > 0 else units.MINUS}{abs(diff):,} rows "
-                         f"({units.percent(diff, old['rows'])})")
+            parts.append(f"train {'+' if diff > 0 else units.MINUS}{units.count(abs(diff))} "
+                         f"rows ({units.percent(diff, old['rows'])})")
         elif not ch.data_changed:
             parts.append("data unchanged")
         else:

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
-CELLS = 2_000_000  # draws held at once (resamples x rows)
+CELLS = 8_000_000  # weights held at once (resamples x rows)
 EPS = 1e-15  # probabilities are clipped to [EPS, 1] for the log loss, as in metrics.quality
 
 
@@ -40,78 +41,112 @@ class Scored:
         self.rows, self.proba = rows, proba  # proba: (n, classes)
         self.k = len(rows.classes)
         self.pred = proba.argmax(axis=1)
-        self.confusion_key = rows.y * self.k + self.pred
+        self._cache: dict = {}
 
     @cached_property
-    def ranked(self) -> list[tuple[np.ndarray, int]]:
-        """Per one-vs-rest class: (key of each row = 2 x rank of its score + hit, #scores)."""
-        out = []
-        for c in ([self.rows.positive] if self.rows.binary else range(self.k)):
-            ranks, _ = _ranks(self.proba[:, c])
-            out.append((2 * ranks + (self.rows.y == c), int(ranks.max()) + 1))
-        return out
+    def confusion(self) -> Any:
+        """Which (true class, predicted class) cell each row falls in, as a 0/1 matrix."""
+        return _indicator(self.rows.y * self.k + self.pred, self.k * self.k)
+
+    def ranked(self, merge_hits: bool) -> list[Any]:
+        """Per one-vs-rest class: each row's (rank of its score, hit or miss) as a 0/1 matrix.
+
+        Equal scores share a rank, so ties count together. Neighbouring ranks that hold only
+        misses are merged (no metric here can tell them apart), and with ``merge_hits`` also
+        those that hold only hits (ROC AUC cannot; average precision can): fewer ranks, less work.
+        """
+        key = ("ranked", merge_hits)
+        if key not in self._cache:
+            self._cache[key] = [_ranked(self.proba[:, c], self.rows.y == c, merge_hits)
+                                for c in ([self.rows.positive] if self.rows.binary
+                                          else range(self.k))]
+        return self._cache[key]
 
     @cached_property
-    def values(self) -> dict[str, np.ndarray]:
-        """Per-row values whose mean is a metric."""
+    def values(self) -> np.ndarray:
+        """Per-row values whose sums make metrics, one column each (VALUES)."""
         rows, p = self.rows, self.proba
         onehot = rows.y[:, None] == np.arange(self.k)
         shown = p.max(axis=1) >= rows.threshold
-        return {
-            "log_loss": -np.log(np.clip(p[np.arange(len(rows.y)), rows.y], EPS, 1)),
-            "brier": ((p - onehot) ** 2).sum(axis=1) / (2 if rows.binary else 1),
-            "shown": shown.astype(float),
-            "shown_right": (shown & (self.pred == rows.y)).astype(float),
-            "top_2": (np.argsort(p, axis=1)[:, -2:] == rows.y[:, None]).any(axis=1) * 1.0,
-        }
+        return np.column_stack([
+            np.ones(len(rows.y)),
+            -np.log(np.clip(p[np.arange(len(rows.y)), rows.y], EPS, 1)),
+            ((p - onehot) ** 2).sum(axis=1) / (2 if rows.binary else 1),
+            shown, shown & (self.pred == rows.y),
+            (np.argsort(p, axis=1)[:, -2:] == rows.y[:, None]).any(axis=1),
+        ]).astype(np.float32)
 
 
-def _ranks(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    values, inverse = np.unique(score, return_inverse=True)
-    return inverse.ravel(), values
+VALUES = ["rows", "log_loss", "brier", "shown", "shown_right", "top_2"]
+
+
+def _ranked(score: np.ndarray, hit: np.ndarray, merge_hits: bool) -> Any:
+    _, rank = np.unique(score, return_inverse=True)
+    rank = rank.ravel()
+    groups = int(rank.max()) + 1
+    hits = np.bincount(rank, weights=hit, minlength=groups) > 0
+    misses = np.bincount(rank, weights=~hit, minlength=groups) > 0
+    kind = np.where(hits & misses, 0, np.where(hits, 1, 2))  # mixed, only hits, only misses
+    merged = (kind == 2) | ((kind == 1) if merge_hits else False)
+    starts = np.r_[True, (kind[1:] != kind[:-1]) | ~merged[1:]]
+    group = np.cumsum(starts) - 1
+    return _indicator(2 * group[rank] + hit, 2 * (int(group[-1]) + 1))
+
+
+def _indicator(keys: np.ndarray, bins: int) -> Any:
+    """A sparse (bins, rows) matrix with a 1 where row i has key k."""
+    from scipy import sparse
+
+    n = len(keys)
+    return sparse.csr_matrix((np.ones(n, dtype=np.float32), (keys, np.arange(n))),
+                             shape=(bins, n))
 
 
 class Counted:
-    """One model's counts over one block of draws (which row each draw picked), shared by
-    every metric of that block."""
+    """One model's counts over one block of resamples, shared by every metric of the block.
 
-    def __init__(self, scored: Scored, draws: np.ndarray) -> None:
-        self.m, self.draws, self.size = scored, draws, draws.shape[0]
+    ``weights`` is (resamples, rows): how often each row was drawn. Counts are sparse
+    products with the model's 0/1 matrices, so a block costs a few matrix products.
+    """
 
-    def counts(self, keys: np.ndarray, bins: int) -> np.ndarray:
-        """How often each key was drawn, per resample: (resamples, bins)."""
-        drawn = keys[self.draws] + (np.arange(self.size) * bins)[:, None]
-        return np.bincount(drawn.ravel(), minlength=self.size * bins).reshape(self.size, bins)
+    def __init__(self, scored: Scored, weights: np.ndarray) -> None:
+        self.m, self.w, self.size = scored, weights, weights.shape[0]
 
     @cached_property
     def confusion(self) -> np.ndarray:
         """(resamples, true class, predicted class) counts."""
         k = self.m.k
-        return self.counts(self.m.confusion_key, k * k).reshape(self.size, k, k).astype(float)
+        return (self.m.confusion @ self.w.T).T.reshape(self.size, k, k)
 
-    @cached_property
-    def ranked(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per one-vs-rest class: drawn hits and misses at each distinct score, lowest first."""
+    def ranked(self, merge_hits: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per one-vs-rest class: drawn hits and misses at each rank, lowest score first,
+        shaped (ranks, resamples)."""
         out = []
-        for keys, groups in self.m.ranked:
-            counts = self.counts(keys, 2 * groups).reshape(self.size, groups, 2).astype(float)
-            out.append((counts[:, :, 1], counts[:, :, 0]))
+        for indicator in self.m.ranked(merge_hits):
+            counts = (indicator @ self.w.T).reshape(-1, 2, self.size)
+            out.append((counts[:, 1, :], counts[:, 0, :]))
         return out
 
+    @cached_property
+    def sums(self) -> np.ndarray:
+        """(resamples, VALUES) sums of the per-row values over the drawn rows."""
+        return self.w @ self.m.values
+
     def total(self, name: str) -> np.ndarray:
-        """Sum of a per-row value over the drawn rows, per resample."""
-        return self.m.values[name][self.draws].sum(axis=1)
+        return self.sums[:, VALUES.index(name)]
 
     def mean(self, name: str) -> np.ndarray:
-        return self.total(name) / self.draws.shape[1]
+        return _ratio(self.total(name), self.total("rows"))
 
 
-def resample_draws(n: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
-    """Blocks of bootstrap draws, shape (block, n): row indices drawn with replacement."""
+def resample_weights(n: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """Blocks of bootstrap weights, shape (block, n): how often each row was drawn."""
     rng = np.random.default_rng(seed)
     block = max(1, min(resamples, CELLS // max(n, 1)))
     for start in range(0, resamples, block):
-        yield rng.integers(0, n, size=(min(block, resamples - start), n), dtype=np.int32)
+        size = min(block, resamples - start)
+        draws = rng.integers(0, n, size=(size, n)) + (np.arange(size) * n)[:, None]
+        yield np.bincount(draws.ravel(), minlength=size * n).reshape(size, n).astype(np.float32)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -136,22 +171,23 @@ def _balanced_accuracy(c: Counted) -> np.ndarray:
 def _auc(c: Counted) -> np.ndarray:
     """ROC AUC: the share of (hit, miss) pairs ranked right, ties counting half (macro OvR)."""
     out = []
-    for pos, neg in c.ranked:
-        below = np.cumsum(neg, axis=1) - neg
+    for pos, neg in c.ranked(merge_hits=True):
+        below = np.cumsum(neg, axis=0) - neg
         with np.errstate(invalid="ignore", divide="ignore"):
-            out.append((pos * (below + 0.5 * neg)).sum(axis=1)
-                       / (pos.sum(axis=1) * neg.sum(axis=1)))
+            out.append((pos * (below + 0.5 * neg)).sum(axis=0)
+                       / (pos.sum(axis=0) * neg.sum(axis=0)))
     return np.mean(out, axis=0)
 
 
 def _ap(c: Counted) -> np.ndarray:
     """Average precision: precision at each distinct threshold, weighted by the recall gained."""
     out = []
-    for pos, neg in c.ranked:
-        tp, fp = pos[:, ::-1], neg[:, ::-1]  # highest score first
-        ctp, cfp = np.cumsum(tp, axis=1), np.cumsum(fp, axis=1)
+    for pos, neg in c.ranked(merge_hits=False):
+        tp, fp = pos[::-1], neg[::-1]  # highest score first
+        ctp, cfp = np.cumsum(tp, axis=0), np.cumsum(fp, axis=0)
+        precision = ctp / np.maximum(ctp + cfp, 1e-9)  # 0 before the first drawn row
         with np.errstate(invalid="ignore", divide="ignore"):
-            out.append((tp * _ratio(ctp, ctp + cfp)).sum(axis=1) / ctp[:, -1])
+            out.append((tp * precision).sum(axis=0) / ctp[-1])
     return np.mean(out, axis=0)
 
 
@@ -174,7 +210,7 @@ METRICS: dict[str, Callable[[Counted], np.ndarray]] = {
 
 def point(name: str, scored: Scored) -> float:
     """The metric on the rows themselves (every row drawn once)."""
-    return float(METRICS[name](Counted(scored, np.arange(len(scored.rows.y))[None, :]))[0])
+    return float(METRICS[name](Counted(scored, np.ones((1, len(scored.rows.y)))))[0])
 
 
 def subset(scored: Scored, mask: np.ndarray) -> Scored:
@@ -188,9 +224,9 @@ def resample(metrics: list[str], models: dict[str, Scored], resamples: int, seed
     """{metric: {model: its value on every resample}}, on the same draws for every model."""
     n = len(next(iter(models.values())).rows.y)
     out: dict[str, dict[str, list[np.ndarray]]] = {k: {m: [] for m in models} for k in metrics}
-    for block in resample_draws(n, resamples, seed):
+    for weights in resample_weights(n, resamples, seed):
         for name, scored in models.items():
-            counted = Counted(scored, block)
+            counted = Counted(scored, weights)
             for metric in metrics:
                 out[metric][name].append(METRICS[metric](counted))
     return {k: {m: np.concatenate(v) for m, v in by.items()} for k, by in out.items()}

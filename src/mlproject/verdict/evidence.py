@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mlproject.errors import PipelineError
-from mlproject.holdout import fingerprint
+from mlproject.holdout import fingerprint, row_hashes
 
 FILE = "evidence.json"
+MODEL_FILES = ("model.skops", "model.json")  # the PR's model, re-scored by the judge
 FORMAT = 1
 MAX_BYTES = 200_000_000
 MAX_ROWS = 2_000_000
@@ -43,13 +44,20 @@ class PullRequest(Strict):
     repository: Annotated[str, Field(max_length=140, pattern=r"^[\w.-]+/[\w.-]+$")] | None
 
 
+Value = Number | Annotated[str, Field(max_length=1000)] | None
+
+
 class Holdout(Strict):
+    """The holdout rows both models were scored on: keys, labels, every column's values."""
+
     keys: Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=MAX_ROWS)]
     labels: Annotated[list[Annotated[int, Field(ge=0, lt=MAX_CLASSES)]],
                       Field(max_length=MAX_ROWS)]
     hashes: Annotated[list[Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]],
                       Field(max_length=MAX_ROWS)]
     fingerprint: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    columns: Annotated[dict[Name, Annotated[list[Value], Field(max_length=MAX_ROWS)]],
+                       Field(max_length=500)]
 
 
 class Slice(Strict):
@@ -121,6 +129,8 @@ def write(evidence: Evidence, out_dir: Path) -> Path:
     from mlproject import storage
 
     path = Path(out_dir) / FILE
+    for name in MODEL_FILES:  # a model from an earlier run is not this evidence's
+        (Path(out_dir) / name).unlink(missing_ok=True)
     storage.write_bytes(path, evidence.model_dump_json().encode("utf-8"))
     return path
 
@@ -131,12 +141,15 @@ def read(folder: Path) -> Evidence:
     if not folder.is_dir():
         raise PipelineError(f"no evidence: {folder.name} is missing (the pr run made none)")
     entries = sorted(folder.iterdir())
-    if [e.name for e in entries] != [FILE]:
-        names = ", ".join(repr(e.name[:60]) for e in entries[:5]) or "nothing"
-        raise PipelineError(f"evidence must be exactly one file, {FILE}; found {names}")
-    file = entries[0]
-    if file.is_symlink() or not file.is_file():
-        raise PipelineError(f"evidence: {FILE} is not a regular file")
+    names = {e.name for e in entries}
+    if FILE not in names or names - {FILE, *MODEL_FILES}:
+        shown = ", ".join(repr(e.name[:60]) for e in entries[:5]) or "nothing"
+        raise PipelineError(f"evidence must be {FILE} and the model's {' and '.join(MODEL_FILES)}"
+                            f"; found {shown}")
+    for entry in entries:
+        if entry.is_symlink() or not entry.is_file():
+            raise PipelineError(f"evidence: {entry.name} is not a regular file")
+    file = folder / FILE
     size = file.stat().st_size
     if size > MAX_BYTES:
         raise PipelineError(f"evidence: {FILE} is {size:,} bytes, over the {MAX_BYTES:,} cap")
@@ -179,6 +192,10 @@ def _check_shapes(e: Evidence) -> None:
     names = [e.classes[i] for i in h.labels]
     if fingerprint(h.keys, names, h.hashes) != h.fingerprint:
         raise PipelineError("evidence: the holdout's fingerprint does not match its rows")
+    if any(len(values) != n for values in h.columns.values()):
+        raise PipelineError("evidence: a holdout column has another number of rows")
+    if row_hashes(table(h), list(h.columns)) != h.hashes:
+        raise PipelineError("evidence: the holdout's values do not match their row hashes")
     for name, scores in e.models.items():
         proba = np.asarray(scores.proba, dtype=float)
         if proba.shape != (n, k):
@@ -191,6 +208,17 @@ def _check_shapes(e: Evidence) -> None:
             raise PipelineError(f"evidence: slice column {column!r} does not fit the holdout")
     if set(e.timing) - set(e.models):
         raise PipelineError("evidence: timings of a model that was not scored")
+
+
+def table(h: Holdout) -> Any:
+    """The holdout rows as a table, columns typed as the prepare stage typed them."""
+    import pandas as pd
+
+    columns = {}
+    for name, values in h.columns.items():
+        numeric = all(v is None or isinstance(v, float) for v in values)
+        columns[name] = pd.Series(values, dtype="float64" if numeric else "object")
+    return pd.DataFrame(columns)
 
 
 def probabilities(e: Evidence, name: str) -> np.ndarray:

@@ -79,8 +79,45 @@ def _integrity(e: Evidence, records: MainRecords, point: dict) -> list[Check]:
     return checks
 
 
+SCORE_TOLERANCE = 1e-6  # the evidence rounds scores to 9 decimals
+
+
+def verify_scores(e: Evidence, folder: Path) -> Check:
+    """Re-score the PR's model file on the evidence's rows: are the scores what it gives?
+
+    The model is loaded with this checkout's allowlist of trusted types (no write scopes are
+    held while it is). A model trained with another scikit-learn cannot be loaded here: then
+    the scores stay the PR run's own, and the comment says so at the top.
+    """
+    from mlproject.errors import PipelineError
+    from mlproject.predict import Predictor
+    from mlproject.verdict.evidence import MODEL_FILES, table
+
+    detail = "this PR's scores are what its model file gives on these rows"
+    if not all((folder / name).is_file() for name in MODEL_FILES):
+        return Check("integrity", "re-scored", "challenger", "fail", None, SCORE_TOLERANCE,
+                     "the evidence has no model file to check its scores with")
+    try:
+        predictor = Predictor.load(folder / MODEL_FILES[0])
+    except PipelineError as exc:
+        version = "trained with scikit-learn" in str(exc)
+        return Check("integrity", "re-scored", "challenger", "warn" if version else "fail",
+                     None, SCORE_TOLERANCE, f"not re-scored: {str(exc).split(': ', 1)[-1]}")
+    if predictor.metadata.get("sha256") != e.models["challenger"].sha256:
+        return Check("integrity", "re-scored", "challenger", "fail", None, SCORE_TOLERANCE,
+                     "the model file is not the model the evidence scored")
+    try:
+        proba = predictor.predict_proba(table(e.holdout))
+    except PipelineError as exc:
+        return Check("integrity", "re-scored", "challenger", "fail", None, SCORE_TOLERANCE,
+                     f"the model cannot score the evidence's rows: {exc}")
+    gap = float(np.max(np.abs(proba - probabilities(e, "challenger"))))
+    return Check("integrity", "re-scored", "challenger",
+                 "pass" if gap <= SCORE_TOLERANCE else "fail", gap, SCORE_TOLERANCE, detail)
+
+
 def compare(e: Evidence, rules: Rules, slice_columns: list[str], records: MainRecords,
-            headline: list[str]) -> Judgement:
+            headline: list[str], rescored: Check | None = None) -> Judgement:
     """Compute every number the gate and the report need, from the evidence alone."""
     rows = _rows(e)
     scored = {name: bs.Scored(rows, probabilities(e, name)) for name in e.models}
@@ -101,7 +138,7 @@ def compare(e: Evidence, rules: Rules, slice_columns: list[str], records: MainRe
                               _finite(point["rule_baseline"][m]) if "rule_baseline" in point
                               else None, _finite(low) if low is not None else None,
                               _finite(high) if high is not None else None)
-    integrity = _integrity(e, records, point)
+    integrity = [*([rescored] if rescored else []), *_integrity(e, records, point)]
     slices, missing = _slices(e, pair, rules, slice_columns)
     integrity += [Check("integrity", "slices", column, "fail", None, None,
                         f"main judges slices of {column}; the evidence has none")

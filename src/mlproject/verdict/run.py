@@ -19,7 +19,7 @@ from mlproject.errors import PipelineError
 from mlproject.gate.rules import rules_at
 from mlproject.results import git_show
 from mlproject.verdict import evidence as evidences
-from mlproject.verdict.judge import MainRecords, compare
+from mlproject.verdict.judge import MainRecords, compare, verify_scores
 
 VERDICT = "verdict.json"
 
@@ -72,7 +72,8 @@ def _slices(params: dict) -> list[str]:
 
 
 def judge(evidence_dir: Path, out_dir: Path, params: dict, root: Path = Path("."),
-          event_path: Path | None = None, rules_from: str | None = None) -> dict[str, Any]:
+          event_path: Path | None = None, rules_from: str | None = None,
+          pngs: bool = False) -> dict[str, Any]:
     """Judge the evidence; write report.md, PNGs and verdict.json; return the verdict."""
     from mlproject import report
 
@@ -84,12 +85,13 @@ def judge(evidence_dir: Path, out_dir: Path, params: dict, root: Path = Path("."
         pr = e.pr.number
         _check_origin(e, event, root)
         rules, rules_source = rules_at(rules_from, params, root)
-        j = compare(e, rules, _slices(params), records(e.pr.base_sha, root), cfg["headline"])
+        j = compare(e, rules, _slices(params), records(e.pr.base_sha, root), cfg["headline"],
+                    verify_scores(e, Path(evidence_dir)))
     except PipelineError as exc:
         return _failure(out_dir, str(exc), pr or evidences.pr_number(evidence_dir), event)
     ctx = context(e, event, root, cfg, params)
     body = report.render(j, ctx, cfg)
-    report.write(body, j, out_dir)
+    report.write(body, j, out_dir, pngs)
     failed = j.verdict.failed
     summary = (f"passed {len(j.verdict.checks)} checks" if not failed else
                f"failed {len(failed)} of {len(j.verdict.checks)} checks: "

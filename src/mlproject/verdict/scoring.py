@@ -17,7 +17,7 @@ import pandas as pd
 
 from mlproject import holdout as holdout_rows
 from mlproject import storage, threads
-from mlproject.config import Params, load_params
+from mlproject.config import ROW_KEY, Params, load_params
 from mlproject.errors import PipelineError
 from mlproject.predict import Predictor
 from mlproject.results import git_show
@@ -63,6 +63,19 @@ def timings(predictors: dict[str, Predictor], table: pd.DataFrame, repeats: int
     return {name: Timing(latency_ms=[round(v, 4) for v in latency[name]],
                          batch_rows_per_s=[round(v, 1) for v in rows_per_s[name]])
             for name in names}
+
+
+def column_values(table: pd.DataFrame) -> dict[str, list]:
+    """Every column's values (numbers as floats, text as text, missing as None), in the order
+    the row hashes read them, so the judge can check the rows and score them itself."""
+    out = {}
+    for name in (c for c in table.columns if c != ROW_KEY):
+        values = table[name]
+        if pd.api.types.is_numeric_dtype(values):
+            out[name] = [None if pd.isna(v) else float(v) for v in values.to_numpy()]
+        else:
+            out[name] = [None if pd.isna(v) else str(v) for v in values.astype("object")]
+    return out
 
 
 def slice_codes(table: pd.DataFrame, columns: list[str]) -> dict[str, Slice]:
@@ -117,7 +130,8 @@ def compare(root: Path, base: str, pr: PullRequest, params: Params | None = None
         format=1, outcome="scored", pr=pr, classes=list(target.classes),
         positive=target.positive, threshold=challenger.threshold,
         holdout=Holdout(keys=identity["keys"], labels=[index[v] for v in identity["labels"]],
-                        hashes=identity["hashes"], fingerprint=identity["fingerprint"]),
+                        hashes=identity["hashes"], fingerprint=identity["fingerprint"],
+                        columns=column_values(table)),
         slices=slice_codes(table, columns),
         models={name: Scores(name=str(p.metadata.get("name", name))[:100],
                              sha256=p.metadata["sha256"], size_bytes=p.metadata["size_bytes"],

@@ -1,0 +1,1 @@
+require('../main.js');  // the restore half of the cache stand-in
