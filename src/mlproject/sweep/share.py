@@ -82,14 +82,19 @@ def push(name: str) -> None:
 def pull(names: list[str]) -> list[str]:
     """Fetch the experiments that reached the remote; return the names of those that did not.
 
-    One command for all; when it fails (an experiment is missing because its cell failed),
-    one command per name, so the others are still collected."""
+    One command for all; when it fails (a cell failed, so its experiment is missing), the
+    remote's list of experiments says which ones are there, and those are fetched."""
     with git_auth(*_token_env()) as env:
         if _dvc("exp", "pull", "--no-cache", "--force", REMOTE, *names, env=env) == 0:
             return []
-        missing = [name for name in names
-                   if _dvc("exp", "pull", "--no-cache", "--force", REMOTE, name, env=env)]
-    if len(missing) == len(names):
-        raise PipelineError(f"none of the {len(names)} experiments could be fetched from "
-                            f"{REMOTE}; the cells' logs say why")
-    return missing
+        print("$ dvc exp list --name-only origin", file=sys.stderr, flush=True)
+        listed = subprocess.run([dvc(), "exp", "list", "--name-only", REMOTE], env=env,
+                                capture_output=True, text=True)
+        there = [n for n in names if n in listed.stdout.split()]
+        if listed.returncode or not there:
+            sys.stderr.write(listed.stderr)
+            raise PipelineError(f"none of the {len(names)} experiments could be fetched from "
+                                f"{REMOTE}; the cells' logs say why")
+        _fail(_dvc("exp", "pull", "--no-cache", "--force", REMOTE, *there, env=env),
+              "fetching the experiments")
+    return [n for n in names if n not in there]
