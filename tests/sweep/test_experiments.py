@@ -18,7 +18,7 @@ import yaml
 
 from mlproject.errors import PipelineError
 from mlproject.sweep import share
-from mlproject.sweep.summary import axis, chart, compose
+from mlproject.sweep.summary import axis, chart, compose, verdict
 
 TRAIN = """import json, pathlib, sys, yaml
 p = yaml.safe_load(open("params.yaml"))["train"]
@@ -96,13 +96,15 @@ def test_cells_run_share_summarise_and_the_best_becomes_a_branch(origin, monkeyp
     assert [re.search(r"\[(s-\d)\]", row)[1] for row in table[2:] if "[" in row] == ["s-1",
                                                                                      "s-2"]
     assert 'x-axis ["main", "s-1", "s-2"]' in text and "bar [0.5300, 0.5600, 0.5300]" in text
-    assert "### Best: `s-1` (roc_auc 0.5600; `train.rate=0.2`)" in text
+    assert "### Best: `s-1` (roc_auc 0.5600; `train.rate=0.2`)\n\nIt beats `main` (roc_auc " \
+           "0.5300)." in text
     assert "- `s-3` (`train.rate=-1`)" in text
 
     commands = re.search(r"```bash\n(.*?)```", text, re.S)[1].splitlines()
-    assert commands[-1].startswith("gh pr create --base main --head s-1-best ")
+    gh = next(i for i, line in enumerate(commands) if line.startswith("gh pr create"))
+    assert commands[gh].startswith("gh pr create --base main --head s-1-best ")
     mine = clone(origin, "laptop")  # what a person does with the summary
-    for line in commands[:-1]:
+    for line in commands[:gh]:
         sh("bash", "-c", line, cwd=mine)
     pushed = sh("git", "show", "s-1-best:params.yaml", cwd=origin)
     assert yaml.safe_load(pushed)["train"] == {"rate": 0.2, "rounds": 3}
@@ -138,8 +140,16 @@ def test_the_chart_axis_is_round_and_shows_the_differences():
     assert axis([0.99, 1.0])[1] == 1.0 and axis([0.0, 0.02])[0] == 0.0
     assert axis([120.0, 80.0]) == (60.0, 130.0)
     block = chart("log_loss", [("main", 0.3), ("s-1", 0.25)], "lower")
-    assert block.splitlines()[1:3] == ["xychart-beta",
+    assert block.splitlines()[2:4] == ["xychart-beta",
                                        '  title "log_loss per cell (lower is better)"']
+    assert "  bar [0.3000, 0.2500]" in block
+
+
+def test_the_verdict_says_whether_the_best_cell_beats_the_baseline():
+    assert verdict("log_loss", True, ("s-1", 0.25), 0.3, "main").startswith("It beats `main`")
+    assert verdict("roc_auc", False, ("s-1", 0.8), 0.9, "main").startswith(
+        "No cell beats `main` (roc_auc 0.9000)")
+    assert verdict("roc_auc", False, ("s-1", 0.8), None, "main") == ""
 
 
 def test_the_summary_refuses_a_tampered_plan():

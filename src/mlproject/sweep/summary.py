@@ -71,7 +71,8 @@ def chart(metric: str, bars: list[tuple[str, float]], direction: str) -> str:
     """Return a fenced Mermaid bar chart of ``metric``, one bar per label."""
     low, high = axis([v for _, v in bars])
     labels = ", ".join(f'"{label}"' for label, _ in bars)
-    return "\n".join(["```mermaid", "xychart-beta",
+    init = {"themeVariables": {"xyChart": {"plotColorPalette": "#1f77b4"}}}
+    return "\n".join(["```mermaid", f"%%{{init: {json.dumps(init)}}}%%", "xychart-beta",
                       f'  title "{metric} per cell ({direction} is better)"',
                       f"  x-axis [{labels}]", f'  y-axis "{metric}" {low:g} --> {high:g}',
                       f"  bar [{', '.join(f'{v:.4f}' for _, v in bars)}]", "```"])
@@ -82,23 +83,42 @@ def pr_commands(name: str, base_branch: str, cell: str) -> str:
     branch = f"{name}-best"
     return "\n".join(["```bash", f"dvc exp pull --no-cache origin {name}",
                       f"dvc exp branch {name} {branch}", f"git push origin {branch}",
-                      f"gh pr create --base {base_branch} --head {branch} "
-                      f"--title 'Sweep: {cell}' --body 'Experiment {name} of the sweep workflow.'",
+                      f"gh pr create --base {base_branch} --head {branch} \\",
+                      f"  --title 'Sweep: {cell}' --body 'Experiment {name} of a sweep.'",
                       "```"])
+
+
+def _checked(matrix: dict, headline: list[str]) -> dict[str, str]:
+    """Return {name: cell} of the plan after checking every value shown or quoted below."""
+    cells = {c["name"]: c["cell"] for c in matrix.get("include", [])}
+    if not cells or not all(NAME.fullmatch(n) for n in cells):
+        raise PipelineError("sweep summary: the plan holds no valid cell names")
+    for cell in cells.values():
+        parse(cell, "cell")  # the cells are quoted in the commands: only plain values
+    if not headline or not all(METRIC.fullmatch(m) for m in headline):
+        raise PipelineError("params.yaml: report.headline: expected metric names")
+    return cells
+
+
+def verdict(metric: str, lower: bool, best: tuple[str, float], base: float | None,
+            label: str) -> str:
+    """Return a sentence saying whether the best cell beats the baseline commit."""
+    if base is None:
+        return ""  # the baseline recorded no metrics
+    beats = best[1] < base if lower else best[1] > base
+    if beats:
+        return f"It beats `{label}` ({metric} {base:.4f}). "
+    return (f"No cell beats `{label}` ({metric} {base:.4f}): keep what you have, unless the "
+            f"cell wins on what matters more to you. ")
 
 
 def compose(matrix: dict, headline: list[str], base_branch: str) -> str:
     """Return the Markdown job summary of the sweep described by ``matrix``; the first
     ``headline`` metric is charted and picks the best cell."""
-    cells = {c["name"]: c["cell"] for c in matrix.get("include", [])}
-    if not cells or not all(NAME.fullmatch(n) for n in cells):
-        raise PipelineError("sweep summary: the plan holds no valid cell names")
-    for cell in cells.values():
-        parse(cell, "cell")  # the cells are quoted in the commands below: only plain values
-    if not headline or not all(METRIC.fullmatch(m) for m in headline):
-        raise PipelineError("params.yaml: report.headline: expected metric names")
+    cells = _checked(matrix, headline)
     base_branch = base_branch if BRANCH.fullmatch(base_branch) else "main"
     label, base_metrics, found = experiments(json.loads(_show("--json")))
+    label = label if BRANCH.fullmatch(label) else "baseline"
     metric, lower = headline[0], headline[0] in LOWER_IS_BETTER
     done = {n: s for n in cells if n in found and (s := model_metric(found[n], metric))}
     lines = [f"## Sweep: {len(done)} of {len(cells)} cells finished"]
@@ -109,17 +129,19 @@ def compose(matrix: dict, headline: list[str], base_branch: str) -> str:
     columns = [c[0] for m in headline if (c := model_metric(sample, m))]
     keys = sorted({part.split("=", 1)[0] for n in done for part in cells[n].split(";")})
     keep = "|".join(re.escape(k) for k in ["Experiment", *columns, *keys])
-    table = _show("--md", "--hide-workspace", "--drop", ".*",
-                  "--keep", f"^({keep})$", "--sort-by", done[next(iter(done))][0],
-                  "--sort-order", "asc" if lower else "desc")
+    table = _show("--md", "--hide-workspace", "--drop", ".*", "--keep", f"^({keep})$",
+                  "--sort-by", columns[0], "--sort-order", "asc" if lower else "desc")
     best = (min if lower else max)(done, key=lambda n: done[n][1])
-    bars = [(label, s[1]) for s in [model_metric(base_metrics, metric)] if s]
-    bars += [(n, s[1]) for n, s in done.items()]
+    base = model_metric(base_metrics, metric)
+    bars = [(label, base[1])] if base else []
     lines += [f"Baseline: `{label}`, the commit the sweep started from. Metrics: "
               f"`report.headline` in params.yaml; the first, `{metric}`, is charted and picks "
-              f"the best cell.", table.strip(), chart(metric, bars, "lower" if lower else "higher"),
+              f"the best cell.", table.strip(),
+              chart(metric, bars + [(n, s[1]) for n, s in done.items()],
+                    "lower" if lower else "higher"),
               f"### Best: `{best}` ({metric} {done[best][1]:.4f}; `{cells[best]}`)",
-              "To turn it into a pull request (which trains it again and gates it like any "
+              verdict(metric, lower, (best, done[best][1]), base and base[1], label)
+              + "To turn it into a pull request (which trains it again and gates it like any "
               "other change), from a clone of this repository:",
               pr_commands(best, base_branch, cells[best])]
     missing = [f"- `{n}` (`{cells[n]}`)" for n in cells if n not in done]
