@@ -132,3 +132,31 @@ def test_the_cli_prints_the_matrix_or_one_error_line(root):
     missing = subprocess.run(["mlproject", "sweep", "plan", "--name", "s"], cwd=root,
                              capture_output=True, text=True)
     assert missing.returncode == 1 and "--grid is required" in missing.stderr
+
+
+@pytest.mark.parametrize(("action", "options", "message"), [
+    ("pull", {"matrix": "not json"}, "--matrix: not the JSON that `mlproject sweep plan` prints"),
+    ("summary", {"matrix": '{"include": [{"name": 1}]}'}, "--matrix: expected"),
+    ("pull", {}, "mlproject sweep pull: --matrix is required"),
+    ("run", {"name": "s-1"}, "mlproject sweep run: --cell is required"),
+    ("push", {"name": "a b"}, "--name: 'a b' is not a plain name"),
+])
+def test_each_action_refuses_missing_or_malformed_options(root, action, options, message):
+    from mlproject.sweep import main
+
+    with pytest.raises(PipelineError) as err:
+        main(action, root / "params.yaml", **options)
+    assert str(err.value).startswith(message)
+
+
+def test_run_checks_the_cell_against_the_projects_params_then_runs_it(root, monkeypatch):
+    from mlproject import sweep
+
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    if not isinstance(params.get("train", {}).get("seed"), int):
+        pytest.skip("params.yaml has no train.seed")
+    ran = []
+    monkeypatch.setattr(sweep.share, "run", lambda name, settings: ran.append((name, settings)))
+    monkeypatch.chdir(root)
+    sweep.main("run", root / "params.yaml", name="s-1", cell="train.seed=7")
+    assert ran == [("s-1", {"train.seed": "7"})]

@@ -56,9 +56,9 @@ def main(action: str, params_path: Path, *, grid_text: str | None = None,
                          _yaml(params_path), _yaml(DVC_YAML))
         return json.dumps(plan, separators=(",", ":"))
     if action == "run":
-        settings = grid.one_cell(need(name, "--name"), need(cell, "--cell"),
-                                 _yaml(params_path), _yaml(DVC_YAML))
-        share.run(name, settings)
+        name = need(name, "--name")
+        share.run(name, grid.one_cell(name, need(cell, "--cell"), _yaml(params_path),
+                                      _yaml(DVC_YAML)))
     elif action == "push":
         share.push(grid.checked_name(need(name, "--name")))
     elif action == "pull":
