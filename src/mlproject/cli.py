@@ -163,6 +163,15 @@ def _model(args: argparse.Namespace) -> None:
     fetch(args.ref, args.out, ".", args.params)
 
 
+def _sweep(args: argparse.Namespace) -> None:
+    from mlproject import sweep
+
+    out = sweep.main(args.action, args.params, grid_text=args.grid, name=args.name,
+                     cell=args.cell, matrix=args.matrix, base_branch=args.base_branch)
+    if out:
+        print(out, end="" if out.endswith("\n") else "\n")
+
+
 def _serve(args: argparse.Namespace) -> None:
     from mlproject import serve
 
@@ -245,6 +254,14 @@ def build_parser() -> argparse.ArgumentParser:
     add("model", _model, "model fetch VERSION|prod: install a registered model file",
         ("action", {"choices": ["fetch"]}), ("ref", {"help": "vX.Y.Z or prod"}),
         ("--out", {**path, "default": P("models/production.skops")}))
+    add("sweep", _sweep, "sweep plan|run|push|pull|summary: a grid of params as DVC "
+        "experiments, one runner per cell (the sweep workflow)",
+        ("action", {"choices": ["plan", "run", "push", "pull", "summary"]}),
+        ("--grid", {"help": "plan: key=v1,v2;key2=v3 (params keys the pipeline reads)"}),
+        ("--name", {"help": "plan: the cells' name prefix; run, push: the experiment"}),
+        ("--cell", {"help": "run: one cell, key=v;key2=v2"}),
+        ("--matrix", {"help": "pull, summary: the JSON that plan printed"}),
+        ("--base-branch", {"default": "main", "help": "summary: the branch the PR targets"}))
     add("serve", _serve, "HTTP prediction service (/predict, /health, /model)",
         ("--model", {**path, "default": P("models/production.skops")}),
         ("--host", {"default": "127.0.0.1"}), ("--port", {"type": int, "default": 8000}))

@@ -135,7 +135,7 @@ class Params:
 
 
 # Sections parsed elsewhere (report, gate, registry); kept as plain dicts here.
-OTHER_SECTIONS = {"report", "gate", "registry", "refresh"}
+OTHER_SECTIONS = {"report", "gate", "registry", "refresh", "sweep"}
 
 
 def load_params(path: Path | str = PARAMS_FILE) -> Params:
