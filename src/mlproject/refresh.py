@@ -61,7 +61,7 @@ def fetch(source: str, files: list[str], into: Path) -> list[Path]:
     sources = [path / f for f in files] if path.is_dir() else [path]
     out = []
     for item in sources:
-        storage.check_file(item, MAX_DOWNLOAD_MB)
+        storage.check_file(item, MAX_DOWNLOAD_MB, "the limit of refresh-data")
         out.append(Path(shutil.copy(item, into / item.name)))
     return out
 

@@ -3,7 +3,7 @@
 - ``churn``: a Yes/No target, blanks in numeric columns, several categorical columns, a date,
   a customer id, and optionally a planted leak (a column recorded after the outcome);
 - ``credit``: a 0/1 target written both as ``1`` and ``1.0``, numbers only plus two categories;
-- ``tiers``: three classes.
+- ``tiers``: three classes, and a free-text column that is not a feature.
 """
 
 from __future__ import annotations
@@ -67,5 +67,6 @@ def tiers(rows: int = 1200, seed: int = 2) -> pd.DataFrame:
     plan = rng.choice(["basic", "plus", "pro"], rows)
     score = np.nan_to_num(usage, nan=50) / 15 + (plan == "pro") * 1.2 + rng.normal(0, 0.7, rows)
     tier = np.where(score > 4.3, "gold", np.where(score > 3.1, "silver", "bronze"))
+    notes = [f"called on day {i} about invoice {rng.integers(1000, 9999)}" for i in range(rows)]
     return pd.DataFrame({"usage": usage, "plan": plan, "visits": rng.poisson(4, rows),
-                         "tier": tier})
+                         "note": notes, "tier": tier})
