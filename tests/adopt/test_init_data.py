@@ -82,6 +82,8 @@ BAD = [  # (file name, how to make it, extra arguments, the one line expected)
     ("latin1.csv", write_bytes("a,Churn\ncaf\xe9,Yes\n".encode("latin-1")), [],
      "cannot be read"),
     ("missing.csv", None, [], "file not found"),
+    ("ragged.csv", write_bytes(b"a,Churn\n1,Yes\n2,No,extra,more\n"), [],
+     "cannot be read (Error tokenizing data."),
     ("wrong.csv", churn_csv, ["--target", "churn"], "target column 'churn' is not in the "
                                                     "file; columns: customer_id, signup"),
     ("one.csv", frame(pd.DataFrame({"x": range(50), "Churn": ["1", "1.0"] * 25})), [],

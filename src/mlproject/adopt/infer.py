@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mlproject import storage
 from mlproject.errors import PipelineError
 
 MISSING_MARKERS = ["", "?", "NA", "N/A", "n/a", "na", "null", "NULL", "None", "nan", "NaN", "-"]
@@ -39,6 +40,35 @@ def sniff(path: Path, separator: str | None, header: bool | None) -> dict:
     lines = head.splitlines()[1:50]
     spaced = sum(f"{separator} " in line for line in lines) > len(lines) / 2
     return {"separator": separator, "header": bool(header), "skip_initial_space": spaced}
+
+
+def read(source: Path, separator: str | None, header: bool | None, missing: list[str] | None,
+         max_mb: float, cap: str) -> tuple[dict, pd.DataFrame]:
+    """(reader options for params, the table as text with missing markers as NaN)."""
+    storage.check_file(source, max_mb, cap)
+    if source.suffix == ".parquet":
+        df = storage.as_text(storage.read_table(source))
+        reader: dict = {"columns": list(df.columns)}
+    else:
+        reader = sniff(source, separator, header)
+        try:
+            df = pd.read_csv(source, sep=reader["separator"], dtype=str, keep_default_na=False,
+                             header=0 if reader["header"] else None, encoding="utf-8",
+                             skipinitialspace=reader["skip_initial_space"], index_col=False)
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise PipelineError(f"{source}: cannot be read ({first})") from None
+        if not reader["header"]:
+            df.columns = [f"column_{i + 1}" for i in range(df.shape[1])]
+        df.columns = [str(c).strip() for c in df.columns]
+        present = {v for c in df.columns for v in df[c].unique()}
+        markers = missing if missing is not None else [m for m in MISSING_MARKERS
+                                                       if m in present]
+        reader.update(columns=list(df.columns), missing_values=markers, encoding="utf-8")
+        df = df.replace(markers, None) if markers else df
+    if df.empty:
+        raise PipelineError(f"{source}: no rows (header only)")
+    return reader, df
 
 
 def column_kinds(df: pd.DataFrame, target: str) -> dict[str, str]:

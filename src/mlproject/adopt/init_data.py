@@ -6,7 +6,7 @@ Reads the file and infers reader options, column types and the target's classes.
 training split the pipeline will make, it warns about leaked and id-like features and chooses
 the rule baseline; from the holdout's size it sets the gate's tolerances. It rewrites the
 data-related sections of params.yaml (comments and every other key kept), points the prepare
-stage at the new file, tracks it with DVC, clears the starter's results and runs the
+stage at the new file, tracks it with DVC, clears the previous results and runs the
 pipeline, so the first commit records the new data's own results. Everything is checked before
 anything is written: bad input stops with one line and leaves the project as it was.
 """
@@ -33,34 +33,6 @@ from mlproject.stages.split import split
 
 MAX_MB = 5000  # a larger file needs a bigger machine than init-data assumes
 CAP = "the limit of init-data, adopt.init_data.MAX_MB"
-
-
-def read(source: Path, separator: str | None, header: bool | None,
-         missing: list[str] | None) -> tuple[dict, pd.DataFrame]:
-    """(reader options for params, the table as text with missing markers as NaN)."""
-    storage.check_file(source, MAX_MB, CAP)
-    if source.suffix == ".parquet":
-        df = storage.as_text(storage.read_table(source))
-        reader: dict = {"columns": list(df.columns)}
-    else:
-        reader = infer.sniff(source, separator, header)
-        try:
-            df = pd.read_csv(source, sep=reader["separator"], dtype=str, keep_default_na=False,
-                             header=0 if reader["header"] else None, encoding="utf-8",
-                             skipinitialspace=reader["skip_initial_space"], index_col=False)
-        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise PipelineError(f"{source}: cannot be read ({exc})") from None
-        if not reader["header"]:
-            df.columns = [f"column_{i + 1}" for i in range(df.shape[1])]
-        df.columns = [str(c).strip() for c in df.columns]
-        present = {v for c in df.columns for v in df[c].unique()}
-        markers = missing if missing is not None else [m for m in infer.MISSING_MARKERS
-                                                       if m in present]
-        reader.update(columns=list(df.columns), missing_values=markers, encoding="utf-8")
-        df = df.replace(markers, None) if markers else df
-    if df.empty:
-        raise PipelineError(f"{source}: no rows (header only)")
-    return reader, df
 
 
 def sections(raw: dict, reader: dict, df: pd.DataFrame, target: str, positive: str | None,
@@ -144,7 +116,7 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
     source, root = source.resolve(), root.resolve()
     params_text = (root / "params.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(params_text) or {}
-    reader, df = read(source, separator, header, missing)
+    reader, df = infer.read(source, separator, header, missing, MAX_MB, CAP)
     new, excluded = sections(raw, reader, df, target, positive, source.stat().st_size / 1e6)
     params = parse_params({**raw, **new})
     train, holdout = splits(source, params)
@@ -175,7 +147,7 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
         _run(cmd, root)
     clear_results(root)  # the starter's results must not reach the first commit
     if not run:
-        print("init-data: the starter's results are cleared; run `dvc repro`, then commit "
+        print("init-data: the previous results are cleared; run `dvc repro`, then commit "
               "params.yaml, dvc.yaml, data.dvc and the results")
         return
     if subprocess.run(["dvc", "repro"], cwd=root).returncode:
