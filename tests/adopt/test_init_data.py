@@ -147,6 +147,21 @@ def test_pipeline_is_pointed_at_the_new_file_only(project):
     assert init_data.point_pipeline_at(project / "dvc.yaml", "customers.csv") == text
 
 
+@pytest.mark.parametrize(("model_f1", "warned"), [(0.80, False), (0.71, True)])
+def test_a_model_the_gate_would_refuse_is_announced(tmp_path, capsys, model_f1, warned):
+    """Beating the rule baseline needs no earlier model: checked right after the first run."""
+    quality = {"model": {"roc_auc": 0.9, "f1": model_f1},
+               "rule_baseline": {"roc_auc": 0.7, "f1": 0.7}}
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "metrics.json").write_text(json.dumps(
+        {name: {"quality": q} for name, q in quality.items()}))
+    raw = {"gate": {"min": {}, "beat_rule_baseline_by": {"roc_auc": 0.05, "f1": 0.02}}}
+    init_data.judge_alone(tmp_path, raw)
+    out = capsys.readouterr().out
+    assert ("warning: the gate would refuse this model on the new data" in out) == warned
+    assert ("f1 beats the rule baseline by 0.01" in out) == warned
+
+
 # End to end: a clone of this template, a generated data set, the real pipeline.
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlproject.adopt import params_file, tolerance
-from mlproject.adopt.init_data import gate_section
+from mlproject.adopt import params_file
 from mlproject.config import parse_params
 from mlproject.errors import PipelineError
 
@@ -98,17 +97,3 @@ def test_numpy_numbers_are_written_as_plain_numbers(text):
     out = params_file.render(text, {"evaluate": {"min_slice_rows": np.int64(34),
                                                  "share": np.float64(0.5)}})
     assert yaml.safe_load(out)["evaluate"] == {"min_slice_rows": 34, "share": 0.5}
-
-
-def test_gate_keeps_its_shape_floors_cleared_tolerances_fitted(text):
-    """New-shape gate: max_drop and slices.min_class_rows fitted; other keys untouched."""
-    raw = yaml.safe_load(text)
-    fit = tolerance.for_holdout({"no": 150, "yes": 50})
-    gate = gate_section(raw["gate"], fit)
-    assert gate["min"] == {} and gate["max"] == {}
-    assert gate["max_drop"] == fit["max_drop"]
-    assert gate["slices"] == {"metric": "roc_auc", **fit["slices"]}
-    old_shape = {"min": {"f1": 0.6}, "slices": {"metric": "f1", "max_drop": 0.03}}
-    assert gate_section(old_shape, fit) == {
-        "min": {}, "slices": {"metric": "f1", "max_drop": fit["slices"]["max_drop"]}}
-    assert gate_section(None, fit) is None

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from mlproject.adopt import tolerance
+
+FIXTURE = Path(__file__).parent / "fixtures" / "params.yaml"
 
 
 @pytest.mark.parametrize("rarest", [5, 60, 300, 1000, 3000, 20_000])
@@ -37,3 +42,17 @@ def test_slices_are_judged_where_the_rarer_class_can_reach_the_minimum():
     fit = tolerance.for_holdout({"no": 240, "yes": 60})
     rows = fit["min_slice_rows"]
     assert rows * 60 / 300 >= fit["slices"]["min_class_rows"]
+
+
+def test_gate_keeps_its_shape_floors_cleared_tolerances_fitted():
+    """New-shape gate: max_drop and slices.min_class_rows fitted; other keys untouched."""
+    raw = yaml.safe_load(FIXTURE.read_text())
+    fit = tolerance.for_holdout({"no": 150, "yes": 50})
+    gate = tolerance.gate_section(raw["gate"], fit)
+    assert gate["min"] == {} and gate["max"] == {}
+    assert gate["max_drop"] == fit["max_drop"]
+    assert gate["slices"] == {"metric": "roc_auc", **fit["slices"]}
+    old_shape = {"min": {"f1": 0.6}, "slices": {"metric": "f1", "max_drop": 0.03}}
+    assert tolerance.gate_section(old_shape, fit) == {
+        "min": {}, "slices": {"metric": "f1", "max_drop": fit["slices"]["max_drop"]}}
+    assert tolerance.gate_section(None, fit) is None

@@ -13,7 +13,6 @@ anything is written: bad input stops with one line and leaves the project as it 
 
 from __future__ import annotations
 
-import copy
 import re
 import shutil
 import subprocess
@@ -81,20 +80,6 @@ def splits(source: Path, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     return split(rest, params)[0], holdout
 
 
-def gate_section(gate: object, fit: dict) -> dict | None:
-    """The gate with the starter's floors cleared and its change tolerances and slice
-    minimums fitted to the holdout (only keys the section already has: it keeps its shape)."""
-    if not isinstance(gate, dict):
-        return None
-    out = copy.deepcopy(gate)
-    if "min" in out:  # the floors were set for the starter data
-        out["min"] = {}
-    for section in ("max_drop", "slices"):
-        if isinstance(out.get(section), dict):
-            out[section].update({k: v for k, v in fit[section].items() if k in out[section]})
-    return out
-
-
 def point_pipeline_at(dvc_yaml: Path, file_name: str) -> str:
     """dvc.yaml's text with the prepare stage reading data/<file_name> and carving its holdout
     from it (no separate holdout file)."""
@@ -130,7 +115,7 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
     new["baseline"]["rule"] = choice.rule
     new["evaluate"].update(min_slice_rows=fit["min_slice_rows"], slices=infer.slice_columns(
         df, {c: "categorical" for c in params.categorical_features if c not in flagged}))
-    for name, section in (("gate", gate_section(raw.get("gate"), fit)),
+    for name, section in (("gate", tolerance.gate_section(raw.get("gate"), fit)),
                           ("refresh", {**raw["refresh"], "files": [source.name]}
                            if isinstance(raw.get("refresh"), dict) else None)):
         if section is not None:
@@ -153,6 +138,7 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
     if subprocess.run(["dvc", "repro"], cwd=root).returncode:
         raise PipelineError("the pipeline failed on the new data (see above); fix params.yaml "
                             "and run `dvc repro` again")
+    judge_alone(root, yaml.safe_load(text))
     paths, message = commit.paths(root), f"Adopt {source.name}: predict {target}"
     if commit_now:
         print(f"init-data: committed {commit.record(root, paths, message)}")
@@ -192,6 +178,18 @@ def describe(params: Params, df: pd.DataFrame, excluded: list[str],
     drops = ", ".join(f"{k} {v}" for k, v in fit["max_drop"].items())
     print(f"init-data: gate tolerances for this holdout: max drop {drops}; slices judged with "
           f"at least {fit['slices']['min_class_rows']} rows of every class")
+
+
+def judge_alone(root: Path, raw: dict) -> None:
+    """Warn when the gate's rules that need no earlier model (floors, beating the rule
+    baseline) already refuse this model: every pull request would fail until that changes."""
+    from mlproject import gate
+
+    verdict = gate.check(gate.read_results(None, root), None, gate.load_rules(raw))
+    if not verdict.passed:
+        print(f"init-data: warning: the gate would refuse this model on the new data. "
+              f"{verdict.summary} Improve the model (train.model in params.yaml) or review "
+              "the gate's margins before the first pull request.")
 
 
 def _run(cmd: list[str], root: Path) -> None:

@@ -9,6 +9,7 @@ than ``WIDEST``: past that a holdout is too small to judge changes, and more dat
 
 from __future__ import annotations
 
+import copy
 import math
 
 REFERENCE_ROWS = 4000
@@ -41,3 +42,17 @@ def for_holdout(class_rows: dict[str, int]) -> dict:
 def _round(value: float) -> float:
     """Up to the next thousandth: a tolerance is never narrower than computed."""
     return math.ceil(value * 1000 - 1e-9) / 1000
+
+
+def gate_section(gate: object, fit: dict) -> dict | None:
+    """The gate with the starter's floors cleared and its change tolerances and slice
+    minimums fitted to the holdout (only keys the section already has: it keeps its shape)."""
+    if not isinstance(gate, dict):
+        return None
+    out = copy.deepcopy(gate)
+    if "min" in out:  # the floors were set for the starter data
+        out["min"] = {}
+    for section in ("max_drop", "slices"):
+        if isinstance(out.get(section), dict):
+            out[section].update({k: v for k, v in fit[section].items() if k in out[section]})
+    return out
