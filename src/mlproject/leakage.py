@@ -14,7 +14,7 @@ Three things make a model look better than it will ever be, or learn nothing use
   texts, or an id-like name with mostly distinct values): a model can only memorise it.
 
 The scan only reports; what to drop is the person's decision. It needs numpy, pandas and
-scikit-learn's metrics, and takes about a second on 50,000 rows and 30 features.
+scipy, and scores at most ``max_rows`` rows (a seeded sample): about a second for 30 features.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
+from scipy.stats import rankdata
 
 LEAK_AUC = 0.99
 ID_SHARE = 0.95  # an identifier: at least this share of its values are distinct ...
@@ -50,7 +50,7 @@ class Finding:
 
 
 def scan(table: pd.DataFrame, target: str, numeric: Sequence[str], categorical: Sequence[str],
-         *, datetime: Collection[str] = (), max_rows: int = 50_000, seed: int = 0
+         *, datetime: Collection[str] = (), max_rows: int = 20_000, seed: int = 0
          ) -> list[Finding]:
     """Warnings about the features of a typed table, in feature order.
 
@@ -66,7 +66,7 @@ def scan(table: pd.DataFrame, target: str, numeric: Sequence[str], categorical: 
     findings = []
     for name in [*numeric, *categorical]:
         values = table[name]
-        if _is_copy(values, y):
+        if _is_copy(values, codes, len(classes)):
             findings.append(Finding(name, "target_copy", (
                 f"feature {name!r} is the target under another name (one value per class); "
                 "remove it from the schema")))
@@ -105,13 +105,23 @@ def single_feature_auc(values: pd.Series, codes: np.ndarray, n_classes: int,
         return best
     onehot = codes[:, None] == np.arange(n_classes)
     present = onehot.any(axis=0) & ~onehot.all(axis=0)
-    return float(np.mean([roc_auc_score(onehot[:, c], proba[:, c])
-                          for c in np.flatnonzero(present)]))
+    return float(np.mean([_roc_auc(onehot[:, c], proba[:, c]) for c in np.flatnonzero(present)]))
 
 
 def _auc(codes: np.ndarray, score: np.ndarray) -> float:
-    auc = float(roc_auc_score(codes == 1, score))
+    """ROC AUC of ``score`` for class 1, either way round."""
+    auc = _roc_auc(codes == 1, score)
     return max(auc, 1 - auc)
+
+
+def _roc_auc(hit: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC from ranks (Mann-Whitney): the same number as scikit-learn's, much faster."""
+    positives = int(hit.sum())
+    negatives = len(hit) - positives
+    if not positives or not negatives:
+        return 0.5
+    ranks = rankdata(score)
+    return float((ranks[hit].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
 
 def _groups(values: pd.Series, categorical: bool) -> np.ndarray:
@@ -143,12 +153,13 @@ def _out_of_fold(groups: np.ndarray, codes: np.ndarray, n_classes: int, seed: in
     return proba
 
 
-def _is_copy(values: pd.Series, y: np.ndarray) -> bool:
+def _is_copy(values: pd.Series, codes: np.ndarray, n_classes: int) -> bool:
     """True when every row has a value, and values and classes pair one to one."""
-    if values.isna().any() or len(values) == 0:
+    if len(values) == 0 or values.isna().any() or values.nunique() != n_classes:
         return False
-    pairs = pd.DataFrame({"v": values.astype("str").to_numpy(), "y": y}).drop_duplicates()
-    return pairs["v"].is_unique and pairs["y"].is_unique
+    value_codes, _ = pd.factorize(values)
+    pairs = np.unique(value_codes * n_classes + codes)
+    return len(pairs) == n_classes  # n values, n classes, n pairs: a bijection
 
 
 def _id_share(values: pd.Series, name: str) -> float | None:

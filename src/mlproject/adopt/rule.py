@@ -19,7 +19,7 @@ QUANTILES = np.linspace(0.05, 0.95, 19)  # numeric thresholds tried
 MAX_PREFIX = 20  # categorical: the 1..20 categories where a class is most frequent
 BEAM = 8  # second conditions are tried after the best first conditions
 SIMPLER_WITHIN = 0.005  # one condition is kept unless two are better by more than this
-SAMPLE_ROWS = 50_000
+SAMPLE_ROWS = 20_000  # plenty to choose a rule of two conditions
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,6 @@ def best_rule(train: pd.DataFrame, target: str, numeric: list[str], categorical:
     if len(train) > SAMPLE_ROWS:
         train = train.sample(SAMPLE_ROWS, random_state=seed)
     classes, codes = np.unique(train[target].astype("str").to_numpy(), return_inverse=True)
-    onehot = (codes[:, None] == np.arange(len(classes))).astype(np.float32)
     pos = list(classes).index(positive) if positive in classes and len(classes) == 2 else None
     conditions, masks = [], []
     for column in [c for c in [*numeric, *categorical] if c not in exclude]:
@@ -49,9 +48,10 @@ def best_rule(train: pd.DataFrame, target: str, numeric: list[str], categorical:
             masks.append(mask)
     if not masks:
         return Choice([], 0.0, 1)
-    matrix = np.array(masks, dtype=np.float32)
-    scorer = _Scorer(onehot, pos, min_group=max(10, round(0.02 * len(train))))
-    held = matrix @ onehot
+    matrix = np.array(masks, dtype=bool)  # candidates x rows: 1 byte a cell
+    scorer = _Scorer(np.bincount(codes, minlength=len(classes)).astype(float), pos,
+                     min_group=max(10, round(0.02 * len(train))))
+    held = _held(matrix, codes, len(classes))
     f1, valid = scorer(held)
     gain = scorer.gain(held)
     # no rule predicts two classes (a very rare class): the most informative one, for honesty
@@ -60,13 +60,19 @@ def best_rule(train: pd.DataFrame, target: str, numeric: list[str], categorical:
     ranked = np.lexsort((-gain, -np.where(valid, f1, -1)))
     columns = np.array([c["column"] for c in conditions])
     for first in ranked[:BEAM]:
-        rows = matrix[first] > 0
-        pair_f1, pair_valid = scorer(matrix[:, rows] @ onehot[rows])
+        rows = matrix[first]
+        pair_f1, pair_valid = scorer(_held(matrix[:, rows], codes[rows], len(classes)))
         pair_valid &= columns != columns[first]
         second = _pick(pair_f1, pair_valid)
         if pair_valid[second] and (not choice[1] or pair_f1[second] > choice[0] + SIMPLER_WITHIN):
             choice = (pair_f1[second], True, [conditions[first], conditions[second]])
     return Choice(choice[2], round(float(choice[0]), 4), 2 if choice[1] else 1)
+
+
+def _held(masks: np.ndarray, codes: np.ndarray, n_classes: int) -> np.ndarray:
+    """Rows of each class where each candidate holds: (candidates, classes)."""
+    return np.stack([np.count_nonzero(masks[:, codes == k], axis=1) for k in range(n_classes)],
+                    axis=1).astype(float)
 
 
 def _pick(f1: np.ndarray, valid: np.ndarray) -> int:
@@ -77,8 +83,8 @@ def _pick(f1: np.ndarray, valid: np.ndarray) -> int:
 class _Scorer:
     """F1 of many candidate rules at once, from the class counts of their holding groups."""
 
-    def __init__(self, onehot: np.ndarray, positive: int | None, min_group: int) -> None:
-        self.total = onehot.sum(axis=0)
+    def __init__(self, total: np.ndarray, positive: int | None, min_group: int) -> None:
+        self.total = total  # rows per class
         self.positive, self.min_group = positive, min_group
 
     def __call__(self, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -123,19 +129,21 @@ def _candidates(values: pd.Series, categorical: bool, codes: np.ndarray, n_class
                 yield {"op": ">=", "value": q}, numbers >= q
                 yield {"op": "<", "value": q}, numbers < q
         return
-    text = values.astype("object").to_numpy()
-    present = pd.notna(text)
-    frame = pd.DataFrame({"v": text[present], "y": codes[present]})
-    counts = pd.crosstab(frame["v"], frame["y"]).reindex(columns=range(n_classes), fill_value=0)
-    if len(counts) < 2:
+    groups, names = pd.factorize(values.astype("object"))  # a missing value is -1
+    present = groups >= 0
+    if len(names) < 2:
         return
+    counts = np.zeros((len(names), n_classes))
+    np.add.at(counts, (groups[present], codes[present]), 1)
     prior = np.bincount(codes, minlength=n_classes) / len(codes)
-    share = (counts + 10 * prior) / (counts.sum(axis=1).to_numpy()[:, None] + 10)  # smoothed
+    share = (counts + 10 * prior) / (counts.sum(axis=1, keepdims=True) + 10)  # smoothed
     for c in range(n_classes):
-        order = share[c].sort_values(ascending=False, kind="stable").index
+        order = np.argsort(-share[:, c], kind="stable")
         for size in range(1, min(len(order) - 1, MAX_PREFIX) + 1):
-            chosen = sorted(map(str, order[:size]))
-            yield {"op": "in", "value": chosen}, np.isin(text, chosen) & present
+            chosen = np.zeros(len(names) + 1, dtype=bool)  # the last slot: missing values
+            chosen[order[:size]] = True
+            yield ({"op": "in", "value": sorted(str(names[i]) for i in order[:size])},
+                   chosen[groups])
 
 
 def _plain(value: float) -> float | int:
