@@ -24,7 +24,7 @@ import yaml
 from mlproject import leakage, schema, storage
 from mlproject.adopt import commit, infer, params_file, tolerance
 from mlproject.adopt.rename import clear_results
-from mlproject.adopt.rule import best_rule
+from mlproject.adopt.rule import Choice, best_rule
 from mlproject.config import Params, parse_params
 from mlproject.errors import PipelineError
 from mlproject.stages.prepare import carve_holdout
@@ -96,6 +96,7 @@ def point_pipeline_at(dvc_yaml: Path, file_name: str) -> str:
 def main(source: Path, target: str, separator: str | None = None, header: bool | None = None,
          missing: list[str] | None = None, positive: str | None = None, run: bool = True,
          commit_now: bool = False, root: Path = Path(".")) -> None:
+    """Make ``source`` the project's data (the steps are in the module's docstring)."""
     if commit_now and not run:
         raise PipelineError("--commit records the pipeline's results: drop --no-run")
     source, root = source.resolve(), root.resolve()
@@ -130,7 +131,7 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
     describe(params, df, excluded, findings, choice, fit)
     for cmd in (["dvc", "add", "-q", "data"], ["dvc", "push", "-q", "data.dvc"]):
         _run(cmd, root)
-    clear_results(root)  # the starter's results must not reach the first commit
+    clear_results(root)  # earlier results (the starter's) must not reach the first commit
     if not run:
         print("init-data: the previous results are cleared; run `dvc repro`, then commit "
               "params.yaml, dvc.yaml, data.dvc and the results")
@@ -158,7 +159,7 @@ def replace_data(data: Path, source: Path) -> None:
 
 
 def describe(params: Params, df: pd.DataFrame, excluded: list[str],
-             findings: list[leakage.Finding], choice, fit: dict) -> None:
+             findings: list[leakage.Finding], choice: Choice, fit: dict) -> None:
     """Print what was inferred, the warnings, the rule and the gate's tolerances."""
     sc, target = params.schema, params.data.target
     print(f"init-data: {len(df):,} rows; target {target.column!r} with classes "
