@@ -67,7 +67,7 @@ def _init_data(args: argparse.Namespace) -> None:
     from mlproject.adopt import init_data
 
     init_data.main(args.source, args.target, args.separator, args.header, args.missing,
-                   run=not args.no_run)
+                   args.positive, run=not args.no_run, commit_now=args.commit)
 
 
 def _rename(args: argparse.Namespace) -> None:
@@ -216,7 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
         ("--separator", {"help": "default: detected"}),
         ("--header", {"action": argparse.BooleanOptionalAction, "help": "default: detected"}),
         ("--missing", {"nargs": "*", "help": "missing-value markers (default: detected)"}),
-        ("--no-run", {"action": "store_true", "help": "do not run the pipeline afterwards"}))
+        ("--positive", {"metavar": "LABEL",
+                        "help": "the positive class of a binary target (default: 1, yes, true "
+                                "in such pairs, else the rarer class)"}),
+        ("--no-run", {"action": "store_true", "help": "do not run the pipeline afterwards"}),
+        ("--commit", {"action": "store_true",
+                      "help": "commit the new data, params and results (default: print the "
+                              "command)"}))
     add("rename", _rename, "make the template yours: rename the package, reset the registry, "
         "clear the example results, re-run", ("name", {"help": "new package name"}),
         ("--no-run", {"action": "store_true", "help": "do not set up and run afterwards"}))
