@@ -6,6 +6,12 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
+# uv makes setup take seconds. Without uv on PATH, `make setup` first installs this version
+# into .venv-tools/ (git-ignored) with pip (the system's pip when it has one: faster); when
+# that fails (offline without the uv wheel, say), it installs the environment with pip from
+# the hashed requirements.lock.
+UV_VERSION := 0.13.9
+TOOLS := .venv-tools
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export ITERATIVE_DO_NOT_TRACK := 1
@@ -23,11 +29,21 @@ EVENT ?=
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-setup: $(VENV)/.installed ## create the locked environment in .venv (uv when available, pip otherwise)
+setup: $(VENV)/.installed ## create the locked environment in .venv (with uv; installs uv when missing)
 
 $(VENV)/.installed: pyproject.toml uv.lock requirements.lock
-	@if command -v uv >/dev/null 2>&1; then \
-	  uv sync --frozen --quiet --compile-bytecode --python "$$(command -v $(PYTHON))"; \
+	@uv="$$(command -v uv || echo "$(CURDIR)/$(TOOLS)/bin/uv")"; \
+	if [ ! -x "$$uv" ]; then \
+	  echo "setup: uv not found; installing uv $(UV_VERSION) into $(TOOLS)/"; \
+	  pin="uv==$(UV_VERSION)"; \
+	  { $(PYTHON) -m venv --without-pip $(TOOLS) && \
+	    $(PYTHON) -m pip --python $(TOOLS)/bin/python install -q --retries 1 "$$pin"; } || \
+	  { rm -rf $(TOOLS) && $(PYTHON) -m venv $(TOOLS) && \
+	    $(TOOLS)/bin/python -m pip install -q --retries 1 "$$pin"; } || \
+	  { echo "setup: uv could not be installed; using pip instead (slower)"; rm -rf $(TOOLS); }; \
+	fi; \
+	if [ -x "$$uv" ]; then \
+	  "$$uv" sync --frozen --quiet --compile-bytecode --python "$$(command -v $(PYTHON))"; \
 	else \
 	  $(PYTHON) -m venv $(VENV) && \
 	  $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock && \
@@ -125,4 +141,4 @@ release: setup ## create the GitHub release of the last promotion with gh, once 
 	mlproject release
 
 clean: ## remove the environment and pipeline outputs (not the data)
-	rm -rf $(VENV) artifacts build .pytest_cache
+	rm -rf $(VENV) $(TOOLS) artifacts build .pytest_cache

@@ -128,7 +128,7 @@ def save_model(model: Any, path: Path | str, metadata: dict[str, Any]) -> dict[s
 def load_model(path: Path | str) -> tuple[Any, dict[str, Any]]:
     """Load a model file after checking size, hash and versions; return (model, metadata)."""
     path = Path(path)
-    storage.check_file(path, MAX_MODEL_MB)
+    storage.check_file(path, MAX_MODEL_MB, "the limit for model files, artifact.MAX_MODEL_MB")
     if not sidecar(path).is_file():
         raise PipelineError(f"{path}: metadata file {sidecar(path).name} is missing")
     meta = storage.read_json(sidecar(path))

@@ -67,7 +67,7 @@ def _init_data(args: argparse.Namespace) -> None:
     from mlproject.adopt import init_data
 
     init_data.main(args.source, args.target, args.separator, args.header, args.missing,
-                   run=not args.no_run)
+                   args.positive, run=not args.no_run, commit_now=args.commit)
 
 
 def _rename(args: argparse.Namespace) -> None:
@@ -215,6 +215,15 @@ def _model(args: argparse.Namespace) -> None:
     fetch(args.ref, args.out, ".", args.params)
 
 
+def _sweep(args: argparse.Namespace) -> None:
+    from mlproject import sweep
+
+    out = sweep.main(args.action, args.params, grid_text=args.grid, name=args.name,
+                     cell=args.cell, matrix=args.matrix, base_branch=args.base_branch)
+    if out:
+        print(out, end="" if out.endswith("\n") else "\n")
+
+
 def _serve(args: argparse.Namespace) -> None:
     from mlproject import serve
 
@@ -259,7 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
         ("--separator", {"help": "default: detected"}),
         ("--header", {"action": argparse.BooleanOptionalAction, "help": "default: detected"}),
         ("--missing", {"nargs": "*", "help": "missing-value markers (default: detected)"}),
-        ("--no-run", {"action": "store_true", "help": "do not run the pipeline afterwards"}))
+        ("--positive", {"metavar": "LABEL",
+                        "help": "the positive class of a binary target (default: 1, yes, true "
+                                "in such pairs, else the rarer class)"}),
+        ("--no-run", {"action": "store_true", "help": "do not run the pipeline afterwards"}),
+        ("--commit", {"action": "store_true",
+                      "help": "commit the new data, params and results (default: print the "
+                              "command)"}))
     add("rename", _rename, "make the template yours: rename the package, reset the registry, "
         "clear the example results, re-run", ("name", {"help": "new package name"}),
         ("--no-run", {"action": "store_true", "help": "do not set up and run afterwards"}))
@@ -317,6 +332,14 @@ def build_parser() -> argparse.ArgumentParser:
     add("model", _model, "model fetch VERSION|prod: install a registered model file",
         ("action", {"choices": ["fetch"]}), ("ref", {"help": "vX.Y.Z or prod"}),
         ("--out", {**path, "default": P("models/production.skops")}))
+    add("sweep", _sweep, "sweep plan|run|push|pull|summary: a grid of params as DVC "
+        "experiments, one runner per cell (the sweep workflow)",
+        ("action", {"choices": ["plan", "run", "push", "pull", "summary"]}),
+        ("--grid", {"help": "plan: key=v1,v2;key2=v3 (params keys the pipeline reads)"}),
+        ("--name", {"help": "plan: the cells' name prefix; run, push: the experiment"}),
+        ("--cell", {"help": "run: one cell, key=v;key2=v2"}),
+        ("--matrix", {"help": "pull, summary: the JSON that plan printed"}),
+        ("--base-branch", {"default": "main", "help": "summary: the branch the PR targets"}))
     add("serve", _serve, "HTTP prediction service (/predict, /health, /model)",
         ("--model", {**path, "default": P("models/production.skops")}),
         ("--host", {"default": "127.0.0.1"}), ("--port", {"type": int, "default": 8000}))

@@ -38,6 +38,7 @@ class Target:
     classes: list[str]
     positive: str | None = None
     strip: str = ""
+    labels: dict[str, str] = field(default_factory=dict)  # raw label -> class: {"1.0": "1"}
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ class Params:
 
 
 # Sections parsed elsewhere (report, gate, registry); kept as plain dicts here.
-OTHER_SECTIONS = {"report", "gate", "registry", "refresh"}
+OTHER_SECTIONS = {"report", "gate", "registry", "refresh", "sweep"}
 
 
 def load_params(path: Path | str = PARAMS_FILE) -> Params:
@@ -177,6 +178,9 @@ def _check(p: Params) -> None:
         raise KeyProblem("data.target.classes", "needs at least two classes")
     if target.positive is not None and target.positive not in target.classes:
         raise KeyProblem("data.target.positive", f"{target.positive!r} is not one of the classes")
+    for raw, label in target.labels.items():
+        if label not in target.classes:
+            raise KeyProblem(f"data.target.labels.{raw}", f"{label!r} is not one of the classes")
     for name in [*p.schema.numeric, *p.schema.categorical, *p.schema.datetime]:
         if name not in reader.columns:
             raise KeyProblem(f"schema.{name}", "column is not in data.reader.columns")

@@ -6,12 +6,15 @@
 
 Inputs are checked against the schema stored with the model (the one that validated the
 training data). Unseen categories never fail: the model treats them as unknown and
-``Predictor.unseen`` counts them. A missing column is a one-line PipelineError.
+``Predictor.unseen`` counts them. Anything else wrong is a one-line PipelineError: not a list
+of records or a DataFrame, a key missing from any record, a number that is not a finite
+float in its range (booleans and integers too large for a float included).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -64,7 +67,7 @@ class Predictor:
 
     def frame(self, records: pd.DataFrame | list[dict[str, Any]]) -> pd.DataFrame:
         """Validated feature table in training column order."""
-        df = records if isinstance(records, pd.DataFrame) else pd.DataFrame.from_records(records)
+        df = records if isinstance(records, pd.DataFrame) else table(records, self.features)
         if df.empty:
             raise PipelineError("no records to predict")
         df = schema.conform(df, self.schema, self.features)
@@ -95,10 +98,30 @@ class Predictor:
                 for i, s in zip(best, scores, strict=True)]
 
 
+def table(records: Any, features: list[str], source: str = "input") -> pd.DataFrame:
+    """A DataFrame of a list of records, each a mapping holding every feature, or one line
+    saying what is wrong: a missing key is refused in any record, not read as missing."""
+    if isinstance(records, str | bytes | Mapping) or not isinstance(records, list | tuple):
+        hint = "; wrap one record in a list: predict([record])" \
+            if isinstance(records, Mapping) else ""
+        raise PipelineError(f"{source}: expected a list of records (column: value mappings) "
+                            f"or a DataFrame, got {type(records).__name__}{hint}")
+    needed = set(features)
+    for i, record in enumerate(records):
+        if not isinstance(record, Mapping):
+            raise PipelineError(f"{source}: record {i} is a {type(record).__name__}, not a "
+                                "mapping of column: value")
+        if not needed <= record.keys():
+            missing = ", ".join(c for c in features if c not in record)
+            where = f" (record {i})" if len(records) > 1 else ""
+            raise PipelineError(f"{source}: missing column(s): {missing}{where}")
+    return pd.DataFrame.from_records(records)
+
+
 def main(model: Path, source: Path, out: Path, max_mb: float = 1000) -> None:
     """Batch predictions: read CSV or Parquet, write the same format with three new columns."""
     predictor = Predictor.load(model)
-    table = storage.read_table(source, max_mb=max_mb)
+    table = storage.read_table(source, max_mb=max_mb, cap="the limit of mlproject predict")
     rows = [asdict(p) for p in predictor.predict(table)]
     result = table.assign(**pd.DataFrame(rows, index=table.index).add_prefix("prediction_"))
     if out.suffix == ".parquet":

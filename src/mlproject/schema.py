@@ -7,6 +7,7 @@ rules to records at prediction time. Errors name the raw file and its 1-based li
 
 from __future__ import annotations
 
+import reprlib
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -51,6 +52,8 @@ def typed(df: pd.DataFrame, params: Params, source: str) -> pd.DataFrame:
         out[name] = out[name].astype("str")
     if target.column in out and target.strip:
         out[target.column] = out[target.column].str.removesuffix(target.strip)
+    if target.column in out and target.labels:
+        out[target.column] = out[target.column].replace(target.labels)
     return out
 
 
@@ -87,9 +90,14 @@ def conform(df: pd.DataFrame, sc: Schema, features: list[str], source: str = "in
             ) -> pd.DataFrame:
     """Prediction-time check with the same rules, fast enough for one record per call.
 
-    Missing feature columns and bad numbers fail; extra columns are ignored; categories the
-    model never saw pass through (the model's encoder treats them as unknown).
+    Missing feature columns and bad numbers fail (text that is not a number, booleans,
+    infinities, integers too large for a float, values out of range); extra columns are
+    ignored; categories the model never saw pass through (the model's encoder treats them as
+    unknown).
     """
+    if not isinstance(df, pd.DataFrame):
+        raise PipelineError(f"{source}: expected a table (pandas DataFrame), got "
+                            f"{type(df).__name__}")
     missing = [c for c in features if c not in df.columns]
     if missing:
         raise PipelineError(f"{source}: missing column(s): {', '.join(missing)}")
@@ -107,11 +115,10 @@ def conform(df: pd.DataFrame, sc: Schema, features: list[str], source: str = "in
 
 def _numbers(values: np.ndarray, rng: Range, name: str, source: str) -> np.ndarray:
     """float64 array of ``values``, or a PipelineError naming the column and the bad rows."""
-    try:
-        numbers = values.astype("float64")
-        bad = np.zeros(len(numbers), dtype=bool)
-    except (TypeError, ValueError):
-        numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy("float64")
+    if values.dtype.kind in "iuf":  # numbers already: the fast path of a typed table
+        numbers, bad = values.astype("float64"), np.zeros(len(values), dtype=bool)
+    else:  # booleans, text, objects: one by one, so True is refused, not read as 1
+        numbers = np.fromiter((_number(v) for v in values), dtype="float64", count=len(values))
         bad = np.isnan(numbers) & pd.notna(values)
     low = -np.inf if rng.min is None else rng.min
     high = np.inf if rng.max is None else rng.max
@@ -119,10 +126,20 @@ def _numbers(values: np.ndarray, rng: Range, name: str, source: str) -> np.ndarr
         bad |= np.isinf(numbers) | (numbers < low) | (numbers > high)
     if bad.any():
         rows = np.flatnonzero(bad)[:MAX_SHOWN]
-        shown = ", ".join(f"{i}: {values[i]!r}" for i in rows)
+        shown = ", ".join(f"{i}: {reprlib.repr(values[i])}" for i in rows)  # 10**400: short
         raise PipelineError(f"{source}: column {name!r}: not a finite number in "
                             f"[{rng.min}, {rng.max}] (rows {shown})")
     return numbers
+
+
+def _number(value: object) -> float:
+    """``value`` as a float; NaN when it is missing, a boolean, text or too large."""
+    if isinstance(value, bool | np.bool_):
+        return np.nan
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return np.nan
 
 
 def _days(values) -> np.ndarray:

@@ -83,12 +83,13 @@ def write_table(target: Path | str, df: pd.DataFrame) -> None:
         df.to_parquet(tmp, index=False, compression="zstd")
 
 
-def read_table(path: Path | str, max_mb: float | None = None) -> pd.DataFrame:
+def read_table(path: Path | str, max_mb: float | None = None, cap: str = "data.max_file_mb"
+               ) -> pd.DataFrame:
     """Read a Parquet or CSV table (by extension), refusing files over ``max_mb``."""
     import pandas as pd
 
     path = Path(path)
-    check_file(path, max_mb)
+    check_file(path, max_mb, cap)
     try:
         if path.suffix == ".parquet":
             return pd.read_parquet(path)
@@ -101,8 +102,11 @@ def read_table(path: Path | str, max_mb: float | None = None) -> pd.DataFrame:
         raise PipelineError(f"{path}: cannot be read ({_first_line(exc)})") from None
 
 
-def check_file(path: Path, max_mb: float | None) -> None:
-    """Fail unless ``path`` is a non-empty file no larger than ``max_mb`` megabytes."""
+def check_file(path: Path, max_mb: float | None, cap: str = "data.max_file_mb") -> None:
+    """Fail unless ``path`` is a non-empty file no larger than ``max_mb`` megabytes.
+
+    ``cap`` names where the limit comes from, so the message says what to change.
+    """
     if not path.is_file():
         raise PipelineError(f"{path}: file not found")
     size = path.stat().st_size
@@ -110,7 +114,7 @@ def check_file(path: Path, max_mb: float | None) -> None:
         raise PipelineError(f"{path}: file is empty")
     if max_mb is not None and size > max_mb * 1_000_000:
         raise PipelineError(f"{path}: {size / 1e6:.1f} MB is over the {max_mb:g} MB cap "
-                            "(data.max_file_mb)")
+                            f"({cap})")
 
 
 def read_raw(path: Path | str, reader: Reader, max_mb: float) -> pd.DataFrame:

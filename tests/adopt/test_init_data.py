@@ -1,119 +1,283 @@
-"""Bring your own data: init-data on data sets of different shapes, end to end."""
+"""Bring your own data: init-data on generated data sets, bad input, and the first commit."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
+from mlproject import refresh
 from mlproject.adopt import infer, init_data
+from mlproject.cli import main as cli
 from mlproject.errors import PipelineError
 
-pytestmark = pytest.mark.slow
+from . import datasets
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DVC_YAML = """stages:
+  prepare:
+    cmd: mlproject prepare --train data/pets.csv --holdout data/pets_test.csv --out prepared
+    deps:
+      - data/pets.csv
+      - data/pets_test.csv
+"""
 
 
-def shapes(rows: int = 600, seed: int = 0) -> dict[str, pd.DataFrame]:
-    """Three data sets: multi-class with dates and free text; heavy missingness with many
-    categories; a Parquet file with an id column and a 0/1 target."""
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=rows)
-    plan = rng.choice(["basic", "plus", "pro"], rows)
-    multi = pd.DataFrame({
-        "signup": pd.date_range("2023-01-01", periods=rows, freq="D").strftime("%Y-%m-%d"),
-        "usage": (x * 10 + 50).round(2), "plan": plan,
-        "comment": [f"free text number {i} about things" for i in range(rows)],
-        "tier": np.where(x > 0.5, "gold", np.where(x > -0.5, "silver", "bronze"))})
-    city = rng.choice([f"city_{i:03d}" for i in range(120)], rows)
-    income = rng.integers(1000, 9000, rows).astype(float)
-    sparse = pd.DataFrame({"city": city, "income": income, "age": rng.integers(18, 90, rows),
-                           "owner": rng.choice(["yes", "no"], rows),
-                           "churned": np.where(income > 6000, "yes", "no")})
-    for column in ("city", "income", "owner"):
-        sparse.loc[rng.random(rows) < 0.3, column] = None
-    ids = pd.DataFrame({"customer_id": np.arange(rows), "score": x,
-                        "segment": rng.choice(["a", "b"], rows),
-                        "bought": (x + rng.normal(scale=0.5, size=rows) > 0).astype(int)})
-    return {"multi": multi, "sparse": sparse, "ids": ids}
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch) -> Path:
+    """A small project (params, dvc.yaml, data) as the current directory."""
+    root = tmp_path / "project"
+    (root / "data").mkdir(parents=True)
+    shutil.copy(FIXTURES / "params.yaml", root / "params.yaml")
+    (root / "dvc.yaml").write_text(DVC_YAML)
+    (root / "data" / "pets.csv").write_text("weight,colour,adopted\n3,black,yes\n")
+    monkeypatch.chdir(root)
+    return root
 
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+def churn_csv(path: Path) -> Path:
+    datasets.churn(rows=300).to_csv(path, index=False)
+    return path
+
+
+def write_bytes(data: bytes):
+    def make(path: Path) -> Path:
+        path.write_bytes(data)
+        return path
+    return make
+
+
+def frame(df: pd.DataFrame):
+    def make(path: Path) -> Path:
+        df.to_csv(path, index=False)
+        return path
+    return make
+
+
+def sparse(size: int):
+    """A file of ``size`` bytes that takes no disk space: only its size is looked at."""
+    def make(path: Path) -> Path:
+        with open(path, "wb") as fh:
+            fh.truncate(size)
+        return path
+    return make
+
+
+BAD = [  # (file name, how to make it, extra arguments, the one line expected)
+    ("big.csv", sparse(5_000_000_001), [], "5000.0 MB is over the 5000 MB cap (the limit of "
+                                           "init-data, adopt.init_data.MAX_MB)"),
+    ("broken.parquet", write_bytes(b"PAR1 not really parquet PAR1"), [], "cannot be read"),
+    ("empty.csv", write_bytes(b""), [], "file is empty"),
+    ("header.csv", write_bytes(b"a,b,Churn\n"), [], "no rows (header only)"),
+    ("latin1.csv", write_bytes("a,Churn\ncaf\xe9,Yes\n".encode("latin-1")), [],
+     "cannot be read"),
+    ("missing.csv", None, [], "file not found"),
+    ("ragged.csv", write_bytes(b"a,Churn\n1,Yes\n2,No,extra,more\n"), [],
+     "cannot be read (Error tokenizing data."),
+    ("wrong.csv", churn_csv, ["--target", "churn"], "target column 'churn' is not in the "
+                                                    "file; columns: customer_id, signup"),
+    ("one.csv", frame(pd.DataFrame({"x": range(50), "Churn": ["1", "1.0"] * 25})), [],
+     "target column 'Churn' has a single class ('1'); a classifier needs at least two"),
+    ("rare.csv", frame(pd.DataFrame({"x": range(50), "Churn": ["No"] * 47 + ["Yes"] * 3})),
+     [], "class 'Yes' has only 3 row(s); every class needs at least 10"),
+    ("blank.csv", frame(pd.DataFrame({"x": range(40), "Churn": ["No", "Yes", "", "No"] * 10})),
+     [], "target column 'Churn' has 10 missing value(s)"),
+    ("price.csv", frame(pd.DataFrame({"x": range(100), "Churn": [i * 1.5 for i in range(100)]})),
+     [], "regression is not supported by this template"),
+    ("ids.csv", frame(pd.DataFrame({"id": range(60), "Churn": ["No", "Yes"] * 30})), [],
+     "no usable feature columns"),
+    ("positive.csv", churn_csv, ["--positive", "maybe"],
+     "--positive 'maybe' is not a class of 'Churn'; classes: No, Yes"),
+    ("norun.csv", churn_csv, ["--no-run", "--commit"],
+     "--commit records the pipeline's results: drop --no-run"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "extra", "message"), BAD, ids=[b[0] for b in BAD])
+def test_bad_input_is_one_line_and_changes_nothing(project, tmp_path, capsys, name, make,
+                                                   extra, message):
+    """Exit status 1, one line on stderr naming the problem, the project untouched."""
+    source = tmp_path / "in" / name
+    source.parent.mkdir()
+    if make is not None:
+        make(source)
+    before = snapshot(project)
+    args = ["init-data", str(source), *(extra if "--target" in extra else
+                                        ["--target", "Churn", *extra])]
+    code = cli(args)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err, err
+    assert snapshot(project) == before
+
+
+def test_numeric_labels_are_one_class_per_number():
+    """1 and 1.0 are one class; the raw spellings are mapped in data.target.labels."""
+    df = datasets.credit()
+    classes, positive, labels = infer.target_classes(df, "default")
+    assert classes == ["0", "1"] and positive == "1"
+    assert labels == {"1.0": "1", "0.0": "0"}
+    assert infer.target_classes(df, "default", positive="0.0")[1] == "0"
+
+
+@pytest.mark.parametrize(("values", "positive"), [
+    (["no", "yes", "yes"], "yes"), (["False", "True", "False"], "True"),
+    (["stay", "stay", "leave"], "leave"), (["0", "1", "1"], "1")])
+def test_the_positive_class(values, positive):
+    """The conventional positive of a pair (1, yes, true), else the rarer class."""
+    df = pd.DataFrame({"y": values * 10})
+    assert infer.target_classes(df, "y")[1] == positive
+
+
+def test_pipeline_is_pointed_at_the_new_file_only(project):
+    text = init_data.point_pipeline_at(project / "dvc.yaml", "customers.csv")
+    assert "--train data/customers.csv --out prepared" in text
+    assert text.count("- data/") == 1 and "- data/customers.csv" in text
+    (project / "dvc.yaml").write_text(text)
+    assert init_data.point_pipeline_at(project / "dvc.yaml", "customers.csv") == text
+
+
+@pytest.mark.parametrize(("model_f1", "warned"), [(0.80, False), (0.71, True)])
+def test_a_model_the_gate_would_refuse_is_announced(tmp_path, capsys, model_f1, warned):
+    """Beating the rule baseline needs no earlier model: checked right after the first run."""
+    quality = {"model": {"roc_auc": 0.9, "f1": model_f1},
+               "rule_baseline": {"roc_auc": 0.7, "f1": 0.7}}
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "metrics.json").write_text(json.dumps(
+        {name: {"quality": q} for name, q in quality.items()}))
+    raw = {"gate": {"min": {}, "beat_rule_baseline_by": {"roc_auc": 0.05, "f1": 0.02}}}
+    init_data.judge_alone(tmp_path, raw)
+    out = capsys.readouterr().out
+    assert ("warning: the gate would refuse this model on the new data" in out) == warned
+    assert ("f1 beats the rule baseline by 0.0100, the gate asks 0.02" in out) == warned
+
+
+# End to end: a clone of this template, a generated data set, the real pipeline.
 
 @pytest.fixture(scope="module")
-def repo(root, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("adopt") / "repo"
+def template(root, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("adopt") / "template"
     subprocess.run(["git", "clone", "-q", str(root), str(path)], check=True)
     return path
 
 
-def fresh(repo: Path, tmp_path: Path) -> Path:
-    """A copy of the clone (params, dvc.yaml, embedded remote) for one data set."""
-    target = tmp_path / "repo"
-    subprocess.run(["git", "clone", "-q", str(repo), str(target)], check=True)
-    return target
+def fresh(template: Path, tmp_path: Path) -> Path:
+    work = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(template), str(work)], check=True)
+    return work
 
 
-@pytest.mark.parametrize(("name", "target", "save"), [
-    ("multi", "tier", lambda df, p: df.to_csv(p, sep=";", index=False)),
-    ("sparse", "churned", lambda df, p: df.to_csv(p, index=False, na_rep="NA")),
-    ("ids", "bought", lambda df, p: df.to_parquet(p, index=False)),
-])
-def test_init_data_runs_the_pipeline(repo, tmp_path, name, target, save):
-    """Schema inferred, params written, data tracked, pipeline run, metrics for all models."""
-    work = fresh(repo, tmp_path)
-    source = tmp_path / (f"{name}.parquet" if name == "ids" else f"{name}.csv")
-    save(shapes()[name], source)
-    init_data.main(source, target, root=work)
-    params = yaml.safe_load((work / "params.yaml").read_text())
-    assert params["data"]["target"]["column"] == target
-    assert params["train"]["model"]["name"] == "hist_gradient_boosting"  # other sections kept
-    assert params["gate"]["min"] == {} and params["gate"]["max_drop"]  # floors were Adult's
-    assert (work / "data" / source.name).read_bytes() == source.read_bytes()
-    assert not (work / "data" / "adult.data").exists()
+def git(work: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=work, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def blocks(text: str) -> dict[str, str]:
+    """Top-level sections of a params.yaml, as text."""
+    return {b.split(":", 1)[0]: b for b in text.split("\n\n") if b[:1].isalpha()}
+
+
+@pytest.mark.slow
+def test_churn_with_a_planted_leak_and_the_first_commit(template, tmp_path, capsys):
+    """Yes/No target, blanks, a date, an id and two leaked columns; --commit records it all."""
+    work = fresh(template, tmp_path)
+    before = (work / "params.yaml").read_text()
+    source = tmp_path / "churn.csv"
+    datasets.churn(leak=True).to_csv(source, index=False)
+    init_data.main(source, "Churn", root=work, commit_now=True)
+    out = capsys.readouterr().out
+    assert "warning: feature 'exit_survey_score' alone predicts the target" in out
+    assert "warning: feature 'retention_call' is the target under another name" in out
+    assert "not used as features: customer_id" in out
+
+    text = (work / "params.yaml").read_text()
+    params = yaml.safe_load(text)
+    leaked = {"exit_survey_score", "retention_call"}
+    assert params["data"]["target"] == {"column": "Churn", "classes": ["No", "Yes"],
+                                        "positive": "Yes"}
+    assert "" in params["data"]["reader"]["missing_values"]
+    assert params["schema"]["datetime"] == ["signup"]
+    assert not leaked & {c["column"] for c in params["baseline"]["rule"]}
+    assert not leaked & set(params["evaluate"]["slices"]) and params["evaluate"]["slices"]
+    assert params["refresh"]["files"] == ["churn.csv"] and params["gate"]["min"] == {}
+    old, new = blocks(before), blocks(text)
+    for name in set(old) - {"data", "schema", "baseline", "evaluate", "gate", "refresh"}:
+        assert new[name] == old[name]  # untouched sections byte for byte, comments included
+
+    # the first commit holds the new data's results, and nothing is left over
+    assert git(work, "status", "--porcelain") == ""
+    committed = set(git(work, "show", "--name-only", "--format=", "HEAD").split())
+    assert {"params.yaml", "dvc.yaml", "data.dvc", "dvc.lock", "reports/metrics.json",
+            "reports/slices.json", "models/model.json"} <= committed
+    assert "data/churn.csv" in git(work, "show", "HEAD:dvc.lock")
     metrics = json.loads((work / "reports" / "metrics.json").read_text())
-    model, dummy = metrics["model"]["quality"], metrics["dummy"]["quality"]
-    assert model["accuracy"] >= dummy["accuracy"]
-    schema = params["schema"]
-    if name == "multi":
-        assert params["data"]["reader"]["separator"] == ";"
-        assert schema["datetime"] == ["signup"] and "comment" not in schema["categorical"]
-        assert len(params["data"]["target"]["classes"]) == 3
-        assert "top_2_accuracy" in metrics["model"]["product"]
-        assert set(metrics["model"]["per_class"]) == {"bronze", "gold", "silver"}
-    if name == "sparse":
-        assert "NA" in params["data"]["reader"]["missing_values"]
-        assert len(schema["categorical"]["city"]) > 100  # many categories, kept
-        assert params["baseline"]["rule"][0]["column"] == "income"
-    if name == "ids":
-        assert "customer_id" not in schema["numeric"] and schema["extra_columns"] == "drop"
-        assert params["data"]["target"]["classes"] == ["0", "1"]
-    status = subprocess.run(["dvc", "status"], cwd=work, capture_output=True, text=True)
-    assert "up to date" in status.stdout
+    assert metrics["rule_baseline"]["quality"]["f1"] > 0
+    slices = json.loads((work / "reports" / "slices.json").read_text())["model"]
+    assert {k.split("=")[0] for k in slices} == set(params["evaluate"]["slices"])
+
+    # refresh-data reads the new file name; a second init-data changes nothing
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    shutil.copy(source, folder / "churn.csv")
+    assert not refresh.refresh({**params["refresh"], "source": str(folder)}, root=work)
+    with open(folder / "churn.csv", "a") as fh:
+        fh.write(source.read_text().splitlines()[1] + "\n")
+    assert refresh.refresh({**params["refresh"], "source": str(folder)}, root=work)
+    git(work, "checkout", "-q", "--", "data.dvc")
+    subprocess.run(["dvc", "checkout", "-q", "data.dvc"], cwd=work, check=True)
+    init_data.main(work / "data" / "churn.csv", "Churn", root=work, run=False)
+    assert (work / "params.yaml").read_text() == text
+    assert (work / "data" / "churn.csv").read_bytes() == source.read_bytes()
 
 
-def test_regression_target_is_refused_clearly():
-    df = pd.DataFrame({"x": range(100), "price": np.linspace(1, 50, 100)})
-    with pytest.raises(PipelineError, match="regression is not supported by this template"):
-        infer.target_classes(df, "price")
+@pytest.mark.slow
+def test_three_classes_from_parquet(template, tmp_path, capsys):
+    """Macro metrics and per-class results; free text is not a feature; the commit printed."""
+    work = fresh(template, tmp_path)
+    source = tmp_path / "tiers.parquet"
+    datasets.tiers().to_parquet(source, index=False)
+    init_data.main(source, "tier", root=work)
+    printed = capsys.readouterr().out
+    params = yaml.safe_load((work / "params.yaml").read_text())
+    assert params["data"]["target"]["classes"] == ["bronze", "gold", "silver"]
+    assert "note" not in params["schema"]["categorical"]  # free text: not a feature
+    metrics = json.loads((work / "reports" / "metrics.json").read_text())
+    assert metrics["rule_baseline"]["quality"]["f1"] > 0
+    assert metrics["model"]["quality"]["roc_auc"] > metrics["dummy"]["quality"]["roc_auc"]
+    assert "top_2_accuracy" in metrics["model"]["product"]
+    assert set(metrics["model"]["per_class"]) == {"bronze", "gold", "silver"}
+    command = next(line.strip() for line in printed.splitlines() if "git add" in line)
+    subprocess.run(command, shell=True, cwd=work, check=True, capture_output=True)
+    assert git(work, "status", "--porcelain") == ""
 
 
-def test_unknown_target_names_the_columns():
+@pytest.mark.slow
+def test_labels_written_1_and_1_0_are_one_class_in_the_pipeline(template, tmp_path):
+    """A 0/1 target written both ways (semicolons, NA for blanks) types and validates."""
+    work = fresh(template, tmp_path)
+    source = tmp_path / "credit.csv"
+    datasets.credit().to_csv(source, sep=";", index=False, na_rep="NA")
+    init_data.main(source, "default", root=work, run=False)
+    params = yaml.safe_load((work / "params.yaml").read_text())
+    assert params["data"]["reader"]["separator"] == ";"
+    assert "NA" in params["data"]["reader"]["missing_values"]
+    assert params["data"]["target"]["classes"] == ["0", "1"]
+    assert params["data"]["target"]["labels"] == {"1.0": "1", "0.0": "0"}
+    subprocess.run(["dvc", "repro", "-q", "split"], cwd=work, check=True)  # prepare, validate
+    prepared = pd.read_parquet(work / "artifacts" / "prepared" / "train.parquet")
+    assert set(prepared["default"]) == {"0", "1"}
+
+
+def test_unknown_target_is_refused_before_reading_further():
     with pytest.raises(PipelineError, match="target column 'y' is not in the file; columns: a, b"):
         infer.target_classes(pd.DataFrame({"a": [1], "b": [2]}), "y")
-
-
-def test_missing_target_values_are_refused():
-    with pytest.raises(PipelineError, match="has 1 missing value"):
-        infer.target_classes(pd.DataFrame({"y": ["a", None, "b"]}), "y")
-
-
-def test_params_sections_are_replaced_and_others_kept(tmp_path, root):
-    path = tmp_path / "params.yaml"
-    path.write_text((root / "params.yaml").read_text())
-    new = {"evaluate": {"slices": [], "min_slice_rows": 5, "latency_repeats": 10}}
-    init_data.write_params(path, new, "note")
-    text = path.read_text()
-    assert "min_slice_rows: 5" in text and "# note" in text
-    assert "# One of: logistic_regression, random_forest, hist_gradient_boosting." in text

@@ -1,19 +1,23 @@
-"""The opt-in workflow variants in docs/workflow-variants/ pass the same static checks."""
+"""The opt-in workflow variants in docs/workflow-variants/ pass the same static checks, and the
+files docs/scaling.md asks users to deploy (a SkyPilot task, Helm values) are well-formed."""
 
 from __future__ import annotations
 
 import subprocess
 
 import pytest
+import yaml
 
 from .conftest import ROOT, load
 from .test_static import tool, zizmor
 
 VARIANTS = sorted((ROOT / "docs" / "workflow-variants").glob("*.yml"))
+SKY_TASK = ROOT / "docs" / "long-runs" / "train.sky.yaml"
 
 
 def test_there_are_variants_for_each_way_to_grow():
-    assert {p.stem for p in VARIANTS} == {"cloud-remote-oidc", "cml-runner", "larger-runner"}
+    # a larger, GPU or self-hosted runner is the repository variable TRAIN_RUNS_ON, not a variant
+    assert {p.stem for p in VARIANTS} == {"cloud-remote-oidc", "long-training"}
 
 
 @pytest.mark.parametrize("persona", ["regular", "pedantic"])
@@ -30,7 +34,11 @@ def test_variants_match_the_github_schema():
 
 
 def test_run_blocks_pass_shellcheck_and_hold_no_expressions(tmp_path):
+    task = yaml.safe_load(SKY_TASK.read_text())
     scripts = []
+    for part in ("setup", "run"):  # the SkyPilot task's scripts run in bash on the VM
+        scripts.append(tmp_path / f"sky-{part}.sh")
+        scripts[-1].write_text("#!/usr/bin/env bash\n" + task[part])
     for path in VARIANTS:
         for job in load(path)["jobs"].values():
             assert "timeout-minutes" in job and "permissions" in job
@@ -43,6 +51,22 @@ def test_run_blocks_pass_shellcheck_and_hold_no_expressions(tmp_path):
     done = subprocess.run([tool("shellcheck"), "-s", "bash", *map(str, scripts)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout
+
+
+def test_the_long_training_task_reports_on_the_commit_it_trains():
+    task = yaml.safe_load(SKY_TASK.read_text())
+    assert {"GIT_SHA", "GITHUB_REPOSITORY"} <= set(task["envs"]) and "GH_TOKEN" in task["secrets"]
+    assert "statuses/$GIT_SHA" in task["run"] and "trap " in task["run"]
+    assert task["run"].index("dvc repro") < task["run"].index("dvc push --run-cache")
+    submit = load(ROOT / "docs" / "workflow-variants" / "long-training.yml")["jobs"]["submit"]
+    assert "docs/long-runs/train.sky.yaml" in submit["steps"][-1]["run"]
+
+
+def test_the_runner_scale_set_values_name_the_label_and_start_from_zero():
+    values = yaml.safe_load((ROOT / "docs" / "runners" / "arc-values.yaml").read_text())
+    assert values["runnerScaleSetName"] and values["minRunners"] == 0
+    runner = values["template"]["spec"]["containers"][0]
+    assert runner["name"] == "runner" and "@sha256:" in runner["image"]
 
 
 def test_cloud_credentials_come_from_oidc_not_stored_keys():

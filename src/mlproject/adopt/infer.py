@@ -1,4 +1,4 @@
-"""Infer reader options, a schema and a rule baseline from a table a newcomer brings.
+"""Infer reader options, a schema and the target's classes from a table a newcomer brings.
 
 Everything returned is plain data for params.yaml; the person reviews it afterwards.
 """
@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mlproject import storage
 from mlproject.errors import PipelineError
 
 MISSING_MARKERS = ["", "?", "NA", "N/A", "n/a", "na", "null", "NULL", "None", "nan", "NaN", "-"]
 MAX_CATEGORIES = 1000  # more distinct values than this: text-like, not a feature
 MAX_CLASSES = 20  # a numeric target with more distinct values would be a regression
-SAMPLE_ROWS = 50_000
+MIN_CLASS_ROWS = 10  # fewer rows of a class leave none for the holdout
 
 
 def sniff(path: Path, separator: str | None, header: bool | None) -> dict:
@@ -39,6 +40,35 @@ def sniff(path: Path, separator: str | None, header: bool | None) -> dict:
     lines = head.splitlines()[1:50]
     spaced = sum(f"{separator} " in line for line in lines) > len(lines) / 2
     return {"separator": separator, "header": bool(header), "skip_initial_space": spaced}
+
+
+def read(source: Path, separator: str | None, header: bool | None, missing: list[str] | None,
+         max_mb: float, cap: str) -> tuple[dict, pd.DataFrame]:
+    """(reader options for params, the table as text with missing markers as NaN)."""
+    storage.check_file(source, max_mb, cap)
+    if source.suffix == ".parquet":
+        df = storage.as_text(storage.read_table(source))
+        reader: dict = {"columns": list(df.columns)}
+    else:
+        reader = sniff(source, separator, header)
+        try:
+            df = pd.read_csv(source, sep=reader["separator"], dtype=str, keep_default_na=False,
+                             header=0 if reader["header"] else None, encoding="utf-8",
+                             skipinitialspace=reader["skip_initial_space"], index_col=False)
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise PipelineError(f"{source}: cannot be read ({first})") from None
+        if not reader["header"]:
+            df.columns = [f"column_{i + 1}" for i in range(df.shape[1])]
+        df.columns = [str(c).strip() for c in df.columns]
+        present = {v for c in df.columns for v in df[c].unique()}
+        markers = missing if missing is not None else [m for m in MISSING_MARKERS
+                                                       if m in present]
+        reader.update(columns=list(df.columns), missing_values=markers, encoding="utf-8")
+        df = df.replace(markers, None) if markers else df
+    if df.empty:
+        raise PipelineError(f"{source}: no rows (header only)")
+    return reader, df
 
 
 def column_kinds(df: pd.DataFrame, target: str) -> dict[str, str]:
@@ -69,8 +99,10 @@ def _dates(values: pd.Series) -> pd.Series:
     return pd.to_datetime(sample, errors="coerce", format="mixed")
 
 
-def target_classes(df: pd.DataFrame, target: str) -> tuple[list[str], str | None]:
-    """(classes, positive class) of a classification target, or a clear error."""
+def target_classes(df: pd.DataFrame, target: str, positive: str | None = None
+                   ) -> tuple[list[str], str | None, dict[str, str]]:
+    """(classes, positive class, raw label -> class) of a classification target, or a clear
+    error. Numeric labels are one class per number (``1`` and ``1.0`` are the same class)."""
     if target not in df.columns:
         raise PipelineError(f"target column {target!r} is not in the file; columns: "
                             f"{', '.join(map(str, df.columns))}")
@@ -78,57 +110,59 @@ def target_classes(df: pd.DataFrame, target: str) -> tuple[list[str], str | None
     if values.isna().any():
         raise PipelineError(f"target column {target!r} has {int(values.isna().sum())} missing "
                             "value(s); drop those rows or fill them before using this file")
-    counts = values.value_counts()
-    numeric = pd.to_numeric(values, errors="coerce").notna().all()
-    if numeric and len(counts) > MAX_CLASSES:
+    labels = _number_labels(values)
+    counts = values.map(labels).value_counts() if labels is not None else values.value_counts()
+    if labels is not None and len(counts) > MAX_CLASSES:
         raise PipelineError(
             f"target column {target!r} is numeric with {len(counts)} distinct values: "
             "regression is not supported by this template; choose a categorical target "
             "or bin the numbers into classes first")
     if len(counts) < 2:
-        raise PipelineError(f"target column {target!r} has a single class")
+        raise PipelineError(f"target column {target!r} has a single class "
+                            f"({counts.index[0]!r}); a classifier needs at least two")
+    small = counts[counts < MIN_CLASS_ROWS]
+    if len(small):
+        raise PipelineError(f"target column {target!r}: class {small.index[-1]!r} has only "
+                            f"{int(small.iloc[-1])} row(s); every class needs at least "
+                            f"{MIN_CLASS_ROWS} (merge rare classes or drop their rows)")
     classes = sorted(map(str, counts.index))
-    positive = str(counts.index[-1]) if len(counts) == 2 else None  # the rarer class
-    return classes, positive
+    if positive is not None:
+        positive = _plain_number(positive) if labels is not None else positive
+        if positive not in classes:
+            raise PipelineError(f"--positive {positive!r} is not a class of {target!r}; "
+                                f"classes: {', '.join(classes)}")
+    elif len(classes) == 2:
+        positive = _usual_positive(classes) or str(counts.index[-1])  # else the rarer class
+    return classes, positive if len(classes) == 2 else None, {
+        k: v for k, v in (labels or {}).items() if k != v}
 
 
-def rule_baseline(df: pd.DataFrame, target: str, kinds: dict[str, str]) -> list[dict]:
-    """One condition on the single most informative feature (by information gain)."""
-    sample = df.sample(min(len(df), SAMPLE_ROWS), random_state=0)
-    y = sample[target].astype(str).to_numpy()
-    best: tuple[float, dict] | None = None
-    for name, kind in kinds.items():
-        for condition, mask in _candidates(sample[name], kind, y):
-            gain = _gain(y, mask)
-            if best is None or gain > best[0] + 1e-12:
-                best = (gain, {"column": name, **condition})
-    return [best[1]] if best else []
+def _number_labels(values: pd.Series) -> dict[str, str] | None:
+    """{raw label: the number written plainly} when every label is a number, else None."""
+    distinct = [str(v) for v in values.unique()]
+    plain = [_plain_number(v) for v in distinct]
+    return None if None in plain else dict(zip(distinct, plain, strict=True))
 
 
-def _candidates(values: pd.Series, kind: str, y: np.ndarray):
-    if kind == "numeric":
-        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-        for q in np.unique(np.nanquantile(numbers, np.linspace(0.1, 0.9, 9))):
-            yield {"op": ">=", "value": _plain(q)}, numbers >= q
-    elif kind == "categorical":
-        text = values.astype(str).to_numpy()
-        frame = pd.DataFrame({"v": text, "y": y})
-        top = frame["y"].value_counts().index[0]  # the majority class overall
-        share = frame.assign(top=frame["y"] == top).groupby("v")["top"].mean()
-        chosen = sorted(share[share < (frame["y"] == top).mean()].index)
-        if chosen and len(chosen) < len(share):
-            yield {"op": "in", "value": chosen}, np.isin(text, chosen)
+def _plain_number(text: str) -> str | None:
+    """``text`` as a plainly written finite number ("1.0" -> "1"), or None."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if not np.isfinite(number):
+        return None
+    return str(int(number)) if number.is_integer() else repr(number)
 
 
-def _gain(y: np.ndarray, mask: np.ndarray) -> float:
-    def entropy(part: np.ndarray) -> float:
-        if not len(part):
-            return 0.0
-        p = pd.Series(part).value_counts(normalize=True).to_numpy()
-        return float(-(p * np.log2(p)).sum())
-
-    n = len(y)
-    return entropy(y) - (mask.sum() / n * entropy(y[mask]) + (~mask).sum() / n * entropy(y[~mask]))
+def _usual_positive(classes: list[str]) -> str | None:
+    """The positive class of a conventional pair (0/1, no/yes, false/true), if it is one."""
+    pairs = {("0", "1"), ("false", "true"), ("n", "y"), ("negative", "positive"), ("no", "yes")}
+    low = [c.lower() for c in classes]
+    for negative, positive in pairs:
+        if sorted(low) == sorted([negative, positive]):
+            return classes[low.index(positive)]
+    return None
 
 
 def slice_columns(df: pd.DataFrame, kinds: dict[str, str], limit: int = 2) -> list[str]:
@@ -136,7 +170,3 @@ def slice_columns(df: pd.DataFrame, kinds: dict[str, str], limit: int = 2) -> li
     small = [(df[c].nunique(), c) for c, k in kinds.items() if k == "categorical"
              and 2 <= df[c].nunique() <= 10]
     return [c for _, c in sorted(small)[:limit]]
-
-
-def _plain(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else round(float(value), 6)

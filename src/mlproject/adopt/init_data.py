@@ -1,10 +1,14 @@
 """init-data: replace the starter data with your own CSV or Parquet file.
 
-    mlproject init-data path/to/file.csv --target churned
+    mlproject init-data path/to/file.csv --target churned [--positive yes] [--commit]
 
-Reads the file, infers reader options, column types, the target's classes, a rule baseline and
-slices, rewrites the data-related sections of params.yaml (the others are kept as they are),
-points the prepare stage at the new file, tracks it with DVC and runs the pipeline.
+Reads the file and infers reader options, column types and the target's classes. On the
+training split the pipeline will make, it warns about leaked and id-like features and chooses
+the rule baseline; from the holdout's size it sets the gate's tolerances. It rewrites the
+data-related sections of params.yaml (comments and every other key kept), points the prepare
+stage at the new file, tracks it with DVC, clears the previous results and runs the
+pipeline, so the first commit records the new data's own results. Everything is checked before
+anything is written: bad input stops with one line and leaves the project as it was.
 """
 
 from __future__ import annotations
@@ -17,42 +21,26 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from mlproject import storage
-from mlproject.adopt import infer
-from mlproject.config import parse_params
+from mlproject import leakage, schema, storage
+from mlproject.adopt import commit, infer, params_file, tolerance
+from mlproject.adopt.rename import clear_results
+from mlproject.adopt.rule import Choice, best_rule
+from mlproject.config import Params, parse_params
 from mlproject.errors import PipelineError
+from mlproject.stages.prepare import carve_holdout
+from mlproject.stages.split import split
 
 MAX_MB = 5000  # a larger file needs a bigger machine than init-data assumes
+CAP = "the limit of init-data, adopt.init_data.MAX_MB"
 
 
-def read(source: Path, separator: str | None, header: bool | None,
-         missing: list[str] | None) -> tuple[dict, pd.DataFrame]:
-    """(reader options for params, the table with missing markers as NaN)."""
-    storage.check_file(source, MAX_MB)
-    if source.suffix == ".parquet":
-        df = storage.as_text(pd.read_parquet(source))
-        return {"columns": list(df.columns)}, df
-    reader = infer.sniff(source, separator, header)
-    try:
-        df = pd.read_csv(source, sep=reader["separator"], header=0 if reader["header"] else None,
-                         dtype=str, keep_default_na=False, encoding="utf-8",
-                         skipinitialspace=reader["skip_initial_space"], index_col=False)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise PipelineError(f"{source}: cannot be read ({exc})") from None
-    if not reader["header"]:
-        df.columns = [f"column_{i + 1}" for i in range(df.shape[1])]
-    df.columns = [str(c).strip() for c in df.columns]
-    present = {v for c in df.columns for v in df[c].unique()}
-    markers = missing if missing is not None else [m for m in infer.MISSING_MARKERS
-                                                   if m in present]
-    reader.update(columns=list(df.columns), missing_values=markers, encoding="utf-8")
-    return reader, df.replace(markers, None) if markers else df
+def sections(raw: dict, reader: dict, df: pd.DataFrame, target: str, positive: str | None,
+             size_mb: float) -> tuple[dict, list[str]]:
+    """(the params.yaml sections describing this data set, columns not used as features).
 
-
-def sections(reader: dict, df: pd.DataFrame, target: str, size_mb: float
-             ) -> tuple[dict, list[str]]:
-    """(the params.yaml sections describing this data set, columns not used as features)."""
-    classes, positive = infer.target_classes(df, target)
+    Keys of these sections that init-data does not infer keep their values from ``raw``.
+    """
+    classes, positive, labels = infer.target_classes(df, target, positive)
     kinds = infer.column_kinds(df, target)
     numeric = {c: {"min": None, "max": None} for c, k in kinds.items() if k == "numeric"}
     categorical = {c: sorted(df[c].dropna().astype(str).unique().tolist())
@@ -60,80 +48,159 @@ def sections(reader: dict, df: pd.DataFrame, target: str, size_mb: float
     excluded = [c for c, k in kinds.items() if k == "excluded"]
     if not numeric and not categorical:
         raise PipelineError("no usable feature columns: every column is an identifier or text")
-    target_spec = {"column": target, "classes": classes}
+    target_spec: dict = {"column": target, "classes": classes}
     if positive is not None:
         target_spec["positive"] = positive
+    if labels:
+        target_spec["labels"] = labels
+    old = {k: raw.get(k) if isinstance(raw.get(k), dict) else {}
+           for k in ("data", "schema", "evaluate")}
     return {
         "data": {"reader": reader, "max_file_mb": max(100, round(size_mb * 4)),
-                 "holdout_fraction": 0.2, "holdout_seed": 42, "target": target_spec},
-        "schema": {"numeric": numeric, "categorical": categorical,
+                 "holdout_fraction": old["data"].get("holdout_fraction", 0.2),
+                 "holdout_seed": old["data"].get("holdout_seed", 42), "target": target_spec},
+        "schema": {**old["schema"], "numeric": numeric, "categorical": categorical,
                    "datetime": [c for c, k in kinds.items() if k == "datetime"],
                    "extra_columns": "drop" if excluded else "reject",
                    "duplicates": "drop", "min_rows": min(100, max(10, len(df) // 20))},
-        "baseline": {"rule": infer.rule_baseline(df, target, kinds)},
-        "evaluate": {"slices": infer.slice_columns(df, kinds), "min_slice_rows": 30,
-                     "latency_repeats": 100},
+        "baseline": {"rule": []},
+        "evaluate": {**old["evaluate"], "slices": []},
     }, excluded
 
 
-def write_params(path: Path, new: dict, note: str) -> None:
-    """Replace the given top-level sections of params.yaml; keep every other block verbatim."""
-    blocks = re.split(r"\n(?=(?:#[^\n]*\n)*[A-Za-z_]+:)", path.read_text(encoding="utf-8"))
-    out, done = [], set()
-    for block in blocks:
-        key = re.search(r"^([A-Za-z_]+):", block, re.M)
-        name = key.group(1) if key else None
-        if name in new:
-            text = yaml.safe_dump({name: new[name]}, sort_keys=False, width=100,
-                                  allow_unicode=True)
-            out.append(f"# {note}\n{text.rstrip()}\n")
-            done.add(name)
-        else:
-            out.append(block.rstrip() + "\n")
-    out += [yaml.safe_dump({k: v}, sort_keys=False) for k, v in new.items() if k not in done]
-    text = "\n".join(out)
-    parse_params(yaml.safe_load(text))  # never write params that would not load
-    storage.write_bytes(path, text.encode("utf-8"))
+def splits(source: Path, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(training split, holdout) exactly as the pipeline will make them, both validated."""
+    data = params.data
+    typed = schema.typed(storage.read_raw(source, data.reader, data.max_file_mb), params,
+                         str(source), first_line=1 + int(data.reader.header))
+    rest, holdout = carve_holdout(typed, data.holdout_fraction, data.holdout_seed)
+    checks = schema.data_schema(params.schema, data.target)
+    for name, table in (("training rows", rest), ("holdout", holdout)):
+        schema.validate(table, checks, f"{source.name} ({name})")
+    return split(rest, params)[0], holdout
 
 
-def point_pipeline_at(dvc_yaml: Path, file_name: str) -> None:
-    """Make the prepare stage read data/<file_name> and carve its holdout from it."""
+def point_pipeline_at(dvc_yaml: Path, file_name: str) -> str:
+    """dvc.yaml's text with the prepare stage reading data/<file_name> and carving its holdout
+    from it (no separate holdout file)."""
     text = dvc_yaml.read_text(encoding="utf-8")
-    text = re.sub(r"cmd: mlproject prepare .*", "cmd: mlproject prepare --train "
-                  f"data/{file_name} --out artifacts/prepared", text, count=1)
-    text = re.sub(r"(\n      - data/[^\n]+)+", f"\n      - data/{file_name}", text, count=1)
-    storage.write_bytes(dvc_yaml, text.encode("utf-8"))
+    if not re.search(r"--train\s+data/\S+", text):
+        raise PipelineError(f"{dvc_yaml}: no `mlproject prepare --train data/...` command to "
+                            "point at the new file")
+    text = re.sub(r"--train\s+data/\S+", f"--train data/{file_name}", text)
+    text = re.sub(r"\s+--holdout\s+data/\S+", "", text)
+    return re.sub(r"(\n(\s+)- data/[^\n]+)+", lambda m: f"\n{m.group(2)}- data/{file_name}",
+                  text, count=1)
 
 
 def main(source: Path, target: str, separator: str | None = None, header: bool | None = None,
-         missing: list[str] | None = None, run: bool = True, root: Path = Path(".")) -> None:
-    source = source.resolve()
-    reader, df = read(source, separator, header, missing)
-    new, excluded = sections(reader, df, target, source.stat().st_size / 1e6)
-    gate = (yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8")) or {}).get("gate")
-    if isinstance(gate, dict) and gate.get("min"):
-        # the floors were set for the starter data: start from "beat the rule baseline"
-        new["gate"] = {**gate, "min": {}}
-    write_params(root / "params.yaml", new, f"written by `mlproject init-data {source.name}`; "
-                 "review and adjust")
-    data = root / "data"
-    for old in data.iterdir() if data.is_dir() else []:
-        old.unlink()
-    data.mkdir(exist_ok=True)
-    shutil.copy(source, data / source.name)
-    point_pipeline_at(root / "dvc.yaml", source.name)
-    kinds = new["schema"]
-    print(f"init-data: {len(df):,} rows; target {target!r} with classes "
-          f"{', '.join(new['data']['target']['classes'])}; {len(kinds['numeric'])} numeric, "
-          f"{len(kinds['categorical'])} categorical, {len(kinds['datetime'])} datetime column(s)"
-          + (f"; not used as features: {', '.join(excluded)}" if excluded else ""))
+         missing: list[str] | None = None, positive: str | None = None, run: bool = True,
+         commit_now: bool = False, root: Path = Path(".")) -> None:
+    """Make ``source`` the project's data (the steps are in the module's docstring)."""
+    if commit_now and not run:
+        raise PipelineError("--commit records the pipeline's results: drop --no-run")
+    source, root = source.resolve(), root.resolve()
+    params_text = (root / "params.yaml").read_text(encoding="utf-8")
+    raw = yaml.safe_load(params_text) or {}
+    reader, df = infer.read(source, separator, header, missing, MAX_MB, CAP)
+    new, excluded = sections(raw, reader, df, target, positive, source.stat().st_size / 1e6)
+    params = parse_params({**raw, **new})
+    train, holdout = splits(source, params)
+    findings = leakage.scan(train, target, params.numeric_features,
+                            params.categorical_features, datetime=params.schema.datetime)
+    flagged = {f.column for f in findings}  # never the rule, never a slice
+    choice = best_rule(train, target, [c for c in params.numeric_features
+                                       if c not in params.schema.datetime],
+                       params.categorical_features, params.data.target.positive, flagged)
+    fit = tolerance.for_holdout(holdout[target].value_counts().to_dict())
+    new["baseline"]["rule"] = choice.rule
+    new["evaluate"].update(slices=infer.slice_columns(
+        df, {c: "categorical" for c in params.categorical_features if c not in flagged}))
+    for name, section in (("gate", tolerance.gate_section(raw.get("gate"), fit)),
+                          ("refresh", {**raw["refresh"], "files": [source.name]}
+                           if isinstance(raw.get("refresh"), dict) else None)):
+        if section is not None:
+            new[name] = section
+    text = params_file.render(params_text, new)
+    parse_params(yaml.safe_load(text))  # never write params that would not load
+    dvc_text = point_pipeline_at(root / "dvc.yaml", source.name)
+    # every check passed: from here on the project changes
+    storage.write_bytes(root / "params.yaml", text.encode("utf-8"))
+    storage.write_bytes(root / "dvc.yaml", dvc_text.encode("utf-8"))
+    replace_data(root / "data", source)
+    describe(params, df, excluded, findings, choice, fit)
     for cmd in (["dvc", "add", "-q", "data"], ["dvc", "push", "-q", "data.dvc"]):
-        done = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
-        if done.returncode:
-            reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise PipelineError(f"{' '.join(cmd)} failed: {reason}")
-    if run and subprocess.run(["dvc", "repro"], cwd=root).returncode:
+        _run(cmd, root)
+    clear_results(root)  # earlier results (the starter's) must not reach the first commit
+    if not run:
+        print("init-data: the previous results are cleared; run `dvc repro`, then commit "
+              "params.yaml, dvc.yaml, data.dvc and the results")
+        return
+    if subprocess.run(["dvc", "repro"], cwd=root).returncode:
         raise PipelineError("the pipeline failed on the new data (see above); fix params.yaml "
                             "and run `dvc repro` again")
-    print("init-data: next, review params.yaml, then commit: git add params.yaml dvc.yaml "
-          "data.dvc .dvc/remote && git commit")
+    judge_alone(root, yaml.safe_load(text))
+    paths, message = commit.paths(root), f"Adopt {source.name}: predict {target}"
+    if commit_now:
+        print(f"init-data: committed {commit.record(root, paths, message)}")
+    else:
+        print("init-data: next, review params.yaml, then record the new data and its "
+              f"results in one commit:\n  {commit.command(paths, message)}")
+
+
+def replace_data(data: Path, source: Path) -> None:
+    """Make ``source`` the only file in data/ (it may be there already)."""
+    data.mkdir(exist_ok=True)
+    for old in data.iterdir():
+        if old.resolve() != source:
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+    if source.parent != data.resolve():
+        shutil.copy(source, data / source.name)
+
+
+def describe(params: Params, df: pd.DataFrame, excluded: list[str],
+             findings: list[leakage.Finding], choice: Choice, fit: dict) -> None:
+    """Print what was inferred, the warnings, the rule and the gate's tolerances."""
+    sc, target = params.schema, params.data.target
+    print(f"init-data: {len(df):,} rows; target {target.column!r} with classes "
+          f"{', '.join(target.classes)}"
+          + (f" (positive: {target.positive}; --positive to change)" if target.positive else "")
+          + f"; {len(sc.numeric)} numeric, {len(sc.categorical)} categorical, "
+          f"{len(sc.datetime)} datetime column(s)"
+          + (f"; not used as features: {', '.join(excluded)}" if excluded else ""))
+    for finding in findings:
+        print(f"init-data: warning: {finding}")
+    rule = " and ".join(f"{c['column']} {c['op']} {c['value']}" for c in choice.rule) or "none"
+    print(f"init-data: rule baseline: {rule} (F1 {choice.f1:.4f} on the training split)")
+    if choice.classes_predicted < 2:
+        print("init-data: warning: no rule of one or two conditions predicts more than one "
+              "class here; the rule baseline is weak, so judge the model by the gate's other "
+              "rules")
+    drops = ", ".join(f"{k} {v}" for k, v in fit["max_drop"].items())
+    print(f"init-data: gate tolerances for this holdout: max drop {drops}; slices judged with "
+          f"at least {fit['slices']['min_class_rows']} rows of every class")
+
+
+def judge_alone(root: Path, raw: dict) -> None:
+    """Warn when the gate's rules that need no earlier model (floors, beating the rule
+    baseline) already refuse this model: every pull request would fail until that changes."""
+    from mlproject import gate, storage
+
+    metrics = storage.read_json(root / "reports" / "metrics.json")
+    verdict = gate.check(gate.from_recorded(metrics), gate.load_rules(raw))
+    if not verdict.passed:
+        failed = "; ".join(
+            f"{c.metric} beats the rule baseline by {c.value:.4f}, the gate asks {c.limit:g}"
+            if c.kind == "rule baseline" and c.value is not None else
+            f"{c.metric} is {c.value:.4f}, the {c.kind} is {c.limit:g}" if c.value is not None
+            else f"{c.metric} has no value" for c in verdict.failed)
+        print(f"init-data: warning: the gate would refuse this model on the new data: {failed}. "
+              "Improve the model (train.model in params.yaml) or review the gate's margins "
+              "before the first pull request.")
+
+
+def _run(cmd: list[str], root: Path) -> None:
+    done = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    if done.returncode:
+        reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise PipelineError(f"{' '.join(cmd)} failed: {reason}")

@@ -18,7 +18,7 @@ from mlproject.gate.rules import Rules, SystemRule, load_rules, rules_at
 from mlproject.metrics import LOWER_IS_BETTER, better
 
 __all__ = ["Check", "Comparison", "Estimate", "Measured", "Rules", "SliceEstimate", "Verdict",
-           "check", "load_rules", "rules_at", "worse_for_sure"]
+           "check", "from_recorded", "load_rules", "rules_at", "worse_for_sure"]
 
 Status = Literal["pass", "fail", "warn"]
 
@@ -100,6 +100,19 @@ class Verdict:
 
     def to_json(self) -> dict:
         return {"passed": self.passed, "checks": [c.to_json() for c in self.checks]}
+
+
+def from_recorded(metrics: dict) -> Comparison:
+    """What the rules that need no champion judge (floors, ceilings, the rule baseline's
+    margin), read from a reports/metrics.json."""
+    def values(model: str) -> dict:
+        families = (metrics.get(model) or {}) if isinstance(metrics, dict) else {}
+        return {k: v for f in ("quality", "product") for k, v in (families.get(f) or {}).items()
+                if isinstance(v, int | float) and not isinstance(v, bool)}
+
+    model, rule = values("model"), values("rule_baseline")
+    return Comparison({k: Estimate(float(v), rule=rule.get(k)) for k, v in model.items()}, [],
+                      {}, "roc_auc", has_champion=False)
 
 
 def worse_for_sure(name: str, low: float | None, high: float | None) -> bool:

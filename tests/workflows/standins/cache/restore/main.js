@@ -1,1 +1,2 @@
-require('../main.js');  // the restore half of the cache stand-in
+// the restore half of the cache stand-in (actions/cache/restore saves nothing afterwards)
+require('../main.js');

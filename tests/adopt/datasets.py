@@ -1,0 +1,72 @@
+"""Small data sets of the shapes adopters bring, generated in code (seeded, so deterministic).
+
+- ``churn``: a Yes/No target, blanks in numeric columns, several categorical columns, a date,
+  a customer id, and optionally a planted leak (a column recorded after the outcome);
+- ``credit``: a 0/1 target written both as ``1`` and ``1.0``, numbers only plus two categories;
+- ``tiers``: three classes, and a free-text column that is not a feature.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def churn(rows: int = 1500, seed: int = 0, leak: bool = False) -> pd.DataFrame:
+    """Customers and whether they left (Yes/No, about 30 % Yes)."""
+    rng = np.random.default_rng(seed)
+    contract = rng.choice(["Month-to-month", "One year", "Two year"], rows, p=[0.55, 0.25, 0.2])
+    tenure = rng.integers(0, 72, rows).astype(float)
+    charges = rng.normal(70, 25, rows).round(2)
+    support = rng.choice(["Yes", "No", "No internet"], rows)
+    logit = (-0.8 + 1.8 * (contract == "Month-to-month") - tenure / 25 + (charges - 70) / 40
+             + 0.5 * (support == "No") + rng.normal(0, 0.8, rows))
+    left = np.where(logit > 0, "Yes", "No")
+    df = pd.DataFrame({
+        "customer_id": [f"C{i:06d}" for i in range(rows)],
+        "signup": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, rows), "D"),
+        "contract": contract, "tenure": tenure, "monthly_charges": charges,
+        "payment": rng.choice(["Card", "Transfer", "Check", "Wallet"], rows),
+        "tech_support": support, "region": rng.choice(list("ABCDEFGH"), rows),
+        "Churn": left})
+    df["signup"] = df["signup"].dt.strftime("%Y-%m-%d")
+    df["total_charges"] = (df["tenure"] * df["monthly_charges"]).round(2).astype(object)
+    blanks = rng.random(rows) < 0.05
+    df.loc[blanks, "total_charges"] = ""  # blanks in a numeric column, as in many exports
+    if leak:
+        # filled in by the retention team after the customer left: the outcome itself
+        df["retention_call"] = np.where(left == "Yes", "made", "none")
+        df["exit_survey_score"] = np.where(left == "Yes", rng.integers(1, 4, rows),
+                                           rng.integers(6, 10, rows))
+    return df
+
+
+def credit(rows: int = 1000, seed: int = 1) -> pd.DataFrame:
+    """Loan applicants and whether they defaulted: 0/1, some rows written 1.0 and 0.0."""
+    rng = np.random.default_rng(seed)
+    amount = rng.lognormal(8, 0.6, rows).round(0)
+    duration = rng.integers(6, 72, rows)
+    age = rng.integers(19, 75, rows).astype(float)
+    age[rng.random(rows) < 0.04] = np.nan
+    history = rng.choice(["good", "delayed", "critical"], rows, p=[0.6, 0.25, 0.15])
+    logit = -1.2 + duration / 30 + (history == "critical") * 1.5 - (age - 40) / 40 \
+        + rng.normal(0, 0.7, rows)
+    bad = (logit > 0).astype(int)
+    labels = np.where(rng.random(rows) < 0.3, np.char.add(bad.astype(str), ".0"),
+                      bad.astype(str))
+    return pd.DataFrame({"amount": amount, "duration": duration, "age": age,
+                         "history": history, "housing": rng.choice(["own", "rent"], rows),
+                         "default": labels})
+
+
+def tiers(rows: int = 1200, seed: int = 2) -> pd.DataFrame:
+    """Three classes (bronze, silver, gold) from two numbers and a category."""
+    rng = np.random.default_rng(seed)
+    usage = rng.normal(50, 15, rows).round(1)
+    usage[rng.random(rows) < 0.05] = np.nan
+    plan = rng.choice(["basic", "plus", "pro"], rows)
+    score = np.nan_to_num(usage, nan=50) / 15 + (plan == "pro") * 1.2 + rng.normal(0, 0.7, rows)
+    tier = np.where(score > 4.3, "gold", np.where(score > 3.1, "silver", "bronze"))
+    notes = [f"called on day {i} about invoice {rng.integers(1000, 9999)}" for i in range(rows)]
+    return pd.DataFrame({"usage": usage, "plan": plan, "visits": rng.poisson(4, rows),
+                         "note": notes, "tier": tier})

@@ -1,0 +1,51 @@
+"""The gate's tolerances follow the holdout's size: wider when small, never tighter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlproject.adopt import tolerance
+
+FIXTURE = Path(__file__).parent / "fixtures" / "params.yaml"
+
+
+@pytest.mark.parametrize("rarest", [5, 60, 300, 1000, 3000, 20_000])
+def test_never_tighter_than_the_defaults_nor_wider_than_the_caps(rarest):
+    fit = tolerance.for_holdout({"a": rarest, "b": 3 * rarest})
+    for metric, default in tolerance.MAX_DROP.items():
+        assert default <= fit["max_drop"][metric] <= tolerance.WIDEST[metric]
+    assert tolerance.SLICE_MAX_DROP <= fit["slices"]["max_drop"] <= tolerance.WIDEST["slices"]
+    low, high = tolerance.MIN_CLASS_ROWS
+    assert low <= fit["slices"]["min_class_rows"] <= high
+
+
+def test_smaller_holdouts_get_wider_tolerances():
+    sizes = [60, 250, 1000, 4000]
+    drops = [tolerance.for_holdout({"no": 3 * n, "yes": n})["max_drop"]["roc_auc"]
+             for n in sizes]
+    assert drops == sorted(drops, reverse=True) and drops[0] > drops[-1]
+    assert drops[-1] == tolerance.MAX_DROP["roc_auc"]  # the defaults fit the reference size
+
+
+def test_the_rarest_class_sets_the_scale():
+    """Three classes: the rarest decides, as it makes the metrics noisiest."""
+    skewed = tolerance.for_holdout({"a": 2000, "b": 2000, "c": 100})
+    even = tolerance.for_holdout({"a": 1400, "b": 1400, "c": 1400})
+    assert skewed["max_drop"]["f1"] > even["max_drop"]["f1"]
+
+
+def test_gate_keeps_its_shape_floors_cleared_tolerances_fitted():
+    """New-shape gate: max_drop and slices.min_class_rows fitted; other keys untouched."""
+    raw = yaml.safe_load(FIXTURE.read_text())
+    fit = tolerance.for_holdout({"no": 150, "yes": 50})
+    gate = tolerance.gate_section(raw["gate"], fit)
+    assert gate["min"] == {} and gate["max"] == {}
+    assert gate["max_drop"] == fit["max_drop"]
+    assert gate["slices"] == {"metric": "roc_auc", **fit["slices"]}
+    old_shape = {"min": {"f1": 0.6}, "slices": {"metric": "f1", "max_drop": 0.03}}
+    assert tolerance.gate_section(old_shape, fit) == {
+        "min": {}, "slices": {"metric": "f1", "max_drop": fit["slices"]["max_drop"]}}
+    assert tolerance.gate_section(None, fit) is None

@@ -1,0 +1,91 @@
+"""Bad input to the prediction API: one clear PipelineError line, never a raw traceback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlproject import schema
+from mlproject.config import Model, Range, Schema
+from mlproject.errors import PipelineError
+from mlproject.estimators import build_model
+from mlproject.predict import Predictor
+
+SCHEMA = Schema(numeric={"weight": Range(0, 90), "age": Range()},
+                categorical={"colour": ["black", "white"]})
+FEATURES = ["weight", "age", "colour"]
+PET = {"weight": 12.5, "age": 3, "colour": "black"}
+
+
+@pytest.fixture(scope="module")
+def predictor() -> Predictor:
+    """A small model on generated rows, with the metadata the prediction API reads."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"weight": rng.uniform(1, 80, 200), "age": rng.integers(0, 15, 200),
+                          "colour": rng.choice(["black", "white"], 200)})
+    y = np.where(frame["weight"] > 30, "yes", "no")
+    model = build_model(Model("logistic_regression"), ["weight", "age"], ["colour"], 0)
+    metadata = {"classes": ["no", "yes"], "confidence_threshold": 0.7, "features": FEATURES,
+                "schema": {"numeric": {"weight": {"min": 0, "max": 90},
+                                       "age": {"min": None, "max": None}},
+                           "categorical": SCHEMA.categorical, "datetime": []}}
+    return Predictor(model.fit(frame[FEATURES], y), metadata)
+
+
+BAD = [  # (records, the message's start)
+    (PET, "input: expected a list of records (column: value mappings) or a DataFrame, got dict;"
+          " wrap one record in a list"),
+    (None, "input: expected a list of records (column: value mappings) or a DataFrame, got "
+           "NoneType"),
+    ("weight=12", "input: expected a list of records (column: value mappings) or a DataFrame, "
+                  "got str"),
+    (42, "input: expected a list of records (column: value mappings) or a DataFrame, got int"),
+    ([PET, "black"], "input: record 1 is a str, not a mapping of column: value"),
+    ([PET, None], "input: record 1 is a NoneType, not a mapping of column: value"),
+    ([{**PET, "weight": 10**400}], "input: column 'weight': not a finite number in [0, 90]"),
+    ([{**PET, "age": 10**400}], "input: column 'age': not a finite number in [None, None]"),
+    ([{**PET, "weight": True}], "input: column 'weight': not a finite number"),
+    ([PET, {**PET, "age": False}], "input: column 'age': not a finite number in [None, None] "
+                                   "(rows 1: False)"),
+    ([{**PET, "weight": float("inf")}], "input: column 'weight': not a finite number"),
+    ([{**PET, "weight": "heavy"}], "input: column 'weight': not a finite number"),
+    ([{**PET, "weight": 120}], "input: column 'weight': not a finite number in [0, 90]"),
+    ([{k: v for k, v in PET.items() if k != "age"}], "input: missing column(s): age"),
+    ([PET, PET, {k: v for k, v in PET.items() if k != "age"}],
+     "input: missing column(s): age (record 2)"),
+    ([], "no records to predict"),
+    (pd.DataFrame([{**PET, "weight": True}]), "input: column 'weight': not a finite number"),
+    (pd.DataFrame({"weight": [1.0]}), "input: missing column(s): age, colour"),
+]
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba"])
+@pytest.mark.parametrize(("records", "message"), BAD, ids=[m[:40] for _, m in BAD])
+def test_bad_input_is_one_clear_line(predictor, method, records, message):
+    with pytest.raises(PipelineError) as caught:
+        getattr(predictor, method)(records)
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value) and len(str(caught.value)) < 300
+
+
+@pytest.mark.parametrize("frame", [{"weight": 1}, None, "text", [PET]])
+def test_conform_takes_tables_only(frame):
+    with pytest.raises(PipelineError, match="^input: expected a table \\(pandas DataFrame\\), "
+                                            "got (dict|NoneType|str|list)$"):
+        schema.conform(frame, SCHEMA, FEATURES)
+
+
+def test_good_input_of_every_shape_gives_the_same_answer(predictor):
+    """Numbers as int, float, numeric text or numpy scalars; a tuple of records; a table."""
+    expected = predictor.predict([PET])
+    for records in ([{**PET, "age": 3.0}], [{**PET, "weight": "12.5"}],
+                    [{**PET, "age": np.int64(3)}], (PET,), pd.DataFrame([PET]),
+                    [{**PET, "unused": True}]):
+        assert predictor.predict(records) == expected
+
+
+def test_a_missing_value_is_allowed_when_the_key_is_there(predictor):
+    """None is a missing value (imputed); an absent key is a mistake (refused above)."""
+    [answer] = predictor.predict([{**PET, "age": None}])
+    assert answer.label in ("no", "yes")
