@@ -48,6 +48,17 @@ PARAMS: dict[str, Any] = {
     "baseline": {"rule": [{"column": "tenure", "op": "<", "value": 12}]},
     "predict": {"confidence_threshold": 0.7},
     "evaluate": {"slices": ["region", "plan"], "latency_repeats": 10},
+    "report": {"headline": ["roc_auc", "average_precision", "f1", "accuracy"]},
+    "gate": {
+        "min": {"roc_auc": 0.6},
+        "max_drop": {"roc_auc": 0.005, "average_precision": 0.01, "f1": 0.02},
+        "beat_rule_baseline_by": {"roc_auc": 0.02},
+        "system": {"latency_ms_p50": {"max_ratio": 2.0, "slack": 2.0},
+                   "batch_rows_per_s": {"min_ratio": 0.5},
+                   "model_size_bytes": {"max_ratio": 2.0, "slack": 1_000_000}},
+        "slices": {"metric": "roc_auc", "max_drop": 0.03, "min_class_rows": 20},
+        "bootstrap": {"resamples": 300, "seed": 0},  # fewer than the template's 1000: fast
+    },
 }
 
 

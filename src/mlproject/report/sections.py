@@ -16,6 +16,7 @@ from mlproject.report.safe import text
 from mlproject.verdict.judge import Judgement
 
 MANY_SLICES = 15  # more than this: the slices within tolerance are folded away
+MAX_FAILED = 40  # failing checks listed; the rest are counted
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -23,8 +24,9 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
 
-def details(summary: str, body: str) -> str:
-    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
+def details(summary: str, body: str, opened: bool = False) -> str:
+    return (f"<details{' open' if opened else ''}><summary>{summary}</summary>\n\n{body}\n\n"
+            "</details>")
 
 
 def _cells(c: Check) -> list[str]:
@@ -54,9 +56,11 @@ def checks(j: Judgement) -> str:
     """Failing checks in a table; warnings as lines; passing ones folded."""
     out = []
     failed = j.verdict.failed
-    if failed:
-        out.append("### ❌ Failing checks\n\n" + table(HEADER, [_with_values(c, j)
-                                                               for c in failed]))
+    if failed:  # open: seen at once, and the top above stays a few lines long
+        shown = [_with_values(c, j) for c in failed[:MAX_FAILED]]
+        more = f"\n\n… and {len(failed) - MAX_FAILED} more." if len(failed) > MAX_FAILED else ""
+        out.append(details(f"❌ Failing checks ({len(failed)})", table(HEADER, shown) + more,
+                           opened=True))
     warned = [c for c in j.verdict.checks if c.status == "warn"]
     out += [f"⚠️ {text(c.detail, 120)}" + (f": {units.count(c.limit)} → "
                                            f"{units.count(c.value)} rows"

@@ -1,6 +1,6 @@
 """Render a comment the way GitHub shows it: GitHub's Markdown parser, Mermaid, a browser.
 
-    python tests/report/render.py report.md out.png [--width 400] [--open]
+    python tests/verdict/render.py report.md out.png [--width 400] [--open]
 
 Markdown goes through cmark-gfm (GitHub's own parser, the `cmarkgfm` package); ```mermaid
 blocks are drawn by the Mermaid release GitHub serves (11.4, from npm); headless Chromium takes

@@ -1,0 +1,160 @@
+"""Evidence built from real models trained on generated data, without running the pipeline.
+
+``Case`` trains a challenger and a champion on generated rows, scores a generated holdout the
+way `mlproject compare` does, and can write the evidence folder and a git repository whose
+`main` recorded the champion's results (what the judge compares with).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from mlproject import artifact, holdout, metrics, storage
+from mlproject.config import Model, Params, parse_params
+from mlproject.stages.train import baselines, train
+from mlproject.verdict import evidence as ev
+from mlproject.verdict.scoring import column_values, slice_codes
+
+from ..fixture_data import project_params, typed_table
+
+SHA_HEAD = "1" * 40  # the pull request's head: the judge never checks it out
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@dataclass
+class Case:
+    """A pull request's evidence and the repository the judge runs in."""
+
+    root: Path
+    challenger: dict = field(default_factory=lambda: {"max_iter": 60})
+    champion: dict | None = field(default_factory=lambda: {"max_iter": 60})
+    rows: int = 3000
+    classes: list[str] = field(default_factory=lambda: ["no", "yes"])
+    params_changes: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        raw = project_params(self.classes)
+        for key, value in self.params_changes.items():
+            section, name = key.split(".", 1)
+            raw[section][name] = value
+        self.raw = raw
+        self.params: Params = parse_params(raw)
+        self.train_rows = typed_table(self.rows, seed=1, classes=self.classes)
+        self.holdout = typed_table(self.rows // 2, seed=2, classes=self.classes)
+
+    def model(self, name: str, hyper: dict | None, out: Path) -> Path:
+        p = replace(self.params, train=replace(self.params.train,
+                                               model=Model("hist_gradient_boosting", hyper)))
+        fitted = train(self.train_rows, p)
+        meta = artifact.metadata_for(p, "hist_gradient_boosting", self._train_file())
+        artifact.save_model(fitted, out / f"{name}.skops", meta)
+        return out / f"{name}.skops"
+
+    def _train_file(self) -> Path:
+        path = self.root / "train.parquet"
+        if not path.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.train_rows.to_parquet(path)
+        return path
+
+    def rule(self, out: Path) -> Path:
+        fitted = baselines(self.train_rows, self.params)["rule_baseline"]
+        artifact.save_model(fitted, out / "rule_baseline.skops",
+                            artifact.metadata_for(self.params, "rule_baseline",
+                                                  self._train_file()))
+        return out / "rule_baseline.skops"
+
+    def build(self, records: bool = True, fingerprint: str | None = None
+              ) -> tuple[ev.Evidence, Path, Path]:
+        """Train and score; make main's repository (recording the champion's results unless
+        ``records`` is False); write the evidence folder. Return (evidence, folder, repo)."""
+        from mlproject.predict import Predictor
+        from mlproject.verdict.evidence import (ChampionInfo, Changes, Holdout, PullRequest,
+                                                Scores, Timing)
+
+        models = self.root / "models"
+        models.mkdir(parents=True, exist_ok=True)
+        files = {"challenger": self.model("model", self.challenger, models),
+                 "rule_baseline": self.rule(models)}
+        if self.champion is not None:
+            files["champion"] = self.model("champion", self.champion, models)
+        predictors = {k: Predictor.load(v) for k, v in files.items()}
+        ident = holdout.identity(self.holdout, "churned")
+        index = {c: i for i, c in enumerate(self.classes)}
+        proba = {k: np.round(p.predict_proba(self.holdout), 9) for k, p in predictors.items()}
+        self.proba = proba
+        repo = self.repo(records, fingerprint)
+        e = ev.Evidence(
+            format=1, outcome="scored",
+            pr=PullRequest(number=7, head_sha=SHA_HEAD, base_sha=git(repo, "rev-parse", "HEAD"),
+                           repository="acme/mlci"),
+            classes=self.classes, positive=self.params.data.target.positive,
+            threshold=predictors["challenger"].threshold,
+            holdout=Holdout(keys=ident["keys"], labels=[index[v] for v in ident["labels"]],
+                            hashes=ident["hashes"], fingerprint=ident["fingerprint"],
+                            columns=column_values(self.holdout)),
+            slices=slice_codes(self.holdout, ["region", "plan"]),
+            models={k: Scores(name="hist_gradient_boosting", sha256=p.metadata["sha256"],
+                              size_bytes=p.metadata["size_bytes"], proba=proba[k].tolist())
+                    for k, p in predictors.items()},
+            timing={k: Timing(latency_ms=[1.0 + 0.01 * i for i in range(20)],
+                              batch_rows_per_s=[100_000.0]) for k in predictors
+                    if k != "rule_baseline"},
+            champion=ChampionInfo(source="DVC cache" if self.champion is not None else "none",
+                                  seconds=0.1, detail="the model main recorded"
+                                  if self.champion is not None else "main records no model"),
+            changes=Changes(params=[], code=[], data_changed=False,
+                            validation={"main": {}, "branch": {}}, drift="data unchanged"))
+        return e, self.write(e), repo
+
+    def write(self, e: ev.Evidence, name: str = "evidence") -> Path:
+        folder = self.root / name
+        ev.write(e, folder)
+        for file in ev.MODEL_FILES:
+            target = folder / file
+            source = self.root / "models" / file
+            target.write_bytes(source.read_bytes())
+        return folder
+
+    def repo(self, record_champion: bool = True, fingerprint: str | None = None) -> Path:
+        """A git repository whose main recorded the champion's results; HEAD is main."""
+        repo = self.root / "repo"
+        repo.mkdir(parents=True, exist_ok=True)
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "config", "user.email", "t@example.invalid")
+        git(repo, "config", "user.name", "T")
+        (repo / "params.yaml").write_text(yaml.safe_dump(self.raw))
+        if record_champion:
+            ident = holdout.identity(self.holdout, "churned")
+            storage.write_json(repo / "reports" / "validation.json", {"holdout": {
+                "rows": len(self.holdout), "fingerprint": fingerprint or ident["fingerprint"]}})
+            y = self.holdout["churned"].to_numpy(dtype=object)
+            recorded: dict[str, Any] = {}
+            for model, key in (("model", "champion"), ("rule_baseline", "rule_baseline")):
+                if key in self.proba:
+                    recorded[model] = {"quality": metrics.quality(
+                        y, self.proba[key], self.classes, self.params.data.target.positive)}
+            storage.write_json(repo / "reports" / "metrics.json", recorded)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", "main")
+        return repo
+
+
+def tamper(folder: Path, change) -> Path:
+    """Rewrite evidence.json through ``change(raw dict)``."""
+    path = folder / ev.FILE
+    raw = json.loads(path.read_text())
+    change(raw)
+    path.write_text(json.dumps(raw))
+    return folder

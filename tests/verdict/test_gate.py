@@ -1,0 +1,94 @@
+"""The gate's rules: validated at load, and judged on side-by-side numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlproject import gate
+from mlproject.errors import PipelineError
+from mlproject.gate import Comparison, Estimate, Measured, SliceEstimate
+
+RULES = {"gate": {"min": {"roc_auc": 0.8}, "max": {"log_loss": 0.5},
+                  "max_drop": {"roc_auc": 0.01}, "beat_rule_baseline_by": {"roc_auc": 0.05},
+                  "system": {"latency_ms_p50": {"max_ratio": 2.0, "slack": 1.0},
+                             "batch_rows_per_s": {"min_ratio": 0.5}},
+                  "slices": {"metric": "roc_auc", "max_drop": 0.03, "min_class_rows": 20}}}
+
+
+def comparison(auc=0.90, main=0.90, low=-0.005, high=0.005, p50=1.0, rows_per_s=1e5,
+               slice_delta=0.0, judged=True, champion=True) -> Comparison:
+    return Comparison(
+        metrics={"roc_auc": Estimate(auc, main if champion else None, 0.7, low, high),
+                 "log_loss": Estimate(0.3, 0.3, 0.5)},
+        slices=[SliceEstimate(0.9 + slice_delta, 0.9, None, slice_delta - 0.01,
+                              slice_delta + 0.01, key="plan=pro", rows=300,
+                              classes={"no": 200, "yes": 100}, judged=judged)],
+        system={"latency_ms_p50": Measured(p50, 1.0),
+                "batch_rows_per_s": Measured(rows_per_s, 1e5)},
+        slice_metric="roc_auc", has_champion=champion)
+
+
+def verdict(**kw):
+    return gate.check(comparison(**kw), gate.load_rules(RULES))
+
+
+@pytest.mark.parametrize(("kw", "why"), [
+    ({}, "the same numbers"),
+    ({"auc": 0.885, "low": -0.03, "high": 0.001}, "a drop beyond tolerance but inside noise"),
+    ({"auc": 0.895, "low": -0.008, "high": -0.002}, "a sure drop inside the tolerance"),
+    ({"p50": 2.9}, "2.9 ms <= 2 x 1 ms + 1 ms"),
+    ({"slice_delta": -0.05, "judged": False}, "a slice too small to judge"),
+    ({"auc": 0.5, "champion": False, "low": None, "high": None},
+     "no champion: no change rules (the floor fails below)"),
+])
+def test_passes(kw, why):
+    result = verdict(**kw)
+    if kw.get("champion") is False:
+        assert {c.kind for c in result.checks} == {"floor", "ceiling", "rule baseline"}, why
+        return
+    assert result.passed, (why, [c for c in result.checks if c.status == "fail"])
+
+
+@pytest.mark.parametrize(("kw", "failing"), [
+    ({"auc": 0.88, "low": -0.03, "high": -0.012}, {("change", "roc_auc")}),
+    ({"auc": 0.74, "low": -0.2, "high": -0.05}, {("change", "roc_auc"), ("floor", "roc_auc"),
+                                                 ("rule baseline", "roc_auc")}),
+    ({"p50": 3.5}, {("system", "latency_ms_p50")}),
+    ({"rows_per_s": 4e4}, {("system", "batch_rows_per_s")}),
+    ({"slice_delta": -0.05}, {("slice", "roc_auc [plan=pro]")}),
+])
+def test_fails(kw, failing):
+    result = verdict(**kw)
+    assert not result.passed
+    assert {(c.kind, c.metric) for c in result.failed} == failing
+
+
+def test_a_missing_value_fails():
+    c = comparison()
+    c.metrics["roc_auc"] = Estimate(None, 0.9)
+    result = gate.check(c, gate.load_rules(RULES))
+    assert {c.kind for c in result.failed} >= {"floor", "change"}
+
+
+@pytest.mark.parametrize(("section", "message"), [
+    ({"min": {"log_loss": 0.3}}, "gate.min.log_loss: log_loss is lower-is-better, so this "
+                                 "rule could never fail a worse model; use gate.max.log_loss"),
+    ({"max": {"roc_auc": 0.9}}, "use gate.min.roc_auc"),
+    ({"system": {"batch_rows_per_s": {"max_ratio": 2}}},
+     "gate.system.batch_rows_per_s: batch_rows_per_s is higher-is-better: give min_ratio"),
+    ({"system": {"latency_ms_p50": {"min_ratio": 0.5}}}, "give max_ratio"),
+    ({"min": {"latency": 1}}, "gate.min.latency: unknown metric here"),
+    ({"max_drop": {"roc_auc": -0.1}}, "gate.max_drop.roc_auc"),
+    ({"slices": {"metric": "brier"}}, "gate.slices.metric"),
+    ({"bogus": 1}, "gate.bogus"),
+    ({"bootstrap": {"resamples": 5}}, "gate.bootstrap.resamples"),
+])
+def test_rules_that_cannot_work_are_refused_at_load(section, message):
+    with pytest.raises(PipelineError, match="^params.yaml: ") as caught:
+        gate.load_rules({"gate": section})
+    assert message in str(caught.value)
+
+
+def test_the_templates_own_rules_load(params):
+    rules = gate.load_rules(params)
+    assert rules.bootstrap.resamples == 1000 and rules.slices.min_class_rows >= 1

@@ -1,0 +1,140 @@
+"""The judge: evidence in, verdict out, computed with this checkout's code and rules."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mlproject.verdict import run
+
+from .helpers import SHA_HEAD, Case, tamper
+
+
+def judge(folder, repo, params, event=None):
+    out = repo / "reports" / "pr"
+    verdict = run.judge(folder, out, params, repo, event)
+    return verdict, (out / "report.md").read_text()
+
+
+@pytest.fixture(scope="module")
+def same(tmp_path_factory):
+    """The PR's model is main's: trained with the same settings."""
+    case = Case(tmp_path_factory.mktemp("same"))
+    return case, *case.build()
+
+
+@pytest.fixture(scope="module")
+def worse(tmp_path_factory):
+    """The PR trains two boosting rounds instead of sixty."""
+    case = Case(tmp_path_factory.mktemp("worse"), challenger={"max_iter": 2})
+    return case, *case.build()
+
+
+def test_same_model_passes_and_every_integrity_check_holds(same):
+    case, _, folder, repo = same
+    verdict, body = judge(folder, repo, case.raw)
+    assert verdict["passed"], body[:2000]
+    kinds = {c["kind"]: c["status"] for c in verdict["checks"] if c["group"] == "integrity"}
+    assert kinds == {"re-scored": "pass", "holdout": "pass", "main's records": "pass"}
+    assert body.startswith("## ✅ Model gate passed")
+
+
+def test_a_worse_model_fails_on_changes_beyond_noise(worse):
+    case, _, folder, repo = worse
+    verdict, body = judge(folder, repo, case.raw)
+    assert not verdict["passed"]
+    failed = {c["metric"] for c in verdict["checks"] if c["status"] == "fail"}
+    assert "roc_auc" in failed
+    roc = next(c for c in verdict["checks"] if c["kind"] == "change" and c["metric"] == "roc_auc")
+    assert roc["high"] < 0 and -roc["value"] > roc["limit"]  # beyond tolerance and noise
+    assert verdict["description"].startswith("failed ")
+
+
+def test_a_drop_inside_the_noise_passes(tmp_path):
+    """Another seed: a different model, whose changes the intervals call noise."""
+    case = Case(tmp_path, challenger={"max_iter": 60, "random_state": 11, "max_features": 0.7})
+    _, folder, repo = case.build()
+    verdict, body = judge(folder, repo, case.raw)
+    changes = [c for c in verdict["checks"] if c["kind"] in ("change", "slice")]
+    assert changes and all(c["status"] == "pass" for c in changes), body[:3000]
+
+
+def test_first_pr_without_a_champion_is_judged_by_floors_and_the_rule(tmp_path):
+    case = Case(tmp_path, champion=None)
+    _, folder, repo = case.build(records=False)
+    verdict, body = judge(folder, repo, case.raw)
+    kinds = {c["kind"] for c in verdict["checks"]}
+    assert "change" not in kinds and "slice" not in kinds and "rule baseline" in kinds
+    assert "No champion" in body
+
+
+def test_a_changed_holdout_is_said_at_the_top(tmp_path):
+    case = Case(tmp_path)
+    _, folder, repo = case.build(fingerprint="f" * 64)
+    verdict, body = judge(folder, repo, case.raw)
+    holdout = next(c for c in verdict["checks"] if c["kind"] == "holdout")
+    assert holdout["status"] == "warn"
+    assert "⚠️ holdout changed" in body.split("<details>", 1)[0]
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (lambda raw: raw["models"]["challenger"]["proba"].__setitem__(
+        0, [0.0, 1.0] if raw["models"]["challenger"]["proba"][0][0] > 0.5 else [1.0, 0.0]),
+     "this PR's scores are what its model file gives"),
+    (lambda raw: raw["models"]["champion"]["proba"].__setitem__(
+        0, [0.0, 1.0] if raw["models"]["champion"]["proba"][0][0] > 0.5 else [1.0, 0.0]),
+     "main's champion scores what main recorded"),
+])
+def test_forged_scores_fail(same, tmp_path, change, reason):
+    """Scores the model would not give, or a champion main did not record: refused."""
+    case, e, _, repo = same
+    folder = case.write(e, name=f"forged-{tmp_path.name}")
+    tamper(folder, change)
+    verdict, _ = judge(folder, repo, case.raw)
+    assert not verdict["passed"]
+    assert any(c["detail"].startswith(reason) and c["status"] == "fail"
+               for c in verdict["checks"]), verdict["checks"][:4]
+
+
+def test_evidence_for_another_commit_is_refused(same, tmp_path):
+    case, _, folder, repo = same
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"workflow_run": {"head_sha": "9" * 40, "conclusion": "success"},
+                                 "repository": {"full_name": "acme/mlci"}}))
+    verdict, body = judge(folder, repo, case.raw, event)
+    assert not verdict["passed"] and verdict["checks"] == []
+    assert "the evidence is about 111111111111, the run was for 999999999999" in body
+    assert verdict["pr"] == 7  # the PR can still be told why
+
+
+def test_a_failed_pipeline_is_a_failed_verdict(same, tmp_path):
+    case, e, _, repo = same
+    from mlproject.verdict import scoring
+
+    failed = case.write(scoring.failed(e.pr, "make repro failed"), name="failed")
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"workflow_run": {"head_sha": SHA_HEAD, "conclusion": "failure"},
+                                 "repository": {"full_name": "acme/mlci"}}))
+    verdict, body = judge(failed, repo, case.raw, event)
+    assert not verdict["passed"]
+    assert "the pipeline failed on this pull request: make repro failed" in body
+
+
+def test_a_base_that_is_not_in_main_is_refused(same, tmp_path):
+    case, e, _, repo = same
+    folder = case.write(e.model_copy(update={"pr": e.pr.model_copy(
+        update={"base_sha": "3" * 40})}), name="elsewhere")
+    verdict, _ = judge(folder, repo, case.raw)
+    assert not verdict["passed"]
+    assert verdict["description"] == "the evidence's base commit is not in this branch's history"
+
+
+def test_the_rules_are_this_checkouts(worse, tmp_path):
+    """Loosen the rules in the judge's own params (as main would): the same evidence passes."""
+    case, _, folder, repo = worse
+    loose = json.loads(json.dumps(case.raw))
+    loose.setdefault("gate", {})
+    loose["gate"] = {"max_drop": {"roc_auc": 0.5}, "beat_rule_baseline_by": {}}
+    verdict, _ = judge(folder, repo, loose)
+    assert verdict["passed"], [c for c in verdict["checks"] if c["status"] == "fail"]
