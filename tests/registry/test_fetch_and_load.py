@@ -22,7 +22,7 @@ def promoted(repo):
     """A repository with v1.0.0 and v1.0.1 registered; v1.0.1 in prod."""
     repo.commit_results(0.80)
     promotion.promote(repo.path, gate=fake_gate())
-    repo.commit_results(0.85, "retrain")
+    repo.commit_results(0.85, "retrain", variant=1)
     promotion.promote(repo.path, gate=fake_gate())
     return repo
 
