@@ -186,8 +186,9 @@ def repo(tmp_path, model_variant) -> Repo:
     return Repo(tmp_path, model_variant)
 
 
-def fake_gate(min_gain: float = 0.0) -> types.SimpleNamespace:
-    """Stand-in for mlproject.gate: passes when ROC AUC does not drop by more than min_gain."""
+def fake_gate(min_gain: float = 0.0, asked: list | None = None) -> types.SimpleNamespace:
+    """Stand-in for mlproject.gate: passes when ROC AUC does not drop by more than min_gain.
+    The revisions its rules are read at are appended to ``asked``."""
 
     def read_results(rev, root="."):
         from mlproject.registry import show_file
@@ -219,7 +220,9 @@ def fake_gate(min_gain: float = 0.0) -> types.SimpleNamespace:
 
     return types.SimpleNamespace(load_rules=lambda params: {}, check=check,
                                  read_results=read_results,
-                                 rules_at=lambda base, params, root=".": ({}, "fake"))
+                                 rules_at=lambda base, params, root=".":
+                                 ((asked if asked is not None else []).append(base) or {},
+                                  "fake"))
 
 
 @pytest.fixture

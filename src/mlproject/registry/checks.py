@@ -86,24 +86,24 @@ def _rel(path: str, root: Path) -> str:
 
 def check_tip(root: Path, commit: str, production: Any, settings: Settings,
               remote: str = "origin") -> None:
-    """Refuse unless ``commit`` descends from production's commit and is the branch's tip.
+    """Refuse unless ``commit`` is the branch's tip and descends from production's commit.
 
     The tip is asked of the remote (``git ls-remote``); a repository without that remote
     (a local experiment) checks the ancestry only. When the remote cannot be asked (no
     credentials in this step), the remote-tracking branch the checkout fetched stands in.
     """
+    if remote in git("remote", root=root).split():
+        tip = remote_tip(root, settings.branch, remote)
+        if tip != commit:
+            raise NotTheTip(f"{commit[:8]} is not the tip of {settings.branch} on {remote} "
+                            f"({tip[:8] if tip else 'no such branch'} is); only the tip "
+                            "promotes, so re-running an older run changes nothing")
+    else:
+        print(f"promote: no git remote '{remote}': the tip of {settings.branch} is not checked")
     if production is not None and not _descends(root, production.commit, commit):
         raise PipelineError(f"{commit[:8]} does not descend from {production.tag} "
                             f"({production.commit[:8]}, in {settings.stage}); only a commit "
-                            f"built on production's is promoted")
-    if remote not in git("remote", root=root).split():
-        print(f"promote: no git remote '{remote}': the tip of {settings.branch} is not checked")
-        return
-    tip = remote_tip(root, settings.branch, remote)
-    if tip != commit:
-        raise NotTheTip(f"{commit[:8]} is not the tip of {settings.branch} on {remote} "
-                            f"({tip[:8] if tip else 'no such branch'} is); only the tip "
-                            "promotes, so re-running an older run changes nothing")
+                            "built on production's is promoted")
 
 
 def remote_tip(root: Path, branch: str, remote: str = "origin") -> str | None:
