@@ -119,17 +119,23 @@ def _rollback(args: argparse.Namespace) -> None:
     rollback(args.version, ".", args.params, push_tags=not args.no_push)
 
 
+def _release_dir(params: Path) -> Path:
+    """registry.release_dir, validated, without importing the pipeline's libraries."""
+    from mlproject.registry import settings_from
+
+    return Path(settings_from(_raw_params(params).get("registry")).release_dir)
+
+
 def _push_tags(args: argparse.Namespace) -> None:
-    from mlproject.registry import load_settings
     from mlproject.registry.push import push_pending
 
-    print(push_pending(Path(load_settings(args.params).release_dir)))
+    print(push_pending(_release_dir(args.params)))
 
 
 def _notify(args: argparse.Namespace) -> None:
-    from mlproject.registry import load_settings, notify
+    from mlproject.registry import notify
 
-    print(notify.report(Path(load_settings(args.params).release_dir), args.job_status))
+    print(notify.report(_release_dir(args.params), args.job_status))
 
 
 def _registry(args: argparse.Namespace) -> None:
