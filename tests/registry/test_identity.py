@@ -123,6 +123,30 @@ def test_rerunning_an_older_commit_is_refused_as_not_the_tip(repo, monkeypatch, 
     assert sorted(repo.tags()) == ["model#prod#1", "model@v1.0.0"]
 
 
+def test_without_credentials_the_fetched_branch_stands_in_for_the_remote(repo, capsys):
+    """`git ls-remote` fails (a private repository, no token in this step): the tip is the
+    remote-tracking branch the checkout fetched."""
+    a = repo.commit_results(0.80, "A")
+    b = repo.commit_results(0.85, "B", variant=1)
+    run("git", "remote", "set-url", "origin", str(repo.path.parent / "unreachable.git"),
+        cwd=repo.path)
+    run("git", "checkout", "-q", "--detach", a, cwd=repo.path)
+    assert promote(repo, push_tags=False).status == "superseded"
+    assert "cannot ask origin for main" in capsys.readouterr().out
+    run("git", "checkout", "-q", b, cwd=repo.path)
+    assert promote(repo, push_tags=False).status == "promoted"
+
+
+def test_a_clone_without_origin_checks_the_ancestry_only(repo, capsys):
+    repo.commit_results(0.80)
+    run("git", "remote", "remove", "origin", cwd=repo.path)
+    outcome = promote(repo)
+    assert outcome.status == "promoted" and repo.tags() == ["model#prod#1", "model@v1.0.0"]
+    printed = capsys.readouterr().out
+    assert "no git remote 'origin': the tip of main is not checked" in printed
+    assert "no git remote 'origin'; tags stay local" in printed
+
+
 def test_a_tip_that_does_not_descend_from_production_is_refused(repo):
     repo.commit_results(0.80)
     run("git", "checkout", "-q", "-b", "side", cwd=repo.path)

@@ -186,6 +186,15 @@ def test_a_stale_dvc_lock_is_refused_with_the_reason(repo):
     assert "stale dvc.lock: `dvc status` is not clean (train: changed command)" in outcome.reason
 
 
+def test_data_that_data_dvc_does_not_record_is_a_stale_dvc_lock(repo):
+    repo.track_data("age,label\n30,yes\n")
+    repo.commit_results(0.80)
+    (repo.path / "data/rows.csv").write_text("age,label\n30,no\n")
+    outcome = promote(repo)
+    assert outcome.status == "refused" and repo.tags() == []
+    assert "(data.dvc: changed outs data modified)" in outcome.reason
+
+
 def test_uncommitted_results_are_refused(repo):
     repo.commit_results(0.80)
     (repo.path / "reports/metrics.json").write_text("{}")

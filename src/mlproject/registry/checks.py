@@ -81,7 +81,9 @@ def _change(change: Any, root: Path) -> str:
 
 
 def _rel(path: str, root: Path) -> str:
-    return os.path.relpath(os.path.abspath(path), root.resolve())
+    """``path`` relative to ``root``: DVC gives some relative to the cwd, some to the repo."""
+    full, top = Path(os.path.abspath(path)), root.resolve()
+    return os.path.relpath(full, top) if full.is_relative_to(top) else path
 
 
 def check_tip(root: Path, commit: str, production: Any, settings: Settings,

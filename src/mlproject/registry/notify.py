@@ -112,7 +112,8 @@ def _summary(n: Notice, outcome: dict, issue: str) -> None:
     text = (f"## {heading}\n\n{n.headline}\n\n| | |\n|---|---|\n"
             f"| commit | `{str(outcome.get('commit', '?'))[:12]}` |\n"
             f"| production | `{outcome.get('production') or 'none'}` |\n"
-            f"| new tags | {tags} |\n| {TITLE} | {issue.removeprefix('tracking issue: ')} |\n")
+            f"| new tags | {tags} |\n"
+            f"| tracking issue | {issue.removeprefix('tracking issue: ')} |\n")
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if target:
         with open(target, "a", encoding="utf-8") as out:
