@@ -88,11 +88,11 @@ def bump(version: str, part: str) -> str:
 
 def read_state(name: str, root: Path | str = ".") -> State:
     """The registry state of artifact ``name`` exactly as ``gto show`` / ``gto history`` see it."""
+    state = State(name)
+    if not _has_tags(name, root):  # GTO has nothing to say; skip importing it
+        return state
     from gto import api
 
-    state = State(name)
-    if not _has_tags(name, root):  # GTO has nothing to say; skip its start-up work
-        return state
     root = str(Path(root).resolve())
     active = _gto(api.show, root, name)  # the defaults of `gto show NAME`
     everything = _gto(api.show, root, name, deprecated=True)
