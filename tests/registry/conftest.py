@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import shutil
@@ -31,6 +32,18 @@ DVC_YAML = """stages:
 
 def run(*cmd: str, cwd: Path) -> str:
     return subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def gto(*args: str, cwd: Path) -> str:
+    """The `gto` command's output: its console-script entry point (gto.cli:app), run in this
+    process so that each call does not pay GTO's start-up time again."""
+    from click.testing import CliRunner
+    from gto.cli import app
+
+    with contextlib.chdir(cwd):
+        result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
 
 
 def synthetic_rows(params, n: int, seed: int) -> pd.DataFrame:

@@ -69,12 +69,12 @@ def test_a_deprecated_production_model_is_neither_fetched_nor_served(promoted, m
     and a copy of v1.0.1 fetched before is refused by serve."""
     from mlproject.cli import main
 
-    from .conftest import run
+    from .conftest import gto
 
     monkeypatch.chdir(promoted.path)
     stale = fetching.fetch("prod", "models/production.skops", promoted.path)
-    run("gto", "deprecate", "model", "v1.0.1", cwd=promoted.path)
-    assert run("gto", "show", "model#prod", "--ref", cwd=promoted.path).strip() == "model@v1.0.0"
+    gto("deprecate", "model", "v1.0.1", cwd=promoted.path)
+    assert gto("show", "model#prod", "--ref", cwd=promoted.path).strip() == "model@v1.0.0"
     assert main(["serve", "--model", str(stale)]) == 1
     assert "model@v1.0.1 is deprecated; refusing to serve it" in capsys.readouterr().err
     with pytest.raises(PipelineError, match="deprecated; refusing to fetch"):

@@ -12,11 +12,11 @@ from gto import api
 from mlproject.cli import main
 from mlproject.registry import VERSION_RE, tags
 
-from .conftest import run
+from .conftest import gto
 
 
-def gto(repo, *args: str):
-    return json.loads(run("gto", *args, "--json", cwd=repo.path))
+def gto_json(repo, *args: str):
+    return json.loads(gto(*args, "--json", cwd=repo.path))
 
 
 def ours(repo, capsys, what: str):
@@ -28,14 +28,14 @@ def ours(repo, capsys, what: str):
 def assert_agree(repo, capsys, history: bool = False) -> str | None:
     """Compare production and the versions (and every event); return production."""
     shown = ours(repo, capsys, "show")
-    active = [v for v in gto(repo, "show", "model") if VERSION_RE.fullmatch(v["version"])]
+    active = [v for v in gto_json(repo, "show", "model") if VERSION_RE.fullmatch(v["version"])]
     in_prod = [v["version"] for v in active if any(s["stage"] == "prod" for s in v["stages"])]
     assert shown["production"] == (in_prod[0] if in_prod else None)
     assert {r["version"] for r in shown["versions"] if not r["deprecated"]} == \
         {v["version"] for v in active}
     if history:  # the history only grows: comparing it once at the end covers every event
         theirs = [(e["event"], e["version"] or "", e["stage"] or "", e["commit"], e["ref"])
-                  for e in gto(repo, "history", "model", "--ascending")]
+                  for e in gto_json(repo, "history", "model", "--ascending")]
         assert [(e["event"], e["version"], e["stage"], e["commit"], e["tag"])
                 for e in ours(repo, capsys, "history")] == theirs
         assert len(theirs) == 15  # 3 registrations, 7 assignments, 3 unassignments, 2 deprecations
@@ -87,5 +87,5 @@ def test_show_and_history_agree_with_gto_through_every_kind_of_event(repo, monke
 
     api.deprecate(str(repo.path), "model")  # the whole artifact: nothing is in production
     assert assert_agree(repo, capsys, history=True) is None
-    everything = {v["version"] for v in gto(repo, "show", "model", "--deprecated")}
+    everything = {v["version"] for v in gto_json(repo, "show", "model", "--deprecated")}
     assert {r["version"] for r in ours(repo, capsys, "show")["versions"]} == everything

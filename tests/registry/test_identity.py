@@ -11,7 +11,7 @@ from mlproject.cli import main
 from mlproject.registry import promote as promotion
 from mlproject.registry import rollback, tags
 
-from .conftest import fake_gate, run
+from .conftest import fake_gate, gto, run
 
 
 def promote(repo, **kwargs):
@@ -58,13 +58,13 @@ def test_bytes_of_an_earlier_version_reuse_it(two_versions):
     assert outcome.status == "reused" and outcome.production == "v1.0.0"
     assert outcome.tags == ["model#prod#3"] and outcome.version is None  # v1.0.0 has a release
     assert prod(repo) == "v1.0.0" and "model@v1.0.2" not in repo.tags()
-    assert run("gto", "show", "model#prod", "--ref", cwd=repo.path).strip() == "model@v1.0.0"
+    assert gto("show", "model#prod", "--ref", cwd=repo.path).strip() == "model@v1.0.0"
 
 
 def test_bytes_of_a_deprecated_version_need_force(two_versions, monkeypatch, capsys):
     repo = two_versions
     monkeypatch.chdir(repo.path)
-    run("gto", "deprecate", "model", "v1.0.1", cwd=repo.path)
+    gto("deprecate", "model", "v1.0.1", cwd=repo.path)
     run("git", "push", "-q", "origin", "--tags", cwd=repo.path)
     assert prod(repo) == "v1.0.0"  # GTO: production falls back to the version before
     repo.commit("Describe the project", files={"README.md": "# project\n"})

@@ -15,7 +15,7 @@ from mlproject.errors import PipelineError
 from mlproject.registry import promote as promotion
 from mlproject.registry import remote, rollback, tags
 
-from .conftest import fake_gate, run
+from .conftest import fake_gate, gto, run
 
 
 def promote(repo, **kwargs):
@@ -48,8 +48,8 @@ def test_promote_show_rollback_history_end_to_end(repo, gate, monkeypatch, capsy
     assert history.count("registration") == 2 and history.count(" assignment") == 3
     assert history.count("unassignment") == 1
     # GTO itself agrees on what each tag means
-    assert run("gto", "check-ref", "model#prod#3", "--version", cwd=repo.path).strip() == "v1.0.0"
-    assert run("gto", "show", "model#prod", "--ref", cwd=repo.path).strip() == "model@v1.0.0"
+    assert gto("check-ref", "model#prod#3", "--version", cwd=repo.path).strip() == "v1.0.0"
+    assert gto("show", "model#prod", "--ref", cwd=repo.path).strip() == "model@v1.0.0"
 
 
 def test_release_bundle_has_everything_a_release_carries(repo, monkeypatch):
@@ -250,7 +250,7 @@ def test_rollback_refuses_unknown_malformed_and_deprecated_versions(repo):
     for bad in ("1.0.0", "v1.0", "v1.0.0; rm -rf /", "latest"):
         with pytest.raises(PipelineError, match="not of the form"):
             rollback.rollback(bad, repo.path)
-    run("gto", "deprecate", "model", "v1.0.0", cwd=repo.path)
+    gto("deprecate", "model", "v1.0.0", cwd=repo.path)
     with pytest.raises(PipelineError, match="deprecated"):
         rollback.rollback("v1.0.0", repo.path)
     assert tags.read_state("model", repo.path).in_stage("prod").version == "v1.0.1"
