@@ -22,6 +22,7 @@ VERSION_RE = re.compile(r"^v\d+\.\d+\.\d+$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
 BRANCH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
 BUMP_REASONS = ("data", "model_type", "params", "hyperparameters")
+OUTCOME = "promotion.json"  # in registry.release_dir: what the last promotion did
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from mlproject import storage
 from mlproject.errors import PipelineError
+from mlproject.registry import OUTCOME
 
 TITLE = "main is ahead of production"
-OUTCOME = "promotion.json"
 
 
 @dataclass(frozen=True)

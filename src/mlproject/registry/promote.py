@@ -19,13 +19,21 @@ from typing import Any
 
 from mlproject import storage
 from mlproject.errors import PipelineError
-from mlproject.registry import Settings, candidate, checks, git, release, settings_from, tags
+from mlproject.registry import (
+    OUTCOME,
+    Settings,
+    candidate,
+    checks,
+    git,
+    release,
+    settings_from,
+    tags,
+)
 from mlproject.registry import push as tag_push
 from mlproject.registry.lock import promotion_lock
 from mlproject.registry.remote import push_outputs
 
 SHA = re.compile(r"^[0-9a-f]{40}$")
-OUTCOME = "promotion.json"
 
 
 @dataclass
