@@ -24,7 +24,7 @@ EVENT ?=
 	bench clean \
 	refresh-data checkout-cached record-results push-results compare-failed data-changed \
 	check-workflows \
-	promote rollback registry registry-history fetch-prod serve release
+	promote push-tags notify rollback registry registry-history fetch-prod serve release
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -117,10 +117,19 @@ data-changed: ## print true when data.dvc differs from the last commit (after re
 check-workflows: setup ## static checks of .github: zizmor, schema, shellcheck, actionlint
 	pytest -q tests/workflows/test_static.py
 
-promote: setup ## register HEAD's model and assign prod when it beats production (MAJOR=1: major bump)
-	mlproject promote $(if $(MAJOR),--major,) $(if $(NO_PUSH),--no-push,)
+promote: setup ## promote HEAD's model when it beats production (MAJOR=1: major bump; FORCE=true)
+	@# BEFORE (main before a push) and FORCE (a form's input) come from the environment and reach
+	@# the CLI as quoted arguments, never as shell or make text; the CLI validates both
+	mlproject promote $(if $(MAJOR),--major,) $(if $(NO_PUSH),--no-push,) \
+	  --before "$${BEFORE:-}" --force "$${FORCE:-false}"
 
-rollback: setup ## re-assign prod to an earlier version: make rollback VERSION=v1.2.3
+push-tags: setup ## push the registry tags a NO_PUSH=1 promote or rollback created, atomically
+	mlproject push-tags
+
+notify: setup ## report the last promotion: job summary, annotation, tracking issue (GH_TOKEN)
+	mlproject notify --job-status "$${JOB_STATUS:-success}"
+
+rollback: setup ## put an earlier version back in prod: make rollback VERSION=v1.2.3
 	@# read from the environment, never pasted into the shell text: it may come from a form
 	@if [ -z "$${VERSION:-}" ]; then echo "usage: make rollback VERSION=v1.2.3" >&2; exit 2; fi
 	mlproject rollback "$$VERSION" $(if $(NO_PUSH),--no-push,)

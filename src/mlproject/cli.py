@@ -190,16 +190,38 @@ def _publish(args: argparse.Namespace) -> None:
     print(publish.publish(args.verdict, args.event))
 
 
-def _promote(args: argparse.Namespace) -> None:
+def _promote(args: argparse.Namespace) -> int:
     from mlproject.registry.promote import promote
 
-    promote(".", args.params, major=args.major, push_tags=not args.no_push)
+    outcome = promote(".", args.params, major=args.major, force=args.force == "true",
+                      before=args.before or None, push_tags=not args.no_push)
+    # a refusal fails the command (and the CI job); nothing to promote does not
+    return 1 if outcome.status in ("refused", "superseded") else 0
 
 
 def _rollback(args: argparse.Namespace) -> None:
     from mlproject.registry.rollback import rollback
 
     rollback(args.version, ".", args.params, push_tags=not args.no_push)
+
+
+def _release_dir(params: Path) -> Path:
+    """registry.release_dir, validated, without importing the pipeline's libraries."""
+    from mlproject.registry import settings_from
+
+    return Path(settings_from(_raw_params(params).get("registry")).release_dir)
+
+
+def _push_tags(args: argparse.Namespace) -> None:
+    from mlproject.registry.push import push_pending
+
+    print(push_pending(_release_dir(args.params)))
+
+
+def _notify(args: argparse.Namespace) -> None:
+    from mlproject.registry import notify
+
+    print(notify.report(_release_dir(args.params), args.job_status))
 
 
 def _registry(args: argparse.Namespace) -> None:
@@ -324,9 +346,18 @@ def build_parser() -> argparse.ArgumentParser:
                              "help": "create the tags locally only (CI pushes them itself)"})
     add("promote", _promote, "register HEAD's model and assign prod when it beats production",
         ("--major", {"action": "store_true", "help": "bump the major version (breaking change)"}),
+        ("--force", {"nargs": "?", "const": "true", "default": "false",
+                     "choices": ["true", "false"],
+                     "help": "promote the model file of a deprecated or rolled-back version"}),
+        ("--before", {"default": "", "metavar": "SHA",
+                      "help": "main before this push (the gate's rules come from there)"}),
         no_push)
-    add("rollback", _rollback, "re-assign prod to an earlier registered version",
+    add("rollback", _rollback, "assign prod to an earlier version and withdraw the current one",
         ("version", {"help": "a registered version, e.g. v1.2.0"}), no_push)
+    add("push-tags", _push_tags, "push the tags promote/rollback --no-push left, atomically")
+    add("notify", _notify, "report the last promotion: job summary, annotation, tracking issue",
+        ("--job-status", {"default": "success", "choices": ["success", "failure", "cancelled"],
+                          "help": "the CI job's status so far"}))
     add("registry", _registry, "registry show: production and versions; history: all events",
         ("action", {"choices": ["show", "history"]}), ("--json", {"action": "store_true"}))
     add("model", _model, "model fetch VERSION|prod: install a registered model file",

@@ -107,8 +107,12 @@ def create_app(predictor: Predictor) -> FastAPI:
 def main(model: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
+    from mlproject.registry.fetch import refuse_deprecated
+
     if not Path(model).is_file():
         raise PipelineError(f"{model}: no model file; run `mlproject model fetch prod` "
                             "(or pass --model models/model.skops)")
-    app = create_app(Predictor.load(model))
+    predictor = Predictor.load(model)
+    refuse_deprecated(predictor.metadata)
+    app = create_app(predictor)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import shutil
@@ -33,6 +34,18 @@ def run(*cmd: str, cwd: Path) -> str:
     return subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
+def gto(*args: str, cwd: Path) -> str:
+    """The `gto` command's output: its console-script entry point (gto.cli:app), run in this
+    process so that each call does not pay GTO's start-up time again."""
+    from click.testing import CliRunner
+    from gto.cli import app
+
+    with contextlib.chdir(cwd):
+        result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 def synthetic_rows(params, n: int, seed: int) -> pd.DataFrame:
     """Random rows that satisfy the schema in params.yaml; the label depends on age and hours."""
     rng = np.random.default_rng(seed)
@@ -56,22 +69,35 @@ def params():
 
 
 @pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory, params) -> Path:
-    """A real skops model (10 boosting rounds on 400 synthetic rows) with its sidecar."""
+def model_variant(tmp_path_factory, params):
+    """Real skops models whose bytes differ: variant k has 10 + k boosting rounds (400 rows)."""
     from mlproject.config import Model
     from mlproject.stages.train import train
 
-    out = tmp_path_factory.mktemp("model")
-    table = out / "train.parquet"
+    made: dict[int, Path] = {}
     df = synthetic_rows(params, 400, seed=0)
-    df.to_parquet(table)
-    small = dataclasses.replace(params, train=dataclasses.replace(
-        params.train, model=Model(name="hist_gradient_boosting", params={"max_iter": 10})))
-    model = train(df, small)
-    meta = artifact.metadata_for(small, "hist_gradient_boosting", table)
-    meta.update(hyperparameters={"max_iter": 10}, training_time_s=0.1)
-    artifact.save_model(model, out / "model.skops", meta)
-    return out / "model.skops"
+
+    def make(k: int = 0) -> Path:
+        if k not in made:
+            out = tmp_path_factory.mktemp(f"model{k}")
+            table = out / "train.parquet"
+            df.to_parquet(table)
+            rounds = {"max_iter": 10 + k}
+            small = dataclasses.replace(params, train=dataclasses.replace(
+                params.train, model=Model(name="hist_gradient_boosting", params=rounds)))
+            meta = artifact.metadata_for(small, "hist_gradient_boosting", table)
+            meta.update(hyperparameters=rounds)
+            artifact.save_model(train(df, small), out / "model.skops", meta)
+            made[k] = out / "model.skops"
+        return made[k]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def tiny_model(model_variant) -> Path:
+    """A real skops model (10 boosting rounds on 400 synthetic rows) with its sidecar."""
+    return model_variant(0)
 
 
 def results(roc_auc: float) -> dict[str, dict]:
@@ -101,11 +127,11 @@ def write_results(repo: Path, roc_auc: float) -> None:
 
 
 class Repo:
-    """A git+DVC repository with a bare origin and a local DVC remote."""
+    """A git+DVC repository on `main` with a bare origin and a local DVC remote."""
 
-    def __init__(self, base: Path, model: Path) -> None:
+    def __init__(self, base: Path, variant) -> None:
         self.path, self.origin, self.remote = base / "repo", base / "origin.git", base / "remote"
-        self.model = model
+        self.variant = variant
         run("git", "init", "-q", "--bare", str(self.origin), cwd=base)
         self.path.mkdir()
         for cmd in (["git", "init", "-q", "-b", "main"], ["git", "config", "user.email", "ci@x"],
@@ -123,23 +149,40 @@ class Repo:
             f'[core]\n    analytics = false\n    remote = local\n[\'remote "local"\']\n'
             f"    url = {url}\n")
 
-    def commit_results(self, roc_auc: float, message: str = "results", model: Path | None = None,
-                       name: str | None = None) -> str:
-        """Put a model and result files in place, record them in dvc.lock, commit."""
+    def commit_results(self, roc_auc: float, message: str = "results", variant: int = 0,
+                       name: str | None = None, push: bool = True, meta: dict | None = None) -> str:
+        """Put model ``variant`` and result files in place, record them in dvc.lock, commit,
+        and (like a merge) push the branch to origin."""
         models = self.path / "models"
         models.mkdir(exist_ok=True)
-        source = model or self.model
+        source, extra = self.variant(variant), meta
         shutil.copy(source, models / "model.skops")
         meta = json.loads(artifact.sidecar(source).read_text())
         if name:  # a different model type: same bytes, different recorded name
             meta["name"] = name
-        (models / "model.json").write_text(json.dumps(meta, indent=2))
+        (models / "model.json").write_text(json.dumps({**meta, **(extra or {})}, indent=2))
         write_results(self.path, roc_auc)
         with DvcRepo(str(self.path)) as dvc:  # in-process: the dvc CLI starts slowly
             dvc.commit(str(self.path / "dvc.yaml:train"), force=True)
+        return self.commit(message, push)
+
+    def commit(self, message: str, push: bool = True, files: dict[str, str] | None = None) -> str:
+        """Write ``files`` (relative path -> text), commit every change, push main to origin."""
+        for rel, text in (files or {}).items():
+            (self.path / rel).write_text(text)
         run("git", "add", "-A", cwd=self.path)
-        run("git", "commit", "-q", "-m", message, cwd=self.path)
+        run("git", "commit", "-q", "--allow-empty", "-m", message, cwd=self.path)
+        if push:
+            run("git", "push", "-q", "origin", "HEAD:refs/heads/main", cwd=self.path)
         return self.head()
+
+    def track_data(self, text: str, message: str = "New data") -> str:
+        """Put ``text`` in data/rows.csv, record it with `dvc add data`, commit."""
+        (self.path / "data").mkdir(exist_ok=True)
+        (self.path / "data/rows.csv").write_text(text)
+        with DvcRepo(str(self.path)) as dvc:
+            dvc.add(str(self.path / "data"))
+        return self.commit(message)
 
     def head(self) -> str:
         return run("git", "rev-parse", "HEAD", cwd=self.path).strip()
@@ -152,12 +195,13 @@ class Repo:
 
 
 @pytest.fixture
-def repo(tmp_path, tiny_model) -> Repo:
-    return Repo(tmp_path, tiny_model)
+def repo(tmp_path, model_variant) -> Repo:
+    return Repo(tmp_path, model_variant)
 
 
-def fake_gate(min_gain: float = 0.0) -> types.SimpleNamespace:
-    """Stand-in for mlproject.gate: passes when ROC AUC does not drop by more than min_gain."""
+def fake_gate(min_gain: float = 0.0, asked: list | None = None) -> types.SimpleNamespace:
+    """Stand-in for mlproject.gate: passes when ROC AUC does not drop by more than min_gain.
+    The revisions its rules are read at are appended to ``asked``."""
 
     def read_results(rev, root="."):
         from mlproject.registry import show_file
@@ -189,7 +233,9 @@ def fake_gate(min_gain: float = 0.0) -> types.SimpleNamespace:
 
     return types.SimpleNamespace(load_rules=lambda params: {}, check=check,
                                  read_results=read_results,
-                                 rules_at=lambda base, params, root=".": ({}, "fake"))
+                                 rules_at=lambda base, params, root=".":
+                                 ((asked if asked is not None else []).append(base) or {},
+                                  "fake"))
 
 
 @pytest.fixture

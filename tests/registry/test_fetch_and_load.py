@@ -22,7 +22,7 @@ def promoted(repo):
     """A repository with v1.0.0 and v1.0.1 registered; v1.0.1 in prod."""
     repo.commit_results(0.80)
     promotion.promote(repo.path, gate=fake_gate())
-    repo.commit_results(0.85, "retrain")
+    repo.commit_results(0.85, "retrain", variant=1)
     promotion.promote(repo.path, gate=fake_gate())
     return repo
 
@@ -61,6 +61,28 @@ def test_fetch_refuses_bytes_that_do_not_match_the_sidecar(promoted):
     with pytest.raises(PipelineError, match="does not match the sha256"):
         fetching.fetch("prod", "models/production.skops", promoted.path)
     assert not (promoted.path / "models/production.skops").exists()
+
+
+def test_a_deprecated_production_model_is_neither_fetched_nor_served(promoted, monkeypatch,
+                                                                    capsys):
+    """`gto deprecate model v1.0.1` (prod): fetch, make serve and GTO all fall back to v1.0.0,
+    and a copy of v1.0.1 fetched before is refused by serve."""
+    from mlproject.cli import main
+
+    from .conftest import gto
+
+    monkeypatch.chdir(promoted.path)
+    stale = fetching.fetch("prod", "models/production.skops", promoted.path)
+    gto("deprecate", "model", "v1.0.1", cwd=promoted.path)
+    assert gto("show", "model#prod", "--ref", cwd=promoted.path).strip() == "model@v1.0.0"
+    assert main(["serve", "--model", str(stale)]) == 1
+    assert "model@v1.0.1 is deprecated; refusing to serve it" in capsys.readouterr().err
+    with pytest.raises(PipelineError, match="deprecated; refusing to fetch"):
+        fetching.fetch("v1.0.1", "x.skops", promoted.path)
+    assert main(["model", "fetch", "prod"]) == 0  # what `make serve` runs first
+    meta = json.loads(artifact.sidecar(stale).read_text())
+    assert meta["registry"]["version"] == "v1.0.0"
+    fetching.refuse_deprecated(meta, promoted.path)  # the server would start
 
 
 def test_tampered_model_file_is_refused_at_load(tmp_path, tiny_model):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
+import shutil
 import threading
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from mlproject.errors import PipelineError
 from mlproject.registry import promote as promotion
 from mlproject.registry import remote, rollback, tags
 
-from .conftest import fake_gate, run
+from .conftest import fake_gate, gto, run
 
 
 def promote(repo, **kwargs):
@@ -27,7 +27,7 @@ def test_promote_show_rollback_history_end_to_end(repo, gate, monkeypatch, capsy
     monkeypatch.chdir(repo.path)
     first = repo.commit_results(0.87)  # above the gate floor
     assert main(["promote"]) == 0
-    repo.commit_results(0.90, "better model", name="random_forest")
+    repo.commit_results(0.90, "better model", variant=1, name="random_forest")
     assert main(["promote"]) == 0
     assert set(repo.origin_tags()) == {"model@v1.0.0", "model#prod#1", "model@v1.1.0",
                                        "model#prod#2"}
@@ -37,18 +37,19 @@ def test_promote_show_rollback_history_end_to_end(repo, gate, monkeypatch, capsy
     assert "prod = v1.1.0" in shown and "0.9000" in shown and first[:8] in shown
 
     assert main(["rollback", "v1.0.0"]) == 0
-    assert "model#prod#3" in repo.origin_tags()
+    assert {"model#prod#3", "model#prod!#4"} <= set(repo.origin_tags())
     capsys.readouterr()
     assert main(["registry", "show", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["production"] == "v1.0.0"
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["production"] == "v1.0.0"
+    assert [v["rolled_back_from"] for v in shown["versions"]] == [True, False]
     assert main(["registry", "history"]) == 0
     history = capsys.readouterr().out
-    assert history.count("registration") == 2 and history.count("assignment") == 3
+    assert history.count("registration") == 2 and history.count(" assignment") == 3
+    assert history.count("unassignment") == 1
     # GTO itself agrees on what each tag means
-    assert run("gto", "check-ref", "model#prod#3", "--version", cwd=repo.path).strip() == "v1.0.0"
-    assert run("gto", "show", "model#prod", "--ref", cwd=repo.path).strip() == "model@v1.0.0"
-    gto_history = run("gto", "history", "model", "--plain", cwd=repo.path)
-    assert gto_history.count("assignment") == 3
+    assert gto("check-ref", "model#prod#3", "--version", cwd=repo.path).strip() == "v1.0.0"
+    assert gto("show", "model#prod", "--ref", cwd=repo.path).strip() == "model@v1.0.0"
 
 
 def test_release_bundle_has_everything_a_release_carries(repo, monkeypatch):
@@ -57,7 +58,7 @@ def test_release_bundle_has_everything_a_release_carries(repo, monkeypatch):
     commit = repo.commit_results(0.80)
     outcome = promote(repo)
     bundle = repo.path / "build/release/v1.0.0"
-    assert outcome["promoted"] and outcome["version"] == "v1.0.0"
+    assert outcome.status == "promoted" and outcome.version == "v1.0.0"
     names = {p.name for p in bundle.iterdir()}
     assert {"model.skops", "model.json", "model_card.md", "metrics.json", "dvc.lock",
             "release.json"} <= names
@@ -70,79 +71,141 @@ def test_release_bundle_has_everything_a_release_carries(repo, monkeypatch):
         "model.skops", "model.json", "model_card.md", "metrics.json", "dvc.lock")]
     card = (bundle / "model_card.md").read_text()
     assert "$" not in card.replace("```bash", "") and "## Intended use and limits" in card
+    saved = json.loads((repo.path / "build/release/promotion.json").read_text())
+    assert saved["promoted"] is True and saved["tags"] == ["model@v1.0.0", "model#prod#1"]
 
 
 def test_bump_rule_patch_minor_major(repo):
-    """Same model type and data: patch; --major: major; another model type: minor."""
+    """Same model type and data: patch; --major: major; another model type or data: minor."""
     repo.commit_results(0.80)
     promote(repo)
-    repo.commit_results(0.81, "retrain")
-    assert promote(repo)["version"] == "v1.0.1"
-    repo.commit_results(0.82, "breaking")
-    assert promote(repo, major=True)["version"] == "v2.0.0"
-    repo.commit_results(0.83, "new type", name="random_forest")
-    assert promote(repo)["version"] == "v2.1.0"
+    repo.commit_results(0.81, "retrain", variant=1)
+    assert promote(repo).version == "v1.0.1"
+    repo.commit_results(0.82, "breaking", variant=2)
+    assert promote(repo, major=True).version == "v2.0.0"
+    repo.commit_results(0.83, "new type", variant=3, name="random_forest")
+    assert promote(repo).version == "v2.1.0"
 
 
-def test_second_run_on_the_same_commit_creates_nothing(repo, capsys):
-    """A re-run creates no tag, and pushes the tags an interrupted first run could not push."""
+def test_the_data_version_comes_from_data_dvc_not_from_the_training_table(repo):
+    """New data in data.dvc is a minor bump; other training-table bytes alone are not."""
+    repo.track_data("age,label\n30,yes\n")
     repo.commit_results(0.80)
     promote(repo)
-    run("git", "push", "-q", "origin", "--delete", "model#prod#1", cwd=repo.path)
-    before = repo.tags()
-    outcome = promote(repo)
-    assert not outcome["promoted"] and repo.tags() == before
-    assert sorted(repo.origin_tags()) == sorted(before)
-    assert "nothing to do" in capsys.readouterr().out
+    before = json.loads((repo.path / "models/model.json").read_text())["data_md5"]
+    repo.commit_results(0.81, "a new Parquet writer: other table bytes", variant=1,
+                        meta={"data_md5": "f" * 32})
+    assert before != "f" * 32 and promote(repo).version == "v1.0.1"
+    repo.track_data("age,label\n30,yes\n41,no\n")
+    repo.commit_results(0.82, "retrain on the new data", variant=2, meta={"data_md5": "f" * 32})
+    assert promote(repo).version == "v1.1.0"
 
 
-def test_no_push_leaves_the_tags_local_for_the_workflow_to_push(repo, monkeypatch, capsys):
-    """--no-push: CI's checkout holds no credentials; a separate step pushes the tags."""
+def test_a_rerun_on_the_same_commit_creates_nothing_and_exits_0(repo, monkeypatch, capsys):
+    monkeypatch.chdir(repo.path)
+    repo.commit_results(0.87)
+    assert main(["promote"]) == 0
+    before, origin = repo.tags(), repo.origin_tags()
+    capsys.readouterr()
+    assert main(["promote"]) == 0
+    assert repo.tags() == before and repo.origin_tags() == origin
+    assert "promote: nothing to promote: the model file is model@v1.0.0's" in \
+        capsys.readouterr().out
+    saved = json.loads((repo.path / "build/release/promotion.json").read_text())
+    assert saved["status"] == "nothing" and saved["tags"] == []
+
+
+def test_no_push_leaves_the_tags_for_push_tags(repo, monkeypatch, capsys):
+    """--no-push: CI's checkout holds no credentials; `mlproject push-tags` pushes them later."""
     monkeypatch.chdir(repo.path)
     repo.commit_results(0.87)
     assert main(["promote", "--no-push"]) == 0
     assert repo.tags() == ["model#prod#1", "model@v1.0.0"] and repo.origin_tags() == []
-    assert main(["promote", "--no-push"]) == 0  # a re-run: nothing to do, still nothing pushed
-    assert "nothing to do" in capsys.readouterr().out and repo.origin_tags() == []
-    run("git", "push", "-q", "origin", "--tags", cwd=repo.path)
-    repo.commit_results(0.90, "better model", name="random_forest")
+    assert main(["push-tags"]) == 0
+    assert repo.origin_tags() == repo.tags()
+    capsys.readouterr()
+    assert main(["push-tags"]) == 0 and "no registry tags to push" in capsys.readouterr().out
+    repo.commit_results(0.90, "better model", variant=1, name="random_forest")
     assert main(["promote", "--no-push"]) == 0
     assert main(["rollback", "v1.0.0", "--no-push"]) == 0
-    assert "model#prod#3" in repo.tags() and "model#prod#3" not in repo.origin_tags()
+    pending = json.loads((repo.path / "build/release/pending-tags.json").read_text())["tags"]
+    assert pending == ["model@v1.1.0", "model#prod#2", "model#prod#3", "model#prod!#4"]
     assert sorted(repo.origin_tags()) == ["model#prod#1", "model@v1.0.0"]
+    assert main(["push-tags"]) == 0 and sorted(repo.origin_tags()) == sorted(repo.tags())
 
 
-def test_worse_candidate_is_not_promoted_and_says_why(repo, capsys):
+def test_tags_are_pushed_atomically_or_not_at_all(repo):
+    """origin refuses one tag of a promotion: neither is pushed, and the local ones are removed."""
     repo.commit_results(0.80)
     promote(repo)
-    repo.commit_results(0.70, "worse")
+    run("git", "tag", "model#prod#2", "main", cwd=repo.origin)  # someone else's tag, same name
+    repo.commit_results(0.85, "better", variant=1)
     outcome = promote(repo)
-    assert not outcome["promoted"] and repo.tags() == ["model#prod#1", "model@v1.0.0"]
+    assert outcome.status == "refused" and "git push" in outcome.reason
+    assert "model@v1.0.1" not in repo.origin_tags() and "model@v1.0.1" not in repo.tags()
+
+
+def test_push_tags_refuses_names_that_are_not_local_tags(repo, monkeypatch, capsys):
+    monkeypatch.chdir(repo.path)
+    (repo.path / "build/release").mkdir(parents=True)
+    (repo.path / "build/release/pending-tags.json").write_text('{"tags": ["--mirror"]}')
+    assert main(["push-tags"]) == 1
+    assert "'--mirror' is not a local tag" in capsys.readouterr().err
+
+
+def test_worse_candidate_is_refused_and_says_why(repo, monkeypatch, capsys):
+    monkeypatch.chdir(repo.path)
+    repo.commit_results(0.80)
+    promote(repo)
+    repo.commit_results(0.70, "worse", variant=1)
+    outcome = promote(repo)
+    assert outcome.status == "refused" and repo.tags() == ["model#prod#1", "model@v1.0.0"]
+    assert "the gate failed against production v1.0.0" in outcome.reason
     assert "below production 0.800" in capsys.readouterr().out
     saved = json.loads((repo.path / "build/release/promotion.json").read_text())
     assert saved["promoted"] is False and saved["version"] is None
+    assert saved["production"] == "v1.0.0"
 
 
-def test_stale_results_are_refused(repo, tiny_model):
+def test_stale_model_file_is_refused(repo, tiny_model):
     """A model file that is not the one dvc.lock records is never released."""
     repo.commit_results(0.80)
     (repo.path / "models/model.skops").write_bytes(tiny_model.read_bytes() + b"\0")
-    with pytest.raises(PipelineError, match="stale results"):
-        promote(repo)
+    outcome = promote(repo)
+    assert outcome.status == "refused" and "stale results" in outcome.reason
     assert repo.tags() == []
+
+
+def test_a_stale_dvc_lock_is_refused_with_the_reason(repo):
+    """`dvc status` must be clean: a pipeline change without a new dvc.lock is a refusal."""
+    repo.commit_results(0.80)
+    text = (repo.path / "dvc.yaml").read_text().replace('cmd: "true"', "cmd: echo retrained")
+    repo.commit("Change the training command, forget dvc repro", files={"dvc.yaml": text})
+    outcome = promote(repo)
+    assert outcome.status == "refused" and repo.tags() == []
+    assert "stale dvc.lock: `dvc status` is not clean (train: changed command)" in outcome.reason
+
+
+def test_data_that_data_dvc_does_not_record_is_a_stale_dvc_lock(repo):
+    repo.track_data("age,label\n30,yes\n")
+    repo.commit_results(0.80)
+    (repo.path / "data/rows.csv").write_text("age,label\n30,no\n")
+    outcome = promote(repo)
+    assert outcome.status == "refused" and repo.tags() == []
+    assert "(data.dvc: changed outs data modified)" in outcome.reason
 
 
 def test_uncommitted_results_are_refused(repo):
     repo.commit_results(0.80)
     (repo.path / "reports/metrics.json").write_text("{}")
-    with pytest.raises(PipelineError, match="not committed"):
-        promote(repo)
+    outcome = promote(repo)
+    assert outcome.status == "refused" and "not committed" in outcome.reason
 
 
 def test_missing_remote_object_is_refused_before_tagging(repo):
     repo.commit_results(0.80)
-    with pytest.raises(PipelineError, match="not in the DVC remote: models/model.skops"):
-        promote(repo, push=lambda root, required: remote.verify_in_remote(root))
+    outcome = promote(repo, push=lambda root, required: remote.verify_in_remote(root))
+    assert "not in the DVC remote: models/model.skops" in outcome.reason
     assert repo.tags() == [] and repo.origin_tags() == []
 
 
@@ -150,52 +213,44 @@ def test_failing_push_is_refused_before_tagging(repo):
     repo.commit_results(0.80)
     (repo.path.parent / "not-a-dir").write_text("x")
     repo.set_remote(repo.path.parent / "not-a-dir")
-    with pytest.raises(PipelineError, match="dvc push failed"):
-        promote(repo)
+    repo.commit("Point the DVC remote at a file")
+    assert "dvc push failed" in promote(repo).reason
     assert repo.tags() == []
 
 
 def test_a_held_lock_makes_a_second_promotion_fail_cleanly(repo):
-    repo.commit_results(0.80)
     params = repo.path / "params.yaml"
     params.write_text(params.read_text().replace("lock_timeout_s: 600", "lock_timeout_s: 0.3"))
-    with promotion.promotion_lock(repo.path, 0), pytest.raises(PipelineError,
-                                                              match="another promotion"):
-        promote(repo)
+    repo.commit_results(0.80)
+    with promotion.promotion_lock(repo.path, 0):
+        outcome = promote(repo)
+    assert outcome.status == "refused" and "another promotion" in outcome.reason
     assert repo.tags() == []
 
 
 def test_two_promotions_at_once_make_one_version(repo):
     repo.commit_results(0.80)
-    outcomes, errors = [], []
-
-    def go():
-        try:
-            outcomes.append(promote(repo))
-        except PipelineError as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=go) for _ in range(2)]
+    outcomes = []
+    threads = [threading.Thread(target=lambda: outcomes.append(promote(repo))) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert not errors and sorted(o["promoted"] for o in outcomes) == [False, True]
+    assert sorted(o.status for o in outcomes) == ["nothing", "promoted"]
     assert repo.tags() == ["model#prod#1", "model@v1.0.0"]
 
 
 def test_rollback_refuses_unknown_malformed_and_deprecated_versions(repo):
     repo.commit_results(0.80)
     promote(repo)
-    repo.commit_results(0.85, "better")
+    repo.commit_results(0.85, "better", variant=1)
     promote(repo)
     with pytest.raises(PipelineError, match="not registered"):
         rollback.rollback("v9.9.9", repo.path)
     for bad in ("1.0.0", "v1.0", "v1.0.0; rm -rf /", "latest"):
         with pytest.raises(PipelineError, match="not of the form"):
             rollback.rollback(bad, repo.path)
-    subprocess.run(["gto", "deprecate", "model", "v1.0.0"], cwd=repo.path, check=True,
-                   capture_output=True)
+    gto("deprecate", "model", "v1.0.0", cwd=repo.path)
     with pytest.raises(PipelineError, match="deprecated"):
         rollback.rollback("v1.0.0", repo.path)
     assert tags.read_state("model", repo.path).in_stage("prod").version == "v1.0.1"
@@ -206,7 +261,8 @@ def test_a_version_registered_by_an_interrupted_run_is_completed_not_duplicated(
     repo.commit_results(0.80)
     tags.register("model", "v1.0.0", "registered by hand", repo.path)
     outcome = promote(repo)
-    assert outcome["version"] == "v1.0.0"
+    assert outcome.status == "reused" and outcome.production == "v1.0.0"
+    assert outcome.version == "v1.0.0"  # its bundle is written: the release is still to make
     assert sorted(repo.tags()) == ["model#prod#1", "model@v1.0.0"]
 
 
@@ -222,38 +278,15 @@ def test_fetch_and_serve_commands(repo, gate, monkeypatch, capsys):
     assert "mlproject model fetch prod" in capsys.readouterr().err
 
 
-def test_a_merged_change_cannot_loosen_the_gate_of_its_own_promotion(repo, gate, monkeypatch):
-    """The rules come from main before the merge (HEAD's first parent), not from the merge."""
-    monkeypatch.chdir(repo.path)
-    repo.commit_results(0.90)
-    assert promotion.promote(repo.path)["promoted"]
-    text = (repo.path / "params.yaml").read_text()
-    (repo.path / "params.yaml").write_text(text.replace("roc_auc: 0.005", "roc_auc: 1.0"))
-    repo.commit_results(0.88, "worse model, looser gate")
-    outcome = promotion.promote(repo.path)
-    assert not outcome["promoted"] and "roc_auc dropped by 0.02" in outcome["reason"]
-
-
 def test_rerun_after_an_interrupted_release_rebuilds_the_bundle(repo, monkeypatch):
     """Tagged but the release never made: the re-run creates no tag and rebuilds the bundle."""
     monkeypatch.chdir(repo.path)
     repo.commit_results(0.80)
     promote(repo)
     tags_before = repo.tags()
-    import shutil
-
     shutil.rmtree(repo.path / "build")
     outcome = promote(repo)
-    assert not outcome["promoted"] and outcome["reason"].startswith("nothing to do")
+    assert outcome.status == "nothing" and outcome.version == "v1.0.0"
     assert repo.tags() == tags_before
     assert (repo.path / "build/release/v1.0.0/release.json").is_file()
     assert ci.release_args(Path("build/release"), "v1.0.0", "model")[0] == "model@v1.0.0"
-
-
-def test_a_deprecated_version_is_never_promoted_again(repo, monkeypatch):
-    monkeypatch.chdir(repo.path)
-    repo.commit_results(0.80)
-    promote(repo)
-    run("gto", "deprecate", "model", "v1.0.0", cwd=repo.path)
-    with pytest.raises(PipelineError, match="model@v1.0.0 is deprecated"):
-        promote(repo)

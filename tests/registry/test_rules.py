@@ -6,19 +6,19 @@ import pytest
 
 from mlproject.errors import PipelineError
 from mlproject.registry import Settings, check_version, settings_from
-from mlproject.registry.promote import bump_part
+from mlproject.registry.candidate import bump_part
 from mlproject.registry.tags import bump
 
-BASE = {"name": "hist_gradient_boosting", "data_md5": "a", "params_md5": "p",
+BASE = {"model_type": "hist_gradient_boosting", "data": "a", "params": "p",
         "hyperparameters": {"max_iter": 150}}
 
 
 @pytest.mark.parametrize(("change", "major", "expected"), [
     ({}, False, "patch"),
-    ({"params_md5": "q"}, False, "patch"),
+    ({"params": "q"}, False, "patch"),
     ({"hyperparameters": {"max_iter": 10}}, False, "patch"),
-    ({"data_md5": "b"}, False, "minor"),
-    ({"name": "random_forest"}, False, "minor"),
+    ({"data": "b"}, False, "minor"),
+    ({"model_type": "random_forest"}, False, "minor"),
     ({}, True, "major"),
 ])
 def test_bump_rule(change, major, expected):
@@ -29,7 +29,7 @@ def test_bump_rule(change, major, expected):
 def test_minor_when_is_configurable():
     settings = Settings(minor_when=("hyperparameters",))
     assert bump_part({**BASE, "hyperparameters": {}}, BASE, settings, False) == "minor"
-    assert bump_part({**BASE, "data_md5": "b"}, BASE, settings, False) == "patch"
+    assert bump_part({**BASE, "data": "b"}, BASE, settings, False) == "patch"
 
 
 @pytest.mark.parametrize(("version", "part", "expected"), [
@@ -48,6 +48,8 @@ def test_version_pattern_is_strict(bad):
 @pytest.mark.parametrize(("raw", "key"), [
     ({"artifact": "Model#1"}, "registry.artifact"),
     ({"stage": "prod#x"}, "registry.stage"),
+    ({"branch": "main; rm -rf /"}, "registry.branch"),
+    ({"branch": "../main"}, "registry.branch"),
     ({"first_version": "1.0"}, "registry.first_version"),
     ({"minor_when": ["weather"]}, "registry.minor_when"),
     ({"lock_timeout_s": -1}, "registry.lock_timeout_s"),

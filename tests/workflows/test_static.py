@@ -24,7 +24,7 @@ VERSION_COMMENT = re.compile(r"uses:\s*(\S+)\s+#\s*v\d+\.\d+\.\d+\s*$")
 WRITE_ALLOWED = {  # (workflow, job) -> write scopes it may hold, and why (checklist §1.1)
     ("verdict.yml", "publish"): {"pull-requests", "statuses"},  # the comment, the status
     ("verdict.yml", "record"): {"contents"},  # push the checked results commit to the PR branch
-    ("promote.yml", "promote"): {"contents", "id-token"},
+    ("promote.yml", "promote"): {"contents", "id-token", "issues"},
     ("promote.yml", "record"): {"contents", "pull-requests"},
     ("continuous-training.yml", "open-pr"): {"contents", "pull-requests"},
     ("rollback.yml", "rollback"): {"contents", "id-token"},
@@ -251,19 +251,37 @@ def test_w12_every_job_has_a_timeout(workflows):
 
 
 def test_w13_registry_tags_and_release_from_tested_commands(workflows):
-    """promote/rollback tag locally (their checkout holds no credentials); one step pushes the
-    tags with the token, and the release comes from `mlproject release` (validated, once)."""
+    """promote/rollback tag locally (their checkout holds no credentials); one later step pushes
+    the tags atomically with the token (`make push-tags`), the release comes from
+    `mlproject release` (validated, once) and promote ends by reporting, whatever happened."""
     for name, job_id in (("promote.yml", "promote"), ("rollback.yml", "rollback")):
-        runs = [s.get("run", "").strip() for s in workflows[name]["jobs"][job_id]["steps"]]
+        steps_ = workflows[name]["jobs"][job_id]["steps"]
+        runs = [s.get("run", "").strip() for s in steps_]
         registry = [r for r in runs if r.startswith(("make promote", "make rollback"))]
         assert len(registry) == 1 and registry[0].endswith("NO_PUSH=1"), name
-        pushes = [r for r in runs if "git " in r and " push " in r]
-        assert len(pushes) == 1, name
-        assert pushes[0].endswith("push origin 'refs/tags/*:refs/tags/*'"), name  # tags only
+        assert not [r for r in runs if "git " in r and " push" in r], name
+        pushes = [s for s in steps_ if s.get("run", "").strip() == "make push-tags"]
+        assert len(pushes) == 1 and set(pushes[0]["env"]) == {"GH_TOKEN"}, name
+        assert runs.index("make push-tags") > runs.index(registry[0]), name
+        assert "GH_TOKEN" not in str(steps_[runs.index(registry[0])].get("env")), name
     steps_ = workflows["promote.yml"]["jobs"]["promote"]["steps"]
     release = [s for s in steps_ if "gh " in s.get("run", "") or "release" in s.get("run", "")]
     assert [s["run"].strip() for s in release] == ["make release"]
     assert set(release[0]["env"]) == {"GH_TOKEN"}
+    last = steps_[-1]
+    assert last["run"].strip() == "make notify" and last["if"] == "always()"
+    assert last["env"] == {"GH_TOKEN": "${{ github.token }}", "JOB_STATUS": "${{ job.status }}"}
+
+
+def test_promote_takes_the_rules_from_before_the_push_and_force_only_from_the_form(workflows):
+    """`before` of the push event (any merge method) and the validated boolean `force` input
+    reach `make promote` through env only."""
+    wf = workflows["promote.yml"]
+    assert wf["on"]["workflow_dispatch"]["inputs"]["force"]["type"] == "boolean"
+    [step] = [s for s in wf["jobs"]["promote"]["steps"]
+              if s.get("run", "").startswith("make promote")]
+    assert step["env"]["BEFORE"] == "${{ github.event.before }}"
+    assert step["env"]["FORCE"] == "${{ inputs.force }}"
 
 
 def test_stale_results_are_recorded_through_a_pr_not_promoted(workflows):
@@ -313,5 +331,5 @@ def test_w16_cml_comments_only_through_the_publish_command(workflows):
 
 def test_push_steps_use_the_token_only_through_env(workflows):
     for name, job_id, step in steps(workflows):
-        if "git -c http.extraheader" in step.get("run", ""):
-            assert step["env"]["TOKEN"] == "${{ github.token }}", f"{name}:{job_id}"
+        if step.get("run", "").strip() == "make push-tags":
+            assert step["env"]["GH_TOKEN"] == "${{ github.token }}", f"{name}:{job_id}"

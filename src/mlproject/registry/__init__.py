@@ -1,12 +1,14 @@
 """The model registry: versions and stages as git tags in GTO's conventions.
 
 ``model@v1.2.0`` registers the commit that produced a model as a version; ``model#prod#3``
-assigns a version to production (the highest counter wins, so history is never rewritten).
+assigns a version to production and ``model#prod!#4`` withdraws one (a rollback). GTO reads the
+tags (``tags.read_state``), so ``gto show`` and ``mlproject registry show`` always agree.
 Settings come from the ``registry:`` section of params.yaml.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -18,7 +20,9 @@ from mlproject.errors import PipelineError
 # fullmatch everywhere: "$" alone would accept a trailing newline
 VERSION_RE = re.compile(r"^v\d+\.\d+\.\d+$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
+BRANCH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
 BUMP_REASONS = ("data", "model_type", "params", "hyperparameters")
+OUTCOME = "promotion.json"  # in registry.release_dir: what the last promotion did
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class Settings:
     artifact: str = "model"
     model: str = "models/model.skops"
     stage: str = "prod"
+    branch: str = "main"  # only its tip is promoted
     first_version: str = "v1.0.0"
     minor_when: tuple[str, ...] = ("data", "model_type")
     release_dir: str = "build/release"
@@ -48,6 +53,9 @@ def settings_from(raw: Any) -> Settings:
         if not isinstance(values[key], str) or not NAME_RE.fullmatch(values[key]):
             raise PipelineError(f"params.yaml: registry.{key}: {values[key]!r} must be lowercase "
                                 "letters, digits and '-' (it becomes part of git tags)")
+    branch = values["branch"]
+    if not isinstance(branch, str) or not BRANCH_RE.fullmatch(branch) or ".." in branch:
+        raise PipelineError("params.yaml: registry.branch: expected a branch name such as main")
     first = values["first_version"]
     if not isinstance(first, str) or not VERSION_RE.fullmatch(first):
         raise PipelineError("params.yaml: registry.first_version: must look like v1.0.0")
@@ -79,9 +87,11 @@ def check_version(version: str) -> str:
     return version
 
 
-def git(*args: str, root: Path | str = ".", check: bool = True) -> str:
+def git(*args: str, root: Path | str = ".", check: bool = True,
+        env: dict[str, str] | None = None) -> str:
     """Run git in ``root``; return stdout stripped. A failure becomes one PipelineError line."""
-    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                          env={**os.environ, **env} if env else None)
     if check and proc.returncode != 0:
         detail = (proc.stderr.strip().splitlines() or ["failed"])[-1]
         raise PipelineError(f"git {' '.join(args[:2])}: {detail}")

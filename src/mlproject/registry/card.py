@@ -15,6 +15,7 @@ from typing import Any
 
 from mlproject import artifact, storage
 from mlproject.registry import Settings, show_file
+from mlproject.registry.candidate import DATA_FILE, data_version
 
 INTENDED_USE = Path("docs/intended_use.md")
 QUALITY = ("roc_auc", "average_precision", "f1", "precision", "recall", "accuracy",
@@ -62,9 +63,9 @@ def _slices(results: dict) -> str:
 def _data(root: Path, meta: dict, commit: str) -> str:
     raw = show_file(commit, "reports/validation.json", root)
     validation = json.loads(raw) if raw else {}
-    source = show_file(commit, "data.dvc", root)
-    tracked = f"md5 {_data_md5(source)}" if source else "not tracked"
-    lines = [f"- Source: files tracked by `data.dvc` ({tracked})",
+    version = data_version(commit, root)
+    tracked = f"md5 `{version}`" if version else "not tracked"
+    lines = [f"- Source: files tracked by `{DATA_FILE}` ({tracked})",
              f"- Training table md5: `{meta.get('data_md5', '?')}`; "
              f"params md5: `{meta.get('params_md5', '?')}`",
              f"- Target `{meta.get('target', '?')}`, positive class `{meta.get('positive', '?')}`; "
@@ -74,13 +75,6 @@ def _data(root: Path, meta: dict, commit: str) -> str:
         balance = ", ".join(f"`{k}` {_num(v)}" for k, v in shares)
         lines.append(f"- {split}: {_num(info.get('rows'))} rows, class balance {balance}")
     return "\n".join(lines)
-
-
-def _data_md5(raw: bytes) -> str:
-    import yaml
-
-    outs = (yaml.safe_load(raw) or {}).get("outs") or [{}]
-    return f"`{outs[0].get('md5', '?')}`"
 
 
 def _gate(verdict: Any) -> str:

@@ -12,7 +12,16 @@ from pathlib import Path
 
 from mlproject import artifact, storage
 from mlproject.errors import PipelineError
-from mlproject.registry import Settings, check_version, load_settings, show_file, tags
+from mlproject.registry import (
+    NAME_RE,
+    VERSION_RE,
+    Settings,
+    check_version,
+    git,
+    load_settings,
+    show_file,
+    tags,
+)
 
 DEFAULT_OUT = Path("models/production.skops")
 
@@ -65,6 +74,24 @@ def fetch(ref: str, out: Path | str = DEFAULT_OUT, root: Path | str = ".",
     artifact.load_model(out)  # the same checks the API will make, before anyone relies on it
     print(f"model fetch: {version.tag} -> {out}")
     return out
+
+
+def refuse_deprecated(meta: dict, root: Path | str = ".") -> None:
+    """Raise when a fetched model's version has been deprecated since (``serve`` asks this).
+
+    Models that were not fetched from a registry, and servers outside a git clone, pass.
+    """
+    reg = meta.get("registry")
+    if not isinstance(reg, dict) or not git("rev-parse", "--is-inside-work-tree", root=root,
+                                            check=False):
+        return
+    name, version = str(reg.get("artifact")), str(reg.get("version"))
+    if not NAME_RE.fullmatch(name) or not VERSION_RE.fullmatch(version):
+        return
+    found = tags.read_state(name, root).versions.get(version)
+    if found is not None and found.deprecated:
+        raise PipelineError(f"{found.tag} is deprecated; refusing to serve it. Fetch what is in "
+                            "production now: `make fetch-prod` (or `make serve`)")
 
 
 def load_predictor(ref: str = "prod", root: Path | str = ".", out: Path | str = DEFAULT_OUT):

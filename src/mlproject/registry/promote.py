@@ -1,185 +1,204 @@
-"""promote / rollback: move production forward or back, one serialized step at a time.
+"""promote: move production forward, one serialized step at a time, keyed on the model file.
 
-promote = results reproduced? -> better than production (the gate)? -> outputs in the DVC
-remote? -> release bundle -> register version + assign prod (git tags) -> push tags.
-Nothing is tagged until every check passed, and a lock under .git serializes promotions.
-With ``push_tags=False`` (``--no-push``) the tags stay local: a CI workflow whose checkout holds
-no credentials pushes them in a separate step that alone holds the token.
+promote = same bytes as production? (nothing to promote) -> the tip of main, built on
+production? -> bytes of a deprecated or rolled-back version? (refused unless --force) ->
+results reproduced (`dvc status` clean)? -> the gate against production (``judge``) -> outputs
+in the DVC remote -> release bundle -> tags (a new version, or the earlier version with the same
+bytes re-used) -> one atomic push. Nothing is tagged until every check passed, a lock under .git
+serializes promotions, and every outcome is written to ``<release_dir>/promotion.json``.
 """
 
 from __future__ import annotations
 
-import fcntl
 import importlib
-import json
-import os
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from mlproject import artifact, storage
+from mlproject import storage
 from mlproject.errors import PipelineError
-from mlproject.registry import Settings, git, release, settings_from, show_file, tags
+from mlproject.registry import (
+    OUTCOME,
+    Settings,
+    candidate,
+    checks,
+    git,
+    release,
+    settings_from,
+    tags,
+)
+from mlproject.registry import push as tag_push
+from mlproject.registry.lock import promotion_lock
 from mlproject.registry.remote import push_outputs
 
-
-@contextmanager
-def promotion_lock(root: Path, timeout_s: float) -> Iterator[None]:
-    """Hold an exclusive lock file in the git directory; wait up to ``timeout_s`` for it."""
-    path = Path(root, git("rev-parse", "--git-common-dir", root=root)) / "mlproject-promote.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    deadline = time.monotonic() + timeout_s
-    try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise PipelineError(f"another promotion holds {path}; waited {timeout_s:g}s, "
-                                        "try again when it has finished") from None
-                time.sleep(0.2)
-        yield  # the kernel drops the lock if this process dies
-    finally:
-        os.close(fd)
+SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
-def check_reproduced(root: Path, settings: Settings) -> None:
-    """Refuse unless the model file is the one dvc.lock records and the results are committed."""
-    lock_file = root / "dvc.lock"
-    if not lock_file.is_file():
-        raise PipelineError("dvc.lock not found: run `dvc repro` and commit its results first")
-    lock = yaml.safe_load(lock_file.read_text(encoding="utf-8")) or {}
-    recorded = next((out.get("md5") for stage in lock.get("stages", {}).values()
-                     for out in stage.get("outs", []) if out.get("path") == settings.model), None)
-    if recorded is None:
-        raise PipelineError(f"dvc.lock records no output {settings.model}")
-    model = root / settings.model
-    if not model.is_file():
-        raise PipelineError(f"{settings.model} is missing: run `dvc pull` or `dvc repro`")
-    actual = storage.file_hash(model, "md5")
-    if actual != recorded:
-        raise PipelineError(f"stale results: {settings.model} (md5 {actual[:12]}) is not the file "
-                            f"dvc.lock records ({recorded[:12]}); run `dvc repro` and commit")
-    sidecar = str(artifact.sidecar(settings.model))
-    dirty = git("status", "--porcelain", "--", "dvc.lock", "reports", sidecar, root=root)
-    if dirty:
-        raise PipelineError(f"results are not committed ({' '.join(dirty.split()[1::2])}); "
-                            "commit dvc.lock and the result files first")
-    artifact.load_model(model)  # sha256 against the sidecar, versions, trusted types
+@dataclass
+class Outcome:
+    status: str  # promoted | reused | nothing | refused | superseded (not main's tip)
+    reason: str
+    commit: str
+    production: str | None = None  # the version in the stage after this run
+    version: str | None = None  # the version whose release bundle this run wrote
+    release: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def promoted(self) -> bool:
+        return self.status in ("promoted", "reused")
 
 
-def bump_part(candidate: dict, previous: dict | None, settings: Settings, major: bool) -> str:
-    """major by flag; minor when a ``registry.minor_when`` reason changed; patch otherwise."""
-    if major:
-        return "major"
-    if previous is None:
-        return "minor"
-    changed = {"data": candidate.get("data_md5") != previous.get("data_md5"),
-               "model_type": candidate.get("name") != previous.get("name"),
-               "params": candidate.get("params_md5") != previous.get("params_md5"),
-               "hyperparameters": candidate.get("hyperparameters")
-               != previous.get("hyperparameters")}
-    return "minor" if any(changed[r] for r in settings.minor_when) else "patch"
+@dataclass(frozen=True)
+class Judgement:
+    """The gate's answer about a candidate, and what its release records."""
+
+    passed: bool
+    summary: str
+    verdict: Any  # checks and to_json(): the model card and metrics.json show them
+    candidate: dict
+    production: dict | None
+
+
+def judge(root: Path, commit: str, production: tags.Version | None, rules_rev: str,
+          params: Any, gate: Any = None) -> Judgement:
+    """Judge the model at ``commit`` against ``production`` with the rules at ``rules_rev``.
+
+    The one place a promotion asks the gate: today the gate's checks on the results committed
+    at both commits.
+    """
+    gate = gate or importlib.import_module("mlproject.gate")
+    results = gate.read_results(commit, root=str(root))
+    if results is None:
+        raise PipelineError(f"no results recorded at {commit[:8]} (reports/*.json)")
+    baseline = gate.read_results(production.commit, root=str(root)) if production else None
+    rules, _ = gate.rules_at(rules_rev, params, str(root))
+    verdict = gate.check(results, baseline, rules)
+    return Judgement(verdict.passed, verdict.summary, verdict, results, baseline)
+
+
+def rules_revision(root: Path, before: str | None, production: tags.Version | None,
+                   commit: str) -> str:
+    """Where the gate's rules come from, so a merged change cannot loosen its own gate.
+
+    ``before`` is the push event's previous tip of main: right after merge, squash and rebase
+    merges alike. Without one (a first push, all zeros; a manual run) the rules at production's
+    commit apply, and with no production yet those at ``commit``.
+    """
+    if before and set(before) != {"0"}:
+        if not SHA.fullmatch(before):
+            raise PipelineError(f"--before {before[:50]!r}: expected a full 40-hex commit hash")
+        if git("cat-file", "-t", before, root=root, check=False) == "commit":
+            return before
+        print(f"promote: {before[:8]} (main before the push) is not in this clone")
+    return production.commit if production else commit
 
 
 def promote(root: Path | str = ".", params_path: Path | str = "params.yaml", *,
-            major: bool = False, gate: Any = None,
-            push: Callable[[Path, bool], None] = push_outputs,
-            push_tags: bool = True) -> dict[str, Any]:
-    """Promote HEAD's model to production when it beats it; return the outcome (also on disk)."""
+            major: bool = False, force: bool = False, before: str | None = None,
+            gate: Any = None, push: Callable[[Path, bool], None] = push_outputs,
+            push_tags: bool = True) -> Outcome:
+    """Promote HEAD's model when every check passes; return the outcome (also on disk)."""
     from mlproject.config import load_params
 
     root = Path(root)
     params = load_params(root / params_path)
     settings = settings_from(params.extra.get("registry"))
-    gate = gate or importlib.import_module("mlproject.gate")
-    with promotion_lock(root, settings.lock_timeout_s):
-        commit = git("rev-parse", "HEAD", root=root)
-        state = tags.read_state(settings.artifact, root)
-        done = state.at_commit(commit)
-        if done and done.deprecated:
-            raise PipelineError(f"{done.tag} is deprecated; refusing to promote it again")
-        if done and state.ever_in(done.version, settings.stage):
-            # an earlier run may have tagged but failed to push or to release: finish that
-            if push_tags:
-                tags.push([e.tag for e in state.events if e.commit == commit], root)
-            bundle = root / settings.release_dir / done.version
-            if not (bundle / "release.json").is_file():
-                check_reproduced(root, settings)
-                prod = _production_before(state, done.version, settings.stage)
-                candidate, baseline, verdict = _judge(gate, root, commit, prod, params)
-                bundle = release.write_bundle(root, settings, done.version, commit, params,
-                                              candidate, verdict, prod, baseline)
-            return _outcome(root, settings, False, f"nothing to do: {commit[:8]} is already "
-                            f"{done.tag} and was promoted to {settings.stage}", done.version,
-                            bundle)
-        check_reproduced(root, settings)
-        prod = state.in_stage(settings.stage)
-        candidate, baseline, verdict = _judge(gate, root, commit, prod, params)
-        against = f"production {prod.version}" if prod else "the gate floors (no production yet)"
-        if not verdict.passed:
-            return _outcome(root, settings, False, f"not promoted: against {against}, "
-                            f"{verdict.summary}", None)
-        meta = storage.read_json(artifact.sidecar(root / settings.model))
-        if done:  # registered by an earlier run that stopped before assigning the stage
-            version = done.version
-        else:
-            prev = prod or state.latest()
-            prev_meta = _json_at(prev.commit, str(artifact.sidecar(settings.model)), root) \
-                if prev else None
-            latest = state.latest()
-            part = bump_part(meta, prev_meta, settings, major)
-            version = tags.bump(latest.version, part) if latest else settings.first_version
-        push(root, settings.require_remote)
-        bundle = release.write_bundle(root, settings, version, commit, params, candidate,
-                                      verdict, prod, baseline)
-        created = [] if done else [tags.register(settings.artifact, version,
-                                                 f"Register {version}: {verdict.summary}", root)]
-        created.append(tags.assign(settings.artifact, settings.stage, version,
-                                   f"Promote {version} to {settings.stage}", root))
-        if push_tags:
-            tags.push(created, root)
-        print(f"promote: {', '.join(created)} created ({against}: {verdict.summary})")
-        return _outcome(root, settings, True, f"promoted {version}", version, bundle)
-
-
-def _judge(gate: Any, root: Path, commit: str, prod: Any, params: Any) -> tuple:
-    """(candidate results, production results, verdict) with the rules from before the merge.
-
-    The rules come from params.yaml at HEAD's first parent, main as it was when the pull
-    request was reviewed: the merged change cannot loosen the gate of its own promotion.
-    """
-    candidate = gate.read_results(commit, root=str(root))
-    if candidate is None:
-        raise PipelineError(f"no results recorded at {commit[:8]} (reports/*.json)")
-    baseline = gate.read_results(prod.commit, root=str(root)) if prod else None
-    parent = git("rev-parse", "--verify", "--quiet", f"{commit}^1", root=root, check=False)
-    rules, _ = gate.rules_at(parent or commit, params, str(root))
-    return candidate, baseline, gate.check(candidate, baseline, rules)
-
-
-def _production_before(state: Any, version: str, stage: str) -> Any:
-    """The newest version below ``version`` that was ever in ``stage`` (for its release notes)."""
-    earlier = [v for v in state.versions.values() if tags._key(v.version) < tags._key(version)
-               and state.ever_in(v.version, stage)]
-    return max(earlier, key=lambda v: tags._key(v.version), default=None)
-
-
-def _json_at(rev: str, path: str, root: Path) -> dict | None:
-    data = show_file(rev, path, root)
-    return json.loads(data) if data else None
-
-
-def _outcome(root: Path, settings: Settings, promoted: bool, reason: str, version: str | None,
-             bundle: Path | None = None) -> dict[str, Any]:
-    """Print the reason and record it in build/release/promotion.json for the workflow."""
-    print(f"promote: {reason}")
-    outcome = {"promoted": promoted, "reason": reason, "version": version,
-               "release": str(bundle / "release.json") if bundle else None}
-    storage.write_json(root / settings.release_dir / "promotion.json", outcome)
+    commit, production = git("rev-parse", "HEAD", root=root), None
+    try:
+        with promotion_lock(root, settings.lock_timeout_s):
+            state = tags.read_state(settings.artifact, root)
+            production = state.in_stage(settings.stage)
+            rules = rules_revision(root, before, production, commit)
+            outcome = _promote(root, settings, params, state, commit, rules, major, force, gate,
+                               push, push_tags)
+    except PipelineError as exc:  # every refusal is an outcome; not the tip: superseded
+        status = "superseded" if isinstance(exc, checks.NotTheTip) else "refused"
+        outcome = Outcome(status, f"not promoted: {exc}", commit,
+                          production.version if production else None)
+    print(f"promote: {outcome.reason}")
+    storage.write_json(root / settings.release_dir / OUTCOME,
+                       {**asdict(outcome), "promoted": outcome.promoted})
     return outcome
+
+
+def _promote(root: Path, settings: Settings, params: Any, state: tags.State, commit: str,
+             rules: str, major: bool, force: bool, gate: Any, push: Callable,
+             push_tags: bool) -> Outcome:
+    stage, production = settings.stage, state.in_stage(settings.stage)
+    sha = candidate.sha256_at(commit, settings, root)
+    if sha is None:
+        raise PipelineError(f"no sha256 in the model's metadata committed at {commit[:8]}: run "
+                            "the pipeline and commit its results")
+    shas = {v.version: candidate.sha256_at(v.commit, settings, root)
+            for v in state.versions.values()}
+    decision = candidate.decide(state, stage, sha, shas, force)
+    if decision.action == "nothing":
+        bundle = _finish_release(root, settings, params, state, commit, rules, gate)
+        return Outcome("nothing", decision.reason, commit, production.version,
+                       production.version if bundle else None, _release_file(bundle))
+    checks.check_tip(root, commit, production, settings)
+    if decision.action == "refuse":
+        raise PipelineError(decision.reason)
+    checks.check_reproduced(root, settings)
+    judgement = judge(root, commit, production, rules, params, gate)
+    against = f"production {production.version}" if production else "the gate's floors"
+    if not judgement.passed:
+        raise PipelineError(f"the gate failed against {against}: {judgement.summary}")
+    push(root, settings.require_remote)
+    reused = decision.version if decision.action == "reuse" else None
+    name = reused.version if reused else _next_version(root, settings, state, commit, major)
+    bundle = None
+    if reused is None or reused.commit == commit:  # a re-used older version has its release
+        bundle = release.write_bundle(root, settings, name, commit, params, judgement.candidate,
+                                      judgement.verdict, production, judgement.production)
+    created = [] if reused else [tags.register(settings.artifact, name,
+                                               f"Register {name}: {judgement.summary}", root)]
+    created.append(tags.assign(state, stage, name, f"Promote {name} to {stage}", root))
+    tag_push.publish(created, root, root / settings.release_dir, push_tags)
+    what = f"re-used {reused.tag}, whose model file this is" if reused else f"promoted {name}"
+    return Outcome("reused" if reused else "promoted", f"{what}; {stage} is now {name} "
+                   f"(against {against}: {judgement.summary})", commit, name,
+                   name if bundle else None, _release_file(bundle), created)
+
+
+def _next_version(root: Path, settings: Settings, state: tags.State, commit: str,
+                  major: bool) -> str:
+    """The bump rule: from the latest version ever registered, comparing with production."""
+    latest = state.latest()
+    if latest is None:
+        return settings.first_version
+    previous = state.in_stage(settings.stage) or latest
+    part = candidate.bump_part(candidate.facets(commit, settings, root),
+                               candidate.facets(previous.commit, settings, root), settings, major)
+    return tags.bump(latest.version, part)
+
+
+def _finish_release(root: Path, settings: Settings, params: Any, state: tags.State,
+                    commit: str, rules: str, gate: Any) -> Path | None:
+    """Production's bundle when HEAD is production's commit (a re-run finishes its release)."""
+    production = state.in_stage(settings.stage)
+    if production is None or production.commit != commit:
+        return None
+    bundle = root / settings.release_dir / production.version
+    if not (bundle / "release.json").is_file():
+        checks.check_reproduced(root, settings)
+        previous = _production_before(state, production.version, settings.stage)
+        judgement = judge(root, commit, previous, rules, params, gate)
+        bundle = release.write_bundle(root, settings, production.version, commit, params,
+                                      judgement.candidate, judgement.verdict, previous,
+                                      judgement.production)
+    return bundle
+
+
+def _production_before(state: tags.State, version: str, stage: str) -> tags.Version | None:
+    """The newest version below ``version`` that was ever in ``stage`` (for its release notes)."""
+    earlier = [v for v in state.versions.values()
+               if tags.key(v.version) < tags.key(version) and state.ever_in(v.version, stage)]
+    return max(earlier, key=lambda v: tags.key(v.version), default=None)
+
+
+def _release_file(bundle: Path | None) -> str | None:
+    return str(bundle / "release.json") if bundle else None

@@ -1,4 +1,8 @@
-"""registry show / history: what is in production, every version with its metrics and commit."""
+"""registry show / history: what is in production, every version with its metrics and commit.
+
+Both read the registry through GTO (``tags.read_state``): production is what ``gto show`` says,
+the events are ``gto history``'s, oldest first.
+"""
 
 from __future__ import annotations
 
@@ -26,10 +30,11 @@ def _metrics(commit: str, root: Path | str) -> dict[str, float | None]:
 def versions(settings: Settings, root: Path | str = ".") -> dict:
     """Production version and every registered version with metrics (newest first)."""
     state = tags.read_state(settings.artifact, root)
-    prod = state.in_stage(settings.stage)
+    prod, withdrawn = state.in_stage(settings.stage), state.withdrawn(settings.stage)
     rows = [{"version": v.version, "tag": v.tag, "commit": v.commit, "registered": _when(v.created),
-             "deprecated": v.deprecated, "metrics": _metrics(v.commit, root)}
-            for v in sorted(state.versions.values(), key=lambda v: tags._key(v.version),
+             "deprecated": v.deprecated, "rolled_back_from": v.version in withdrawn,
+             "metrics": _metrics(v.commit, root)}
+            for v in sorted(state.versions.values(), key=lambda v: tags.key(v.version),
                             reverse=True)]
     return {"artifact": settings.artifact, "stage": settings.stage,
             "production": prod.version if prod else None, "versions": rows}
@@ -41,7 +46,8 @@ def show(settings: Settings, root: Path | str = ".", as_json: bool = False) -> s
         return json.dumps(data, indent=2)
     lines = [f"{data['artifact']}: {data['stage']} = {data['production'] or 'none'}", ""]
     header = ["version", settings.stage, "commit", "registered", *SHOWN]
-    table = [[r["version"] + (" (deprecated)" if r["deprecated"] else ""),
+    table = [[r["version"] + (" (deprecated)" if r["deprecated"] else "")
+              + (" (rolled back from)" if r["rolled_back_from"] else ""),
               "*" if r["version"] == data["production"] else "", r["commit"][:8], r["registered"],
               *("-" if r["metrics"][k] is None else f"{r['metrics'][k]:.4f}" for k in SHOWN)]
              for r in data["versions"]]
@@ -49,7 +55,8 @@ def show(settings: Settings, root: Path | str = ".", as_json: bool = False) -> s
 
 
 def history(settings: Settings, root: Path | str = ".", as_json: bool = False) -> str:
-    """Every registry event, oldest first: registrations, assignments, deprecations."""
+    """Every registry event, oldest first: registrations, assignments, unassignments (a
+    rollback's withdrawal) and deregistrations (deprecations)."""
     events = tags.read_state(settings.artifact, root).events
     if as_json:
         return json.dumps([e.__dict__ for e in events], indent=2)
