@@ -7,8 +7,6 @@ import dataclasses
 import json
 import shutil
 import subprocess
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -199,50 +197,43 @@ def repo(tmp_path, model_variant) -> Repo:
     return Repo(tmp_path, model_variant)
 
 
-def fake_gate(min_gain: float = 0.0, asked: list | None = None) -> types.SimpleNamespace:
-    """Stand-in for mlproject.gate: passes when ROC AUC does not drop by more than min_gain.
-    The revisions its rules are read at are appended to ``asked``."""
+def fake_judge(min_gain: float = 0.0, asked: list | None = None):
+    """Stand-in for the side-by-side promotion gate (these repositories have no holdout to
+    score): compares the ROC AUC recorded at the candidate and at production, allowing the
+    drop `gate.max_drop.roc_auc` in params.yaml at the rules' revision, or ``-min_gain``. The
+    revisions the rules are read at are appended to ``asked``."""
+    import yaml
 
-    def read_results(rev, root="."):
-        from mlproject.registry import show_file
+    from mlproject import gate
+    from mlproject.registry import show_file
+    from mlproject.registry.promote import Judgement
+    from mlproject.results import read_results
 
-        out = {}
-        for name in ("metrics", "system", "slices"):
-            if rev is None:
-                path = Path(root) / "reports" / f"{name}.json"
-                data = path.read_bytes() if path.exists() else None
-            else:
-                data = show_file(rev, f"reports/{name}.json", root)
-            if data is None:
-                return None
-            out[name] = json.loads(data)
-        return out
+    def judge(root, commit, production, rules_rev, params, state=None):
+        if asked is not None:
+            asked.append(rules_rev)
+        results, baseline = read_results(commit, root), None
+        new, old = results["metrics"]["model"]["quality"]["roc_auc"], None
+        if production is not None:
+            baseline = read_results(production.commit, root)
+            old = baseline["metrics"]["model"]["quality"]["roc_auc"]
+        rules = yaml.safe_load(show_file(rules_rev, "params.yaml", root) or b"") or {}
+        allowed = ((rules.get("gate") or {}).get("max_drop") or {}).get("roc_auc", -min_gain)
+        drop = None if old is None else old - new
+        passed = drop is None or drop <= allowed + 1e-12
+        check = gate.Check("quality", "change", "roc_auc", "pass" if passed else "fail",
+                           None if drop is None else -drop, allowed,
+                           f"roc_auc drops by at most {allowed:g}")
+        verdict = gate.Verdict(passed, [check])
+        return Judgement(passed, verdict.summary, verdict, results, baseline)
 
-    def check(candidate, baseline, rules):
-        new = candidate["metrics"]["model"]["quality"]["roc_auc"]
-        old = baseline["metrics"]["model"]["quality"]["roc_auc"] if baseline else None
-        passed = old is None or new >= old + min_gain
-        checks = [{"kind": "max_drop", "metric": "roc_auc", "value": new, "limit": old,
-                   "status": "pass" if passed else "fail",
-                   "detail": f"ROC AUC >= production + {min_gain}"}]
-        summary = (f"passes: ROC AUC {new:.3f}" if passed
-                   else f"fails: ROC AUC {new:.3f} is below production {old:.3f}")
-        return types.SimpleNamespace(passed=passed, summary=summary, checks=checks,
-                                     to_json=lambda: {"passed": passed, "summary": summary,
-                                                      "checks": checks})
-
-    return types.SimpleNamespace(load_rules=lambda params: {}, check=check,
-                                 read_results=read_results,
-                                 rules_at=lambda base, params, root=".":
-                                 ((asked if asked is not None else []).append(base) or {},
-                                  "fake"))
+    return judge
 
 
 @pytest.fixture
-def gate(monkeypatch):
-    """Install the fake gate as mlproject.gate (only when the real module is absent)."""
-    try:
-        import mlproject.gate  # noqa: F401
-    except ImportError:
-        monkeypatch.setitem(sys.modules, "mlproject.gate", fake_gate())
-    return sys.modules["mlproject.gate"]
+def judge(monkeypatch):
+    """The promotion gate of the CLI (`mlproject promote`) replaced by fake_judge()."""
+    from mlproject.registry import side_by_side
+
+    monkeypatch.setattr(side_by_side, "judge", fake_judge())
+    return side_by_side.judge

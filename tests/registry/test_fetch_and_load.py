@@ -14,16 +14,16 @@ from mlproject.predict import Predictor
 from mlproject.registry import fetch as fetching
 from mlproject.registry import promote as promotion
 
-from .conftest import fake_gate
+from .conftest import fake_judge
 
 
 @pytest.fixture
 def promoted(repo):
     """A repository with v1.0.0 and v1.0.1 registered; v1.0.1 in prod."""
     repo.commit_results(0.80)
-    promotion.promote(repo.path, gate=fake_gate())
+    promotion.promote(repo.path, judge=fake_judge())
     repo.commit_results(0.85, "retrain", variant=1)
-    promotion.promote(repo.path, gate=fake_gate())
+    promotion.promote(repo.path, judge=fake_judge())
     return repo
 
 

@@ -11,11 +11,11 @@ from mlproject.cli import main
 from mlproject.registry import promote as promotion
 from mlproject.registry import rollback, tags
 
-from .conftest import fake_gate, gto, run
+from .conftest import fake_judge, gto, run
 
 
 def promote(repo, **kwargs):
-    return promotion.promote(repo.path, gate=kwargs.pop("gate", fake_gate()), **kwargs)
+    return promotion.promote(repo.path, judge=kwargs.pop("judge", fake_judge()), **kwargs)
 
 
 def prod(repo) -> str | None:
@@ -35,7 +35,7 @@ def two_versions(repo):
 
 
 def test_a_merge_that_keeps_production_bytes_is_nothing_to_promote(two_versions, monkeypatch,
-                                                                   capsys):
+                                                                   capsys, judge):
     """A README-only merge: exit 0, no tag, no bundle, no release, said why."""
     repo = two_versions
     monkeypatch.chdir(repo.path)
@@ -54,14 +54,14 @@ def test_bytes_of_an_earlier_version_reuse_it(two_versions):
     """A revert to v1.0.0's model: prod moves back to v1.0.0 by one new stage tag, no version."""
     repo = two_versions
     repo.commit_results(0.86, "revert to the first model", variant=0)
-    outcome = promote(repo, gate=fake_gate(min_gain=-1))
+    outcome = promote(repo, judge=fake_judge(min_gain=-1))
     assert outcome.status == "reused" and outcome.production == "v1.0.0"
     assert outcome.tags == ["model#prod#3"] and outcome.version is None  # v1.0.0 has a release
     assert prod(repo) == "v1.0.0" and "model@v1.0.2" not in repo.tags()
     assert gto("show", "model#prod", "--ref", cwd=repo.path).strip() == "model@v1.0.0"
 
 
-def test_bytes_of_a_deprecated_version_need_force(two_versions, monkeypatch, capsys):
+def test_bytes_of_a_deprecated_version_need_force(two_versions, monkeypatch, capsys, judge):
     repo = two_versions
     monkeypatch.chdir(repo.path)
     gto("deprecate", "model", "v1.0.1", cwd=repo.path)
@@ -79,7 +79,7 @@ def test_bytes_of_a_deprecated_version_need_force(two_versions, monkeypatch, cap
 
 
 def test_a_rollback_sticks_until_a_new_model_passes_against_the_rolled_back_to_one(
-        two_versions, monkeypatch, capsys):
+        two_versions, monkeypatch, capsys, judge):
     """After a rollback neither a README merge nor a params-only merge (both still v1.0.1's
     bytes) moves prod; a new model is gated against v1.0.0; --force re-uses v1.0.1."""
     repo = two_versions
@@ -98,7 +98,8 @@ def test_a_rollback_sticks_until_a_new_model_passes_against_the_rolled_back_to_o
         assert set(repo.tags()) == created and prod(repo) == "v1.0.0"
     repo.commit_results(0.79, "a new model, worse than the rolled-back-to one", variant=2)
     outcome = promote(repo)
-    assert outcome.status == "refused" and "below production 0.800" in outcome.reason
+    assert outcome.status == "refused"
+    assert "roc_auc changed by -0.0100; allowed -0.005" in outcome.reason
     repo.commit_results(0.82, "a new model, better than v1.0.0", variant=3)
     assert promote(repo).status == "promoted" and prod(repo) == "v1.0.2"
     repo.commit_results(0.85, "back to the withdrawn model", variant=1)
@@ -107,7 +108,7 @@ def test_a_rollback_sticks_until_a_new_model_passes_against_the_rolled_back_to_o
     assert outcome.status == "reused" and prod(repo) == "v1.0.1"
 
 
-def test_rerunning_an_older_commit_is_refused_as_not_the_tip(repo, monkeypatch, capsys):
+def test_rerunning_an_older_commit_is_refused_as_not_the_tip(repo, monkeypatch, capsys, judge):
     """A's promotion failed, B was promoted; re-running A's job changes nothing, exit 1."""
     a = repo.commit_results(0.80, "A", variant=0)
     repo.commit_results(0.85, "B", variant=1)
@@ -184,7 +185,7 @@ def test_the_rules_come_from_main_before_the_push(repo, kind):
     repo.commit_results(0.81, "Retrain", variant=1, push=False)
     before = _merge(repo, kind)
     asked: list[str] = []
-    assert promote(repo, gate=fake_gate(asked=asked), before=before).status == "promoted"
+    assert promote(repo, judge=fake_judge(asked=asked), before=before).status == "promoted"
     assert asked == [before]
 
 
@@ -192,13 +193,13 @@ def test_without_before_the_rules_production_was_promoted_under_apply(repo):
     """A first push (before = 000…) or a manual run: the rules at production's commit."""
     first = repo.commit_results(0.80)
     asked: list[str] = []
-    promote(repo, gate=fake_gate(asked=asked), before="0" * 40)
+    promote(repo, judge=fake_judge(asked=asked), before="0" * 40)
     repo.commit_results(0.81, "Retrain", variant=1)
-    promote(repo, gate=fake_gate(asked=asked))
+    promote(repo, judge=fake_judge(asked=asked))
     assert asked == [first, first]  # no production yet: HEAD's own; then production's
 
 
-def test_a_malformed_before_is_refused(repo, monkeypatch, capsys):
+def test_a_malformed_before_is_refused(repo, monkeypatch, capsys, judge):
     monkeypatch.chdir(repo.path)
     repo.commit_results(0.80)
     assert main(["promote", "--before", "HEAD~1; touch pwned"]) == 1
@@ -207,9 +208,9 @@ def test_a_malformed_before_is_refused(repo, monkeypatch, capsys):
         main(["promote", "--force", "maybe"])
 
 
-def test_a_rebase_merge_cannot_loosen_its_own_gate(repo, gate, monkeypatch):
-    """With the real gate: the PR's first commit loosens max_drop, its second is worse;
-    HEAD^1 would be the loosened rules, `before` is main's: refused."""
+def test_a_rebase_merge_cannot_loosen_its_own_gate(repo, judge, monkeypatch):
+    """The PR's first commit loosens max_drop, its second is worse; HEAD^1 would be the
+    loosened rules, `before` is main's: refused (the stand-in judge reads the rules there)."""
     monkeypatch.chdir(repo.path)
     repo.commit_results(0.90)
     assert promotion.promote(repo.path).status == "promoted"
@@ -221,4 +222,5 @@ def test_a_rebase_merge_cannot_loosen_its_own_gate(repo, gate, monkeypatch):
     repo.commit_results(0.88, "A worse model", variant=1, push=False)
     before = _merge(repo, "rebase")
     outcome = promotion.promote(repo.path, before=before)
-    assert outcome.status == "refused" and "roc_auc dropped by 0.02" in outcome.reason
+    assert outcome.status == "refused"
+    assert "roc_auc changed by -0.0200; allowed -0.005" in outcome.reason

@@ -15,14 +15,14 @@ from mlproject.errors import PipelineError
 from mlproject.registry import promote as promotion
 from mlproject.registry import remote, rollback, tags
 
-from .conftest import fake_gate, gto, run
+from .conftest import fake_judge, gto, run
 
 
 def promote(repo, **kwargs):
-    return promotion.promote(repo.path, gate=kwargs.pop("gate", fake_gate()), **kwargs)
+    return promotion.promote(repo.path, judge=kwargs.pop("judge", fake_judge()), **kwargs)
 
 
-def test_promote_show_rollback_history_end_to_end(repo, gate, monkeypatch, capsys):
+def test_promote_show_rollback_history_end_to_end(repo, judge, monkeypatch, capsys):
     """The maintainer's path: two promotions, a rollback, and GTO reads every tag the same way."""
     monkeypatch.chdir(repo.path)
     first = repo.commit_results(0.87)  # above the gate floor
@@ -101,7 +101,7 @@ def test_the_data_version_comes_from_data_dvc_not_from_the_training_table(repo):
     assert promote(repo).version == "v1.1.0"
 
 
-def test_a_rerun_on_the_same_commit_creates_nothing_and_exits_0(repo, monkeypatch, capsys):
+def test_a_rerun_on_the_same_commit_creates_nothing_and_exits_0(repo, monkeypatch, capsys, judge):
     monkeypatch.chdir(repo.path)
     repo.commit_results(0.87)
     assert main(["promote"]) == 0
@@ -115,7 +115,7 @@ def test_a_rerun_on_the_same_commit_creates_nothing_and_exits_0(repo, monkeypatc
     assert saved["status"] == "nothing" and saved["tags"] == []
 
 
-def test_no_push_leaves_the_tags_for_push_tags(repo, monkeypatch, capsys):
+def test_no_push_leaves_the_tags_for_push_tags(repo, monkeypatch, capsys, judge):
     """--no-push: CI's checkout holds no credentials; `mlproject push-tags` pushes them later."""
     monkeypatch.chdir(repo.path)
     repo.commit_results(0.87)
@@ -161,7 +161,7 @@ def test_worse_candidate_is_refused_and_says_why(repo, monkeypatch, capsys):
     outcome = promote(repo)
     assert outcome.status == "refused" and repo.tags() == ["model#prod#1", "model@v1.0.0"]
     assert "the gate failed against production v1.0.0" in outcome.reason
-    assert "below production 0.800" in capsys.readouterr().out
+    assert "roc_auc changed by -0.1000; allowed -0.005" in capsys.readouterr().out
     saved = json.loads((repo.path / "build/release/promotion.json").read_text())
     assert saved["promoted"] is False and saved["version"] is None
     assert saved["production"] == "v1.0.0"
@@ -266,7 +266,7 @@ def test_a_version_registered_by_an_interrupted_run_is_completed_not_duplicated(
     assert sorted(repo.tags()) == ["model#prod#1", "model@v1.0.0"]
 
 
-def test_fetch_and_serve_commands(repo, gate, monkeypatch, capsys):
+def test_fetch_and_serve_commands(repo, judge, monkeypatch, capsys):
     monkeypatch.chdir(repo.path)
     repo.commit_results(0.87)
     assert main(["model", "fetch", "prod"]) == 1

@@ -80,8 +80,14 @@ class Case:
         """Train and score; make main's repository (recording the champion's results unless
         ``records`` is False); write the evidence folder. Return (evidence, folder, repo)."""
         from mlproject.predict import Predictor
-        from mlproject.verdict.evidence import (ChampionInfo, Changes, Holdout, PullRequest,
-                                                Scores, Timing)
+        from mlproject.verdict.evidence import (
+            ChampionInfo,
+            Changes,
+            Holdout,
+            PullRequest,
+            Scores,
+            Timing,
+        )
 
         models = self.root / "models"
         models.mkdir(parents=True, exist_ok=True)

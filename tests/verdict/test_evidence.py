@@ -88,7 +88,8 @@ def test_the_judge_turns_bent_evidence_into_a_failing_verdict(built, tmp_path, n
     assert verdict["passed"] is False and CASES[name][1] in verdict["description"]
     assert verdict["pr"] == 7
     body = (tmp_path / "out" / "report.md").read_text()
-    assert body.startswith("## ❌ Model gate failed") and "<!-- mlproject-verdict: failed -->" in body
+    assert body.startswith("## ❌ Model gate failed")
+    assert "<!-- mlproject-verdict: failed -->" in body
 
 
 def test_missing_evidence_is_a_failing_verdict(built, tmp_path):

@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from .act_harness import ROOT, SECRET, VENV, Sandbox, act_binary, git
+from .act_harness import ROOT, VENV, Sandbox, act_binary, git
 
 pytestmark = [
     pytest.mark.slow,

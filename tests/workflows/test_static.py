@@ -151,7 +151,7 @@ def test_w3_no_pull_request_target_and_workflow_run_only_for_the_verdict(workflo
             assert "workflow_run" not in wf["on"], name
     verdict = workflows["verdict.yml"]
     assert verdict["on"] == {"workflow_run": {"workflows": ["pr"], "types": ["completed"]}}
-    for job_id, job in verdict["jobs"].items():
+    for job in verdict["jobs"].values():
         for step in job["steps"]:
             if step.get("uses", "").startswith("actions/checkout@"):
                 assert step["with"]["ref"] == "${{ github.event.repository.default_branch }}"

@@ -71,6 +71,8 @@ class Comparison:
     slice_metric: str
     has_champion: bool
     integrity: list[Check] = field(default_factory=list)  # evidence, holdout, champion checks
+    # promotion: the best value of each metric any production version had on these rows
+    best: dict[str, tuple[str, float]] = field(default_factory=dict)  # metric -> (version, v)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,17 @@ class Check:
     def to_json(self) -> dict:
         return asdict(self)
 
+    def sentence(self) -> str:
+        """What the check found, in plain text (commit statuses, logs, model cards)."""
+        v = "no value" if self.value is None else f"{self.value:.4f}"
+        if self.kind in ("change", "slice", "anchor"):
+            interval = "" if self.low is None or self.high is None else \
+                f" (95% interval {self.low:+.4f} to {self.high:+.4f})"
+            return f"{self.metric} changed by {v}{interval}; allowed -{self.limit:g}"
+        if self.group == "integrity":
+            return self.detail
+        return f"{self.metric} {v}: {self.detail}"
+
 
 @dataclass
 class Verdict:
@@ -98,8 +111,18 @@ class Verdict:
     def failed(self) -> list[Check]:
         return [c for c in self.checks if c.status == "fail"]
 
+    @property
+    def summary(self) -> str:
+        """One line: passed, or the first failed checks."""
+        if not self.failed:
+            return f"passed all {len(self.checks)} checks"
+        more = f"; and {len(self.failed) - 2} more" if len(self.failed) > 2 else ""
+        return (f"failed {len(self.failed)} of {len(self.checks)} checks: "
+                + "; ".join(c.sentence() for c in self.failed[:2]) + more)
+
     def to_json(self) -> dict:
-        return {"passed": self.passed, "checks": [c.to_json() for c in self.checks]}
+        return {"passed": self.passed, "summary": self.summary,
+                "checks": [c.to_json() for c in self.checks]}
 
 
 def from_recorded(metrics: dict) -> Comparison:
@@ -161,6 +184,16 @@ def check(c: Comparison, rules: Rules) -> Verdict:
                                           rules.slices.max_drop,
                                           f"{s.key} drops by at most {rules.slices.max_drop:g}"))
         checks += [_system(name, c.system.get(name), rule) for name, rule in rules.system.items()]
+    for name, limit in rules.max_below_best.items():
+        if name in c.best:
+            version, best = c.best[name]
+            v = c.metrics.get(name, Estimate(None)).challenger
+            below = None if v is None else -better(name, v, best)
+            checks.append(Check("quality", "anchor", name, _ok(below is not None and
+                                                               below <= limit),
+                                None if v is None else v - best, limit,
+                                f"{name} at most {limit:g} below {version}'s {best:.4f}, "
+                                "the best production had on these rows"))
     return Verdict(not any(ch.status == "fail" for ch in checks), checks)
 
 

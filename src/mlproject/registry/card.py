@@ -79,10 +79,9 @@ def _data(root: Path, meta: dict, commit: str) -> str:
 
 def _gate(verdict: Any) -> str:
     """The verdict sentence and one row per check the model passed (or not)."""
-    rows = [[f"`{c.get('metric', c.get('name', '?'))}`", c.get("kind", ""),
-             c.get("detail", c.get("rule", "")), _num(c.get("value")), _num(c.get("limit")),
-             "pass" if c.get("status", "pass" if c.get("passed") else "fail") == "pass"
-             else "FAIL"] for c in (verdict.checks or [])]
+    rows = [[f"`{c.metric}`", c.kind, c.detail, _num(c.value), _num(c.limit),
+             {"pass": "pass", "warn": "warning"}.get(c.status, "FAIL")]
+            for c in (verdict.checks or [])]
     header = ["metric", "check", "rule", "value", "limit", "result"]
     return f"{verdict.summary}\n\n{_table(header, rows) if rows else ''}".strip()
 

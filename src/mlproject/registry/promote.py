@@ -10,7 +10,6 @@ serializes promotions, and every outcome is written to ``<release_dir>/promotion
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -27,6 +26,7 @@ from mlproject.registry import (
     git,
     release,
     settings_from,
+    side_by_side,
     tags,
 )
 from mlproject.registry import push as tag_push
@@ -62,23 +62,6 @@ class Judgement:
     production: dict | None
 
 
-def judge(root: Path, commit: str, production: tags.Version | None, rules_rev: str,
-          params: Any, gate: Any = None) -> Judgement:
-    """Judge the model at ``commit`` against ``production`` with the rules at ``rules_rev``.
-
-    The one place a promotion asks the gate: today the gate's checks on the results committed
-    at both commits.
-    """
-    gate = gate or importlib.import_module("mlproject.gate")
-    results = gate.read_results(commit, root=str(root))
-    if results is None:
-        raise PipelineError(f"no results recorded at {commit[:8]} (reports/*.json)")
-    baseline = gate.read_results(production.commit, root=str(root)) if production else None
-    rules, _ = gate.rules_at(rules_rev, params, str(root))
-    verdict = gate.check(results, baseline, rules)
-    return Judgement(verdict.passed, verdict.summary, verdict, results, baseline)
-
-
 def rules_revision(root: Path, before: str | None, production: tags.Version | None,
                    commit: str) -> str:
     """Where the gate's rules come from, so a merged change cannot loosen its own gate.
@@ -98,7 +81,7 @@ def rules_revision(root: Path, before: str | None, production: tags.Version | No
 
 def promote(root: Path | str = ".", params_path: Path | str = "params.yaml", *,
             major: bool = False, force: bool = False, before: str | None = None,
-            gate: Any = None, push: Callable[[Path, bool], None] = push_outputs,
+            judge: Callable | None = None, push: Callable[[Path, bool], None] = push_outputs,
             push_tags: bool = True) -> Outcome:
     """Promote HEAD's model when every check passes; return the outcome (also on disk)."""
     from mlproject.config import load_params
@@ -112,7 +95,8 @@ def promote(root: Path | str = ".", params_path: Path | str = "params.yaml", *,
             state = tags.read_state(settings.artifact, root)
             production = state.in_stage(settings.stage)
             rules = rules_revision(root, before, production, commit)
-            outcome = _promote(root, settings, params, state, commit, rules, major, force, gate,
+            judge = judge or side_by_side.judge  # tests give a stand-in
+            outcome = _promote(root, settings, params, state, commit, rules, major, force, judge,
                                push, push_tags)
     except PipelineError as exc:  # every refusal is an outcome; not the tip: superseded
         status = "superseded" if isinstance(exc, checks.NotTheTip) else "refused"
@@ -125,7 +109,7 @@ def promote(root: Path | str = ".", params_path: Path | str = "params.yaml", *,
 
 
 def _promote(root: Path, settings: Settings, params: Any, state: tags.State, commit: str,
-             rules: str, major: bool, force: bool, gate: Any, push: Callable,
+             rules: str, major: bool, force: bool, judge: Callable, push: Callable,
              push_tags: bool) -> Outcome:
     stage, production = settings.stage, state.in_stage(settings.stage)
     sha = candidate.sha256_at(commit, settings, root)
@@ -136,14 +120,14 @@ def _promote(root: Path, settings: Settings, params: Any, state: tags.State, com
             for v in state.versions.values()}
     decision = candidate.decide(state, stage, sha, shas, force)
     if decision.action == "nothing":
-        bundle = _finish_release(root, settings, params, state, commit, rules, gate)
+        bundle = _finish_release(root, settings, params, state, commit, rules, judge)
         return Outcome("nothing", decision.reason, commit, production.version,
                        production.version if bundle else None, _release_file(bundle))
     checks.check_tip(root, commit, production, settings)
     if decision.action == "refuse":
         raise PipelineError(decision.reason)
     checks.check_reproduced(root, settings)
-    judgement = judge(root, commit, production, rules, params, gate)
+    judgement = judge(root, commit, production, rules, params, state)
     against = f"production {production.version}" if production else "the gate's floors"
     if not judgement.passed:
         raise PipelineError(f"the gate failed against {against}: {judgement.summary}")
@@ -177,7 +161,7 @@ def _next_version(root: Path, settings: Settings, state: tags.State, commit: str
 
 
 def _finish_release(root: Path, settings: Settings, params: Any, state: tags.State,
-                    commit: str, rules: str, gate: Any) -> Path | None:
+                    commit: str, rules: str, judge: Callable) -> Path | None:
     """Production's bundle when HEAD is production's commit (a re-run finishes its release)."""
     production = state.in_stage(settings.stage)
     if production is None or production.commit != commit:
@@ -186,7 +170,7 @@ def _finish_release(root: Path, settings: Settings, params: Any, state: tags.Sta
     if not (bundle / "release.json").is_file():
         checks.check_reproduced(root, settings)
         previous = _production_before(state, production.version, settings.stage)
-        judgement = judge(root, commit, previous, rules, params, gate)
+        judgement = judge(root, commit, previous, rules, params, state)
         bundle = release.write_bundle(root, settings, production.version, commit, params,
                                       judgement.candidate, judgement.verdict, previous,
                                       judgement.production)

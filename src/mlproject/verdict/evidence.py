@@ -92,12 +92,15 @@ class ParamChange(Strict):
     branch: Text
 
 
+Fact = Number | Text | dict[Text, Number]  # a validation summary's value: count, hash, shares
+
+
 class Changes(Strict):
     params: Annotated[list[ParamChange], Field(max_length=500)]
     code: Annotated[list[Text], Field(max_length=500)]
     data_changed: bool
-    validation: dict[Literal["main", "branch"], dict[Literal["train", "holdout"],
-                                                     dict[Name, Number | Text | dict[Text, Number]]]]
+    validation: dict[Literal["main", "branch"],
+                     dict[Literal["train", "holdout"], dict[Name, Fact]]]
     drift: dict[Name, Number] | Text
 
 

@@ -117,7 +117,8 @@ def verify_scores(e: Evidence, folder: Path) -> Check:
 
 
 def compare(e: Evidence, rules: Rules, slice_columns: list[str], records: MainRecords,
-            headline: list[str], rescored: Check | None = None) -> Judgement:
+            headline: list[str], rescored: Check | None = None,
+            best: dict[str, tuple[str, float]] | None = None) -> Judgement:
     """Compute every number the gate and the report need, from the evidence alone."""
     rows = _rows(e)
     scored = {name: bs.Scored(rows, probabilities(e, name)) for name in e.models}
@@ -144,7 +145,7 @@ def compare(e: Evidence, rules: Rules, slice_columns: list[str], records: MainRe
                         f"main judges slices of {column}; the evidence has none")
                   for column in missing]
     comparison = Comparison(metrics, slices, _system(e), rules.slices.metric,
-                            "champion" in pair, integrity)
+                            "champion" in pair, integrity, best or {})
     return Judgement(e, comparison, gate.check(comparison, rules), rules, slice_columns,
                      records, point, _curves(rows, scored), _confusion(rows, scored))
 

@@ -66,7 +66,8 @@ def records(base: str, root: Path) -> MainRecords:
                        parsed("reports/metrics.json"))
 
 
-def _slices(params: dict) -> list[str]:
+def slice_columns(params: dict) -> list[str]:
+    """`evaluate.slices` of raw params: the slice columns the gate judges."""
     found = (params.get("evaluate") or {}).get("slices") or []
     return [s for s in found if isinstance(s, str)] if isinstance(found, list) else []
 
@@ -85,19 +86,16 @@ def judge(evidence_dir: Path, out_dir: Path, params: dict, root: Path = Path("."
         pr = e.pr.number
         _check_origin(e, event, root)
         rules, rules_source = rules_at(rules_from, params, root)
-        j = compare(e, rules, _slices(params), records(e.pr.base_sha, root), cfg["headline"],
+        j = compare(e, rules, slice_columns(params), records(e.pr.base_sha, root), cfg["headline"],
                     verify_scores(e, Path(evidence_dir)))
     except PipelineError as exc:
         return _failure(out_dir, str(exc), pr or evidences.pr_number(evidence_dir), event)
     ctx = context(e, event, root, cfg, params)
     body = report.render(j, ctx, cfg)
     report.write(body, j, out_dir, pngs)
-    failed = j.verdict.failed
-    summary = (f"passed {len(j.verdict.checks)} checks" if not failed else
-               f"failed {len(failed)} of {len(j.verdict.checks)} checks: "
-               + "; ".join(report.top.change(c) for c in failed[:2]))
+    summary = j.verdict.summary
     verdict = {"passed": j.verdict.passed, "pr": pr, "head_sha": e.pr.head_sha,
-               "description": summary[:140].replace("\\", ""), "rules_from": rules_source,
+               "description": summary[:140], "rules_from": rules_source,
                "checks": [c.to_json() for c in j.verdict.checks]}
     storage.write_json(Path(out_dir) / VERDICT, verdict)
     print(f"judge: {'passed' if j.verdict.passed else 'failed'}: {summary}")

@@ -103,14 +103,17 @@ def base_slices(base: str, root: Path) -> list[str]:
     return [s for s in slices if isinstance(s, str)] if isinstance(slices, list) else []
 
 
-def compare(root: Path, base: str, pr: PullRequest, params: Params | None = None) -> Evidence:
-    """Score the workspace's model and the base's on the workspace's holdout."""
+def compare(root: Path, base: str, pr: PullRequest, params: Params | None = None,
+            champion: bool = True) -> Evidence:
+    """Score the workspace's model and the base's (unless ``champion`` is False) on the
+    workspace's holdout."""
     params = params or load_params(root / "params.yaml")
     target = params.data.target
     table = storage.read_table(root / HOLDOUT)
     identity = holdout_rows.identity(table, target.column)
     challenger = Predictor.load(root / "models" / "model.skops")
-    found = champions.obtain(base, root, root / "build" / "champion")
+    found = champions.obtain(base, root, root / "build" / "champion") if champion else \
+        champions.Champion("none", 0.0, "nothing is in production yet")
     predictors = {"challenger": challenger}
     if "model" in found.files:
         predictors["champion"] = Predictor.load(found.files["model"])
