@@ -23,6 +23,7 @@ EVENT ?=
 .PHONY: help setup data add-data run repro summary compare report gate judge publish test lint \
 	bench clean \
 	refresh-data checkout-cached record-results push-results compare-failed data-changed \
+	verify-reproduced \
 	check-workflows \
 	promote push-tags notify rollback registry registry-history fetch-prod serve release
 
@@ -104,6 +105,9 @@ checkout-cached: setup ## check out the pipeline outputs the DVC cache already h
 
 record-results: setup ## commit dvc.lock and the results when they changed (CI; BUNDLE: write it as a git bundle too)
 	mlproject record-results $(if $(BUNDLE),--bundle "$(BUNDLE)")
+
+verify-reproduced: setup ## say whether the workspace results reproduce those committed (CI: sets stale=true|false)
+	mlproject verify-reproduced
 
 push-results: setup ## CI (verdict workflow): check the results commit in BUNDLE and push it to the PR branch
 	mlproject push-results --bundle "$(BUNDLE)" --event "$(EVENT)"

@@ -14,7 +14,7 @@ import yaml
 
 from mlproject import artifact, storage
 from mlproject.errors import PipelineError
-from mlproject.registry import Settings, git
+from mlproject.registry import Settings, git, show_file
 
 
 class NotTheTip(PipelineError):
@@ -22,12 +22,14 @@ class NotTheTip(PipelineError):
 
 
 def check_reproduced(root: Path, settings: Settings) -> None:
-    """Refuse unless dvc.lock describes this commit: the model file it records, results
-    committed, and `dvc status` clean (a code or dependency change re-runs stages)."""
-    lock_file = root / "dvc.lock"
-    if not lock_file.is_file():
-        raise PipelineError("dvc.lock not found: run `dvc repro` and commit its results first")
-    lock = yaml.safe_load(lock_file.read_text(encoding="utf-8")) or {}
+    """Refuse unless the commit's results describe the model in the workspace: the model file
+    dvc.lock records (or, with `train.threads` above 1, one whose holdout scores and metrics
+    equal the recorded ones: reproduce.verify), results committed, `dvc status` clean."""
+    from mlproject import reproduce
+
+    lock = yaml.safe_load(show_file("HEAD", "dvc.lock", root) or b"") or {}
+    if not lock:
+        raise PipelineError("dvc.lock is not committed: run `dvc repro` and commit its results")
     recorded = next((out.get("md5") for stage in lock.get("stages", {}).values()
                      for out in stage.get("outs", []) if out.get("path") == settings.model), None)
     if recorded is None:
@@ -37,13 +39,17 @@ def check_reproduced(root: Path, settings: Settings) -> None:
         raise PipelineError(f"{settings.model} is missing: run `dvc pull` or `dvc repro`")
     actual = storage.file_hash(model, "md5")
     if actual != recorded:
-        raise PipelineError(f"stale results: {settings.model} (md5 {actual[:12]}) is not the file "
-                            f"dvc.lock records ({recorded[:12]}); run `dvc repro` and commit")
-    sidecar = str(artifact.sidecar(settings.model))
-    dirty = git("status", "--porcelain", "--", "dvc.lock", "reports", sidecar, root=root)
-    if dirty:
-        raise PipelineError(f"results are not committed ({' '.join(dirty.split()[1::2])}); "
-                            "commit dvc.lock and the result files first")
+        outcome = reproduce.verify(root, "HEAD")
+        if not outcome.reproduced:
+            raise PipelineError(f"stale results: {settings.model} (md5 {actual[:12]}) is not the "
+                                f"file dvc.lock records ({recorded[:12]}) and {outcome.line()}")
+        print(f"promote: {outcome.line()}; the release carries this run's model file")
+    else:
+        sidecar = str(artifact.sidecar(settings.model))
+        dirty = git("status", "--porcelain", "--", "dvc.lock", "reports", sidecar, root=root)
+        if dirty:
+            raise PipelineError(f"results are not committed ({' '.join(dirty.split()[1::2])}); "
+                                "commit dvc.lock and the result files first")
     changes = dvc_status(root)
     if changes:
         raise PipelineError(f"stale dvc.lock: `dvc status` is not clean ({'; '.join(changes)}); "
