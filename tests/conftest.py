@@ -1,16 +1,22 @@
-"""Shared fixtures: the project's params, tiny tables, and a model trained on the real data."""
+"""Shared fixtures. The template's own tests use generated data (fixture_data.py) and its
+params, never data/ or the project's params.yaml: they pass whatever data a project adopts.
+Tests about the project's own data and model (tests/project, tests/integration) read those
+and assert what holds for any data."""
 
 from __future__ import annotations
 
-import shutil
+import os
 import subprocess
+import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
-from mlproject.config import Params, load_params
+from mlproject.config import Params, load_params, parse_params
+
+from .fixture_data import generated_params, typed_table, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,55 +28,29 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def params() -> Params:
-    return load_params(ROOT / "params.yaml")
+    """The generated data set's params (tests/fixture_data.py)."""
+    return parse_params(generated_params())
 
 
-def tiny_table(params: Params, rows: int = 60, seed: int = 0) -> pd.DataFrame:
-    """A typed table in the starter schema, with both classes and some missing values."""
-    rng = np.random.default_rng(seed)
-    data: dict[str, object] = {}
-    for name in params.data.reader.columns:
-        if name in params.schema.numeric:
-            rng_spec = params.schema.numeric[name]
-            low = rng_spec.min or 0
-            high = rng_spec.max if rng_spec.max is not None else 10_000
-            data[name] = rng.integers(low, high, rows).astype("float64")
-        elif name in params.schema.categorical:
-            data[name] = rng.choice(params.schema.categorical[name], rows)
-    target = params.data.target
-    # the label follows education_num, so a model has something to learn
-    data[target.column] = np.where(data["education_num"] > 10, target.classes[1],
-                                   target.classes[0])
-    df = pd.DataFrame(data)[params.data.reader.columns]
-    for name in params.schema.categorical:
-        df[name] = df[name].astype("str")
-    df.loc[::7, "workclass"] = np.nan
-    return df
+def tiny_table(rows: int = 60, seed: int = 0) -> pd.DataFrame:
+    """Typed rows of the generated data set, both classes, some missing values."""
+    return typed_table(rows, seed)
 
 
 @pytest.fixture
-def table(params: Params) -> pd.DataFrame:
-    return tiny_table(params)
+def table() -> pd.DataFrame:
+    return tiny_table(200)
 
 
 @pytest.fixture(scope="session")
-def starter_data(_tools_on_path) -> Path:
-    """data/ of this checkout, pulled from the embedded remote when a fresh clone lacks it."""
-    data = ROOT / "data"
-    if not (data / "adult.data").is_file():
-        subprocess.run(["dvc", "pull", "-q", "data.dvc"], cwd=ROOT, check=True)
-    return data
-
-
-@pytest.fixture(scope="session")
-def starter(tmp_path_factory, params: Params, starter_data: Path) -> Path:
-    """Run prepare -> split -> train on the real starter data, in this process."""
+def trained(tmp_path_factory, params: Params) -> Path:
+    """prepare -> split -> train on a generated CSV, in this process: the folder holds
+    prepared/, split/ and models/ (model, rule baseline, dummy)."""
     from mlproject.stages import prepare, split, train
 
-    data = starter_data
-    out = tmp_path_factory.mktemp("starter")
-    prepare.main(params, data / "adult.data", data / "adult.test", out / "prepared",
-                 out / "validation.json")
+    out = tmp_path_factory.mktemp("trained")
+    data = write_csv(out / "churn.csv", rows=1500, seed=3)
+    prepare.main(params, data, None, out / "prepared", out / "validation.json")
     split.main(params, out / "prepared" / "train.parquet", out / "split")
     train.main(params, out / "split", out / "models")
     return out
@@ -78,18 +58,28 @@ def starter(tmp_path_factory, params: Params, starter_data: Path) -> Path:
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch) -> Path:
-    """A scratch directory holding a copy of params.yaml, as the current directory."""
-    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
+    """A scratch directory holding the generated data set's params.yaml, as the current one."""
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(generated_params()))
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def project_params() -> Params:
+    """This project's own params.yaml (tests that must hold for any data set)."""
+    return load_params(ROOT / "params.yaml")
+
+
+@pytest.fixture(scope="session")
+def project_data(_tools_on_path) -> Path:
+    """data/ of this checkout, pulled from the DVC remote when a fresh clone lacks it."""
+    subprocess.run(["dvc", "pull", "-q", "data.dvc"], cwd=ROOT, check=True)
+    return ROOT / "data"
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _tools_on_path():
     """dvc and mlproject from this environment, whichever way pytest was started."""
-    import os
-    import sys
-
     bin_dir = str(Path(sys.executable).parent)
     if not os.environ.get("PATH", "").startswith(bin_dir):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")

@@ -62,7 +62,7 @@ PARAMS: dict[str, Any] = {
 }
 
 
-def project_params(classes: list[str] = BINARY) -> dict[str, Any]:
+def generated_params(classes: list[str] = BINARY) -> dict[str, Any]:
     """A complete params.yaml for the generated data (binary unless ``classes`` says otherwise)."""
     params = copy.deepcopy(PARAMS)
     target = params["data"]["target"]
@@ -105,12 +105,16 @@ def write_csv(path: Path, rows: int, seed: int = 0, classes: list[str] = BINARY)
     return path
 
 
+RECORD = {"tenure": 24.0, "monthly": 42.5, "usage": 0.2, "region": "north", "plan": "basic",
+          "city": "city-03"}  # one customer, as the prediction API takes them
+
+
 def typed_table(rows: int, seed: int = 0, classes: list[str] = BINARY) -> pd.DataFrame:
     """The generated rows as the prepare stage types them (with their row key)."""
     from mlproject.config import ROW_KEY, parse_params
     from mlproject.schema import typed
 
-    params = parse_params(project_params(classes))
+    params = parse_params(generated_params(classes))
     raw = raw_rows(rows, seed, classes).replace("", np.nan)
     raw[ROW_KEY] = range(2, rows + 2)  # line 1 is the header
     return typed(raw, params, "generated.csv").drop(columns="customer")

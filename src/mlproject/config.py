@@ -106,6 +106,9 @@ class Predict:
 class Evaluate:
     slices: list[str] = field(default_factory=list)
     latency_repeats: int = 200  # one-record predictions timed per model when comparing models
+    # what a person knows about the data: a numeric feature whose growth raises (increasing)
+    # or lowers (decreasing) the positive class's score; tests/project checks the model agrees
+    expectations: dict[str, Literal["increasing", "decreasing"]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -208,3 +211,6 @@ def _check(p: Params) -> None:
     for name in p.evaluate.slices:
         if name not in p.schema.categorical:
             raise KeyProblem("evaluate.slices", f"{name!r} is not a categorical column")
+    for name in p.evaluate.expectations:
+        if name not in p.numeric_features:
+            raise KeyProblem(f"evaluate.expectations.{name}", "not a numeric feature")

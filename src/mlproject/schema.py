@@ -67,7 +67,7 @@ def data_schema(sc: Schema, target: Target, *, check_duplicates: bool = True
         checks = [pa.Check(lambda s: _finite(s) | s.isna(), name="finite")]
         if rng.min is not None or rng.max is not None:
             checks.append(pa.Check(lambda s, r=rng: _in_range(s, r) | s.isna(),
-                                   name=f"in range [{rng.min}, {rng.max}]"))
+                                   name=f"in range [{_bound(rng.min)}, {_bound(rng.max)}]"))
         columns[name] = pa.Column("float64", checks=checks, nullable=True, coerce=True)
     for name in sc.datetime:
         columns[name] = pa.Column("float64", checks=[pa.Check(lambda s: _finite(s) | s.isna(),
@@ -202,6 +202,10 @@ def summary(df: pd.DataFrame, params: Params) -> dict:
         "missing_cells": int(data.isna().sum().sum()),
         "class_balance": {str(k): round(float(v), 6) for k, v in balance.items()},
     }
+
+
+def _bound(value: float | None) -> str:
+    return "none" if value is None else f"{value:g}"
 
 
 def _finite(s: pd.Series) -> pd.Series:

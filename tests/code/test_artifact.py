@@ -58,9 +58,9 @@ def test_saved_files_are_byte_identical(tmp_path):
     assert meta["versions"]["scikit-learn"]
 
 
-def test_pipeline_models_need_only_trusted_types(starter):
+def test_pipeline_models_need_only_trusted_types(trained):
     """Every type in the models the pipeline writes is on the allowlist (M2)."""
-    for path in (starter / "models").glob("*.skops"):
+    for path in (trained / "models").glob("*.skops"):
         untrusted = set(sio.get_untrusted_types(file=path))
         assert untrusted <= set(artifact.TRUSTED_TYPES), (path.name, untrusted)
 
@@ -74,7 +74,7 @@ def test_every_estimator_needs_only_trusted_types(params, table, tmp_path):
     categorical = [c for c in params.features if c in params.schema.categorical]
     for name in ESTIMATORS:
         model = build_model(Model(name, {}), numeric, categorical, 0)
-        model.fit(table[params.features], table["income"])
+        model.fit(table[params.features], table[params.data.target.column])
         data = sio.dumps(model)
         untrusted = set(sio.get_untrusted_types(data=data))
         assert untrusted <= set(artifact.TRUSTED_TYPES), (name, untrusted)

@@ -19,21 +19,24 @@ def raw_rows(params, rows, first_line=1):
 
 
 def test_prepare_types_columns_and_maps_labels(params):
-    """Numbers become float64, labels lose the trailing dot, missing markers become NaN."""
-    raw = raw_rows(params, [["39", np.nan, "77516", "Bachelors", "13", "Never-married",
-                             "Adm-clerical", "Not-in-family", "White", "Male", "2174", "0",
-                             "40", "United-States", ">50K."]])
-    out = prepare.prepare(raw, params, "adult.test")
-    assert out["age"].dtype == "float64" and out["age"].iloc[0] == 39.0
-    assert out["income"].iloc[0] == ">50K"
-    assert pd.isna(out["workclass"].iloc[0])
+    """Numbers become float64, a label's trailing mark goes (data.target.strip), missing
+    values stay missing."""
+    from dataclasses import replace
+
+    p = replace(params, data=replace(params.data, target=replace(params.data.target, strip=".")))
+    raw = raw_rows(p, [["C1", "12", "40.5", np.nan, "east", "pro", "city-01", "yes."]])
+    out = prepare.prepare(raw, p, "churn.csv")
+    assert out["tenure"].dtype == "float64" and out["tenure"].iloc[0] == 12.0
+    assert out["churned"].iloc[0] == "yes"
+    assert pd.isna(out["usage"].iloc[0])
 
 
 def test_prepare_names_the_line_of_a_non_number(params):
-    raw = raw_rows(params, [["39"] + ["x"] * 14, ["forty"] + ["x"] * 14], first_line=2)
-    with pytest.raises(PipelineError, match=r"adult.test: column 'age': 1 value\(s\) are not "
-                                            r"numbers \(line 3: 'forty'\)"):
-        prepare.prepare(raw, params, "data/adult.test")  # 1 skipped row + 2nd data row
+    raw = raw_rows(params, [["C1", "12"] + ["x"] * 6, ["C2", "twelve"] + ["x"] * 6],
+                   first_line=2)
+    with pytest.raises(PipelineError, match=r"churn.csv: column 'tenure': 1 value\(s\) are "
+                                            r"not numbers \(line 3: 'twelve'\)"):
+        prepare.prepare(raw, params, "data/churn.csv")
 
 
 def test_split_is_stratified_seeded_and_disjoint(params, table):
@@ -45,7 +48,7 @@ def test_split_is_stratified_seeded_and_disjoint(params, table):
     assert not set(a_train.index) & set(a_val.index)
     both = pd.concat([a_train, a_val])
     assert not both.duplicated().any()
-    share = (a_train["income"] == ">50K").mean() - (a_val["income"] == ">50K").mean()
+    share = (a_train["churned"] == "yes").mean() - (a_val["churned"] == "yes").mean()
     assert abs(share) < 0.1
 
 
@@ -90,8 +93,8 @@ def test_multiclass_metrics_have_top_k():
 def test_schema_rejects_unseen_category_in_training(params):
     from ..conftest import tiny_table
 
-    table = tiny_table(params, rows=150)
-    table.loc[3, "race"] = "Martian"
+    table = tiny_table(rows=150)
+    table.loc[3, "plan"] = "platinum"
     checks = schema.data_schema(params.schema, params.data.target)
-    with pytest.raises(PipelineError, match=r"column 'race': 1 row\(s\) fail isin.*line 4"):
-        schema.validate(table.assign(**{ROW_KEY: range(1, 151)}), checks, "adult.data")
+    with pytest.raises(PipelineError, match=r"column 'plan': 1 row\(s\) fail isin.*line 4"):
+        schema.validate(table.assign(**{ROW_KEY: range(1, 151)}), checks, "churn.csv")

@@ -12,13 +12,13 @@ from mlproject.cli import main
 from mlproject.errors import MAX_QUOTED, quote_some
 from mlproject.storage import data_lines
 
-from ..fixture_data import project_params, raw_rows
+from ..fixture_data import generated_params, raw_rows
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(project_params()))
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(generated_params()))
     return tmp_path
 
 

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from ..fixture_data import project_params, typed_table
+from ..fixture_data import generated_params, typed_table
 
 pytestmark = pytest.mark.slow
 ESTIMATOR_PARAMS = {"logistic_regression": {"C": 0.5, "max_iter": 500},
@@ -48,7 +48,7 @@ def digests(tmp_path_factory) -> dict[str, dict[str, str]]:
     out = {}
     for pools in ("1", "2"):
         env = {**os.environ, "OMP_NUM_THREADS": pools, "OPENBLAS_NUM_THREADS": pools}
-        done = subprocess.run([sys.executable, "-c", TRAIN_ALL, json.dumps(project_params()),
+        done = subprocess.run([sys.executable, "-c", TRAIN_ALL, json.dumps(generated_params()),
                                str(table), json.dumps(ESTIMATOR_PARAMS)],
                               env=env, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr[-2000:]

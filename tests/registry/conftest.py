@@ -9,13 +9,15 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from dvc.repo import Repo as DvcRepo
 
 from mlproject import artifact
-from mlproject.config import load_params
+from mlproject.config import parse_params
+
+from ..fixture_data import generated_params, typed_table
 
 ROOT = Path(__file__).resolve().parents[2]
 DVC_YAML = """stages:
@@ -45,25 +47,13 @@ def gto(*args: str, cwd: Path) -> str:
 
 
 def synthetic_rows(params, n: int, seed: int) -> pd.DataFrame:
-    """Random rows that satisfy the schema in params.yaml; the label depends on age and hours."""
-    rng = np.random.default_rng(seed)
-    cols = {}
-    for name, rng_spec in params.schema.numeric.items():
-        low = rng_spec.min or 0
-        high = rng_spec.max if rng_spec.max is not None else low + 100_000
-        cols[name] = rng.integers(int(low), int(high) + 1, n).astype(float)
-    for name, values in params.schema.categorical.items():
-        cols[name] = rng.choice(values, n)
-    df = pd.DataFrame(cols)
-    score = df["age"] / 120 + df["hours_per_week"] / 168 + rng.normal(0, 0.2, n)
-    classes = params.data.target.classes
-    df[params.data.target.column] = np.where(score > 0.8, classes[1], classes[0])
-    return df
+    """Rows of the generated data set (tests/fixture_data.py), with their label."""
+    return typed_table(n, seed).drop(columns="__line__")
 
 
 @pytest.fixture(scope="session")
 def params():
-    return load_params(ROOT / "params.yaml")
+    return parse_params(generated_params())
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +100,7 @@ def results(roc_auc: float) -> dict[str, dict]:
     slices = {"sex=Female": {"rows": 100, "judged": True, "accuracy": 0.9, "f1": 0.6,
                              "roc_auc": roc_auc}}
     validation = {s: {"rows": 1000, "columns": 15, "duplicate_rows": 0, "missing_cells": 3,
-                      "class_balance": {"<=50K": 0.76, ">50K": 0.24}}
+                      "class_balance": {"no": 0.76, "yes": 0.24}}
                   for s in ("train", "holdout")}
     return {"metrics": {"model": {"quality": quality, "product": product}, "rule_baseline": rule},
             "system": {"model": system, "rule_baseline": system},
@@ -138,7 +128,7 @@ class Repo:
             run(*cmd, cwd=self.path)
         DvcRepo.init(str(self.path)).close()
         self.set_remote(self.remote)
-        shutil.copy(ROOT / "params.yaml", self.path / "params.yaml")
+        (self.path / "params.yaml").write_text(yaml.safe_dump(generated_params()))
         (self.path / "dvc.yaml").write_text(DVC_YAML)
         (self.path / ".gitignore").write_text("/build/\n")
 

@@ -45,7 +45,7 @@ def test_predict_matches_the_python_api(client, predictor, records):
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    ({"records": [{"age": 30}]}, "missing"),
+    ({"records": [{"tenure": 30}]}, "missing"),
     ({"records": []}, "at least 1"),
     ({"rows": []}, "records"),
 ])
@@ -55,9 +55,9 @@ def test_bad_requests_are_422_with_a_reason(client, body, message):
 
 
 def test_wrong_type_in_a_numeric_column_is_422(client, records):
-    bad = [{**records[0], "age": "forty"}]
+    bad = [{**records[0], "tenure": "forty"}]
     answer = client.post("/predict", json={"records": bad})
-    assert answer.status_code == 422 and "age" in answer.json()["detail"]
+    assert answer.status_code == 422 and "tenure" in answer.json()["detail"]
 
 
 def test_oversized_and_odd_requests_are_refused_without_echo(client):
@@ -69,7 +69,7 @@ def test_oversized_and_odd_requests_are_refused_without_echo(client):
     assert big.status_code == 413
     many = {f"extra_{i}": 1 for i in range(serve.MAX_FIELDS + 1)}
     assert client.post("/predict", json={"records": [many]}).status_code == 422
-    nested = client.post("/predict", json={"records": [{"age": [1, 2]}]})
+    nested = client.post("/predict", json={"records": [{"tenure": [1, 2]}]})
     assert nested.status_code == 422 and "[1, 2]" not in nested.text
-    long = client.post("/predict", json={"records": [{"workclass": "y" * 5000}]})
+    long = client.post("/predict", json={"records": [{"plan": "y" * 5000}]})
     assert long.status_code == 422 and "yyyy" not in long.text

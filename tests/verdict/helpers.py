@@ -22,7 +22,7 @@ from mlproject.stages.train import baselines, train
 from mlproject.verdict import evidence as ev
 from mlproject.verdict.scoring import column_values, slice_codes
 
-from ..fixture_data import project_params, typed_table
+from ..fixture_data import generated_params, typed_table
 
 SHA_HEAD = "1" * 40  # the pull request's head: the judge never checks it out
 
@@ -44,7 +44,7 @@ class Case:
     params_changes: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        raw = project_params(self.classes)
+        raw = generated_params(self.classes)
         for key, value in self.params_changes.items():
             section, name = key.split(".", 1)
             raw[section][name] = value

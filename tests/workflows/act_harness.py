@@ -45,6 +45,42 @@ def git(cwd: Path, *args: str) -> str:
                           text=True).stdout.strip()
 
 
+def copy_files(source: Path, dest: Path) -> None:
+    """The files git would commit in ``source`` (tracked, and new but not ignored)."""
+    files = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=source,
+                           check=True, capture_output=True).stdout.decode().split("\0")
+    for rel in filter(None, files):
+        if (source / rel).is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / rel, dest / rel)
+
+
+def project_template(dest: Path, rows: int = 3000) -> Path:
+    """This checkout adopted by a generated data set, the way a team adopts the template:
+    `mlproject init-data churn.csv --target churned --commit` (schema, rule, slices, results).
+    The act scenarios run on it, so they hold whatever data the project itself has."""
+    from ..fixture_data import write_csv
+
+    copy_files(ROOT, dest)
+    env = {**os.environ, "PATH": f"{VENV}/bin:{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
+           "PYTHONPATH": str(dest / "src")}
+    for cmd in (["git", "init", "-q", "-b", "main"], ["git", "config", "user.email", "t@x.invalid"],
+                ["git", "config", "user.name", "T"], ["git", "add", "-A"],
+                ["git", "commit", "-qm", "The template"]):
+        subprocess.run(cmd, cwd=dest, check=True, capture_output=True)
+    csv = write_csv(dest.parent / "export" / "churn.csv", rows, seed=11)
+    done = subprocess.run(["mlproject", "init-data", str(csv), "--target", "churned", "--commit"],
+                          cwd=dest, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return dest
+
+
+def seed_cache(cache_dir: Path, template: Path) -> None:
+    """The runners' cache as main's promote workflow leaves it: main's pipeline outputs."""
+    shutil.copytree(template / ".dvc" / "cache", cache_dir / "dvc-main-0-seed" / "0",
+                    dirs_exist_ok=True)
+
+
 @dataclass
 class Run:
     returncode: int
@@ -59,19 +95,16 @@ class Run:
 class Sandbox:
     """A work clone, its bare `origin`, act's isolated dirs and the stand-in records."""
 
-    def __init__(self, base: Path, cache_dir: Path, results_later: bool = False) -> None:
-        """``results_later``: the first commit has no recorded results (a new project's first
+    def __init__(self, base: Path, cache_dir: Path, results_later: bool = False,
+                 template: Path = ROOT) -> None:
+        """A repository made of ``template``'s files (a project_template(), or this checkout).
+        ``results_later``: the first commit has no recorded results (a new project's first
         state, where a pull request has no champion); a second commit adds them."""
         self.base, self.cache_dir, self.runs = base, cache_dir, 0
         self.work, self.origin, self.records = base / "work", base / "origin.git", base / "records"
         for d in (self.work, self.records, base / "home", base / "xdg-cache", base / "xdg-config"):
             d.mkdir(parents=True)
-        files = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=ROOT,
-                               check=True, capture_output=True).stdout.decode().split("\0")
-        for rel in filter(None, files):
-            if (ROOT / rel).is_file():
-                (self.work / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(ROOT / rel, self.work / rel)
+        copy_files(template, self.work)
         git(self.work, "init", "-q", "-b", "main")
         git(self.work, "config", "user.email", "dev@example.invalid")
         git(self.work, "config", "user.name", "Dev")
@@ -113,6 +146,23 @@ class Sandbox:
         sha = self.commit(message, *files)
         git(self.work, "push", "-q", "origin", "main")
         return sha
+
+    def merge_with_results(self, files: dict[str, str], message: str) -> str:
+        """A merge whose PR recorded its results: change ``files`` on main, run the pipeline,
+        commit the change with its results, push; the runners' cache gets the outputs."""
+        git(self.work, "checkout", "-q", "main")
+        for rel, text in files.items():
+            (self.work / rel).write_text(text)
+        env = {**os.environ, "PATH": f"{VENV}/bin:{os.environ['PATH']}",
+               "DVC_NO_ANALYTICS": "1", "PYTHONPATH": str(self.work / "src")}
+        for cmd in (["dvc", "pull", "-q", "data.dvc"], ["dvc", "repro", "-q"]):
+            done = subprocess.run(cmd, cwd=self.work, env=env, capture_output=True, text=True)
+            assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        git(self.work, "add", "-A")
+        git(self.work, "commit", "-qm", message)
+        git(self.work, "push", "-q", "origin", "main")
+        seed_cache(self.cache_dir, self.work)
+        return git(self.work, "rev-parse", "HEAD")
 
     def origin_sha(self, ref: str) -> str:
         return git(self.origin, "rev-parse", ref)
@@ -176,17 +226,6 @@ class Sandbox:
                                 "owner": {"login": "acme"}, "default_branch": "main",
                                 "html_url": f"https://github.com/{REPOSITORY}"}}
         return self.act("workflow_run", "verdict.yml", event)
-
-    def save_main_cache(self) -> None:
-        """Fill the runners' cache with main's pipeline outputs (what promote.yml saves)."""
-        env = {"PATH": f"{VENV}/bin:/usr/bin:/bin", "DVC_NO_ANALYTICS": "1", "HOME": str(self.base),
-               "PYTHONPATH": str(self.work / "src")}
-        git(self.work, "checkout", "-q", "main")
-        for cmd in (["dvc", "pull", "-q", "data.dvc"], ["dvc", "repro", "-q"]):
-            done = subprocess.run(cmd, cwd=self.work, env=env, capture_output=True, text=True)
-            assert done.returncode == 0, done.stdout + done.stderr
-        shutil.copytree(self.work / ".dvc" / "cache", self.cache_dir / "dvc-main-0" / "0",
-                        dirs_exist_ok=True)
 
     def statuses(self, sha: str) -> list[dict]:
         return self.record("statuses.json").get(sha, [])

@@ -35,3 +35,14 @@ def steps(workflows: dict[str, dict]):
     for name, job_id, job in jobs(workflows):
         for step in job.get("steps", []):
             yield name, job_id, step
+
+
+@pytest.fixture(scope="session")
+def project_template(tmp_path_factory) -> Path:
+    """This checkout adopted by a generated data set (act_harness.project_template), built
+    once and copied by every act scenario."""
+    from .act_harness import VENV, project_template
+
+    if not (VENV / ".installed").exists():
+        pytest.skip("run `make setup` first")
+    return project_template(tmp_path_factory.mktemp("template") / "project")

@@ -1,10 +1,12 @@
-"""End to end: the real workflow files under act (host mode, offline) in a temporary repository.
+"""End to end: merges to main and continuous training under act (host mode, offline).
 
-Every verdict, report, registry tag, release and pull request comes from the real commands
-(`make report`, `make gate`, `make promote`, `make release`, `make rollback`,
-`make refresh-data`). Most scenarios run the real pipeline; the shared DVC cache (the actions/cache
-stand-in) keeps them warm. FAKE_PIPELINE=1 (fixtures/fake-targets.mk) keeps the committed results
-instead of running `dvc repro`, only where a scenario needs no retraining.
+Each scenario is a temporary repository made from this template adopted by a generated data
+set (act_harness.project_template). Every registry tag, release and pull request comes from the
+real commands (`make promote`, `make release`, `make refresh-data`). The scenarios run the real
+pipeline; the shared DVC cache (the actions/cache stand-in) keeps them warm. FAKE_PIPELINE=1
+(fixtures/fake-targets.mk) keeps the committed results instead of running `dvc repro`, only
+where a scenario needs no retraining. Pull requests: test_act_verdict.py; rollbacks and the
+registry's refusals: test_act_registry.py.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import shutil
 
 import pytest
 
-from .act_harness import ROOT, VENV, Sandbox, act_binary, git
+from .act_harness import VENV, Sandbox, act_binary, git, seed_cache
 
 pytestmark = [
     pytest.mark.slow,
@@ -27,19 +29,19 @@ TIMINGS: dict[str, float] = {}
 
 
 @pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    """The runners' actions/cache store, shared by the scenarios. It starts with the DVC cache of
-    this checkout (main's pipeline outputs, when present), as an earlier run on main would have
-    saved it; the key sorts before every key a workflow writes, so their caches are preferred."""
+def cache_dir(tmp_path_factory, project_template):
+    """The runners' actions/cache store, shared by the scenarios: main's pipeline outputs, as
+    an earlier run on main saved them."""
     store = tmp_path_factory.mktemp("act-cache")
-    if (ROOT / ".dvc" / "cache").is_dir():
-        shutil.copytree(ROOT / ".dvc" / "cache", store / "dvc-0-seed" / "0")
+    seed_cache(store, project_template)
     return store
 
 
 @pytest.fixture
-def sandbox(tmp_path, cache_dir):
-    return Sandbox(tmp_path, cache_dir)
+def sandbox(tmp_path, cache_dir, project_template):
+    box = Sandbox(tmp_path, cache_dir, template=project_template)
+    box.template = project_template
+    return box
 
 
 def params_with(sandbox: Sandbox, old: str, new: str) -> str:
@@ -50,7 +52,9 @@ def params_with(sandbox: Sandbox, old: str, new: str) -> str:
 
 def artifact(sandbox: Sandbox, name: str, rel: str) -> str:
     """The newest uploaded copy of `rel` in artifact `name`."""
-    found = sorted(sandbox.base.glob(f"artifacts-*/{name}/{rel}"))
+    runs = sorted((p for p in (sandbox.base / "runs").iterdir() if (p / name / rel).is_file()),
+                  key=lambda p: int(p.name))
+    found = [run / name / rel for run in runs]
     assert found, f"{name}/{rel} was not uploaded"
     return found[-1].read_text()
 
@@ -77,7 +81,7 @@ def test_merge_promotes_once_and_records_stale_results_through_a_pr(sandbox):
     TIMINGS["promote re-run"] = again.seconds
     assert again.returncode == 0, again.output[-4000:]
     assert sandbox.origin_tags() == tags and sandbox.record("releases.json") == release
-    assert "promote: nothing to do" in again.output
+    assert "promote: nothing to promote" in again.output
     assert "release: model@v1.0.0 exists already; nothing to do" in again.output
     assert sum(c[:2] == ["release", "create"] for c in sandbox.calls("gh")) == 1
 
@@ -99,11 +103,10 @@ def test_merge_promotes_once_and_records_stale_results_through_a_pr(sandbox):
     assert sandbox.origin_tags() == tags and sandbox.origin_sha("main") == stale_sha
 
 
-def test_scheduled_training_opens_a_pr_only_when_data_changed(sandbox, starter_data):
+def test_scheduled_training_opens_a_pr_only_when_data_changed(sandbox):
     source = sandbox.base / "source"
     source.mkdir()
-    for name in ("adult.data", "adult.test"):
-        shutil.copy(starter_data / name, source / name)
+    shutil.copy(sandbox.template / "data" / "churn.csv", source / "churn.csv")
     sandbox.on_main({"params.yaml": params_with(sandbox, 'source: ""', f'source: "{source}"')},
                     "Refresh the data from the exports folder")
     schedule = {"schedule": "17 4 * * 1"}
@@ -112,12 +115,12 @@ def test_scheduled_training_opens_a_pr_only_when_data_changed(sandbox, starter_d
     assert same.returncode == 0, same.output[-4000:]
     assert sandbox.record("prs.json") == {} and "refresh-data: data unchanged" in same.output
 
-    rows = (source / "adult.data").read_text().splitlines(keepends=True)
-    (source / "adult.data").write_text("".join(rows[:-1000]))  # the source has changed
+    rows = (source / "churn.csv").read_text().splitlines(keepends=True)
+    (source / "churn.csv").write_text("".join(rows[:-300]))  # the source has changed
     changed = sandbox.act("schedule", "continuous-training.yml", schedule)
     TIMINGS["continuous training, changed (real pipeline)"] = changed.seconds
     assert changed.returncode == 0, changed.output[-4000:]
-    assert "refresh-data: data changed (adult.data)" in changed.output
+    assert "refresh-data: data changed (churn.csv)" in changed.output
     [(branch, pr)] = sandbox.record("prs.json").items()
     assert branch.startswith("continuous-training/")
     assert {"data.dvc", ".dvc/remote", "dvc.lock"} <= set(pr["files"])
@@ -126,31 +129,8 @@ def test_scheduled_training_opens_a_pr_only_when_data_changed(sandbox, starter_d
     # the new data version travels in the embedded remote, so the PR can pull it
     new_md5 = next(line.split()[-1] for line in pr["contents"]["data.dvc"].splitlines()
                    if "md5:" in line)
-    sink = sorted(sandbox.base.glob("artifacts-*/refreshed"))[-1]
+    sink = max(sandbox.base.glob("runs/*/refreshed"), key=lambda p: int(p.parent.name))
     assert (sink / ".dvc/remote/files/md5" / new_md5[:2] / new_md5[2:]).is_file()
-
-
-def test_rollback_reassigns_prod_and_rejects_bad_versions(sandbox):
-    old = git(sandbox.work, "rev-parse", "main~1")
-    for tag, rev in (("model@v1.0.0", old), ("model#prod#1", old),
-                     ("model@v1.1.0", "main"), ("model#prod#2", "main")):
-        git(sandbox.work, "tag", "-a", "-m", f"test: {tag}", tag, rev)
-    git(sandbox.work, "push", "-q", "origin", "--tags")
-    dispatch = {"inputs": {"version": "v1.0.0"}, "ref": "refs/heads/main"}
-    run = sandbox.act("workflow_dispatch", "rollback.yml", dispatch)
-    TIMINGS["rollback"] = run.seconds
-    assert run.returncode == 0, run.output[-4000:]
-    assert "rollback: prod is now v1.0.0 (was v1.1.0)" in run.output
-    assert git(sandbox.origin, "rev-list", "-n1", "model#prod#3") == old
-
-    again = sandbox.act("workflow_dispatch", "rollback.yml", dispatch)
-    assert again.returncode == 0 and "already in prod; nothing to do" in again.output
-    assert "model#prod#4" not in sandbox.origin_tags()
-
-    bad = {"inputs": {"version": "v1; touch pwned"}, "ref": "refs/heads/main"}
-    run = sandbox.act("workflow_dispatch", "rollback.yml", bad)
-    assert run.returncode != 0 and "version must look like v1.2.3" in run.output
-    assert "model#prod#4" not in sandbox.origin_tags()
 
 
 def test_print_timings():

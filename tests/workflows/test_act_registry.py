@@ -1,19 +1,18 @@
 """End to end: promotion keyed on the model file, under act (promote.yml and rollback.yml).
 
-One sandbox plays a repository's life: a first push promotes; a rollback; a README merge after
-it (the rolled-back model's bytes: refused, red, one tracking issue, nothing created); a manual
-run with `force` (re-uses the version, closes the issue); a re-run (nothing to promote, green).
-Only the first run trains (the real pipeline fills the runners' DVC cache); the others keep the
-committed results (FAKE_PIPELINE=1), since none of them changes the model.
+One sandbox (this template adopted by a generated data set) plays a repository's life: a first
+push promotes v1.0.0 (no production yet: the floors and the rule baseline); a merge with a new
+model promotes v1.0.1, judged side by side against v1.0.0; a rollback; a README merge after it
+(the rolled-back model's bytes: refused, red, one tracking issue, nothing created); a manual run
+with `force` (re-uses the version, closes the issue); a re-run (nothing to promote, green). The
+runners' cache holds main's outputs, so the runs keep the committed results (FAKE_PIPELINE=1).
 """
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from .act_harness import REPOSITORY, VENV, Sandbox, act_binary, git
+from .act_harness import REPOSITORY, VENV, Sandbox, act_binary, seed_cache
 
 pytestmark = [
     pytest.mark.slow,
@@ -33,26 +32,25 @@ def open_issues(sandbox: Sandbox) -> list[dict]:
     return [i for i in sandbox.record("issues.json").values() if i["state"] == "open"]
 
 
-def test_rollback_sticks_refusals_are_visible_and_reruns_create_nothing(tmp_path):
+def test_rollback_sticks_refusals_are_visible_and_reruns_create_nothing(tmp_path,
+                                                                        project_template):
     (tmp_path / "runner-cache").mkdir()
-    sandbox = Sandbox(tmp_path, tmp_path / "runner-cache")
-    # An earlier production model (other bytes), registered by hand at an older commit.
-    sidecar = sandbox.work / "models/model.json"
-    text = sidecar.read_text()
-    sidecar.write_text(json.dumps({**json.loads(text), "sha256": "0" * 64}, indent=2))
-    older = sandbox.commit("An older model", "models/model.json")
-    for tag in ("model@v1.0.0", "model#prod#1"):
-        git(sandbox.work, "tag", "-a", "-m", f"by hand: {tag}", tag, older)
-    sidecar.write_text(text)
-    sandbox.commit("The current model", "models/model.json")
-    git(sandbox.work, "push", "-q", "origin", "main", "--tags")
-
-    first = sandbox.act("push", "promote.yml", push_event(sandbox, "0" * 40))
+    seed_cache(tmp_path / "runner-cache", project_template)
+    sandbox = Sandbox(tmp_path, tmp_path / "runner-cache", template=project_template)
+    first = sandbox.act("push", "promote.yml", push_event(sandbox, "0" * 40), env=FAST)
     assert first.returncode == 0, first.output[-4000:]
-    tags = sandbox.origin_tags()
-    assert {"model@v1.0.1", "model#prod#2"} <= set(tags)
-    assert list(sandbox.record("releases.json")) == ["model@v1.0.1"]
-    assert "tracking issue: none open" in first.output
+    assert {"model@v1.0.0", "model#prod#1"} <= set(sandbox.origin_tags())
+
+    before = sandbox.origin_sha("main")
+    params = (sandbox.work / "params.yaml").read_text()
+    sandbox.merge_with_results({"params.yaml": params.replace(
+        "  seed: 42\n  # Threads", "  seed: 5\n  # Threads")}, "Another training seed (#2)")
+    second = sandbox.act("push", "promote.yml", push_event(sandbox, before), env=FAST)
+    assert second.returncode == 0, second.output[-4000:]
+    assert "against production v1.0.0" in second.output and "promoted v1.0.1" in second.output
+    assert {"model@v1.0.1", "model#prod#2"} <= set(sandbox.origin_tags())
+    assert list(sandbox.record("releases.json")) == ["model@v1.0.0", "model@v1.0.1"]
+    assert "tracking issue: none open" in second.output
 
     rollback = sandbox.act("workflow_dispatch", "rollback.yml",
                            {"inputs": {"version": "v1.0.0"}, "ref": "refs/heads/main"}, env=FAST)
@@ -67,7 +65,7 @@ def test_rollback_sticks_refusals_are_visible_and_reruns_create_nothing(tmp_path
     assert refused.returncode != 0  # the job is red
     assert "::warning title=Not promoted::the model file is model@v1.0.1's" in refused.output
     assert sandbox.origin_tags() == tags and list(sandbox.record("releases.json")) == [
-        "model@v1.0.1"]  # nothing new
+        "model@v1.0.0", "model@v1.0.1"]  # nothing new
     [issue] = open_issues(sandbox)
     assert issue["title"].startswith(TITLE) and "- production: `v1.0.0`" in issue["body"]
 
@@ -82,4 +80,4 @@ def test_rollback_sticks_refusals_are_visible_and_reruns_create_nothing(tmp_path
     assert again.returncode == 0, again.output[-4000:]
     assert "promote: nothing to promote: the model file is model@v1.0.1's" in again.output
     assert set(sandbox.origin_tags()) - set(tags) == {"model#prod#5"}
-    assert sum(c[:2] == ["release", "create"] for c in sandbox.calls("gh")) == 1
+    assert sum(c[:2] == ["release", "create"] for c in sandbox.calls("gh")) == 2

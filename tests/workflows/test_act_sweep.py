@@ -1,22 +1,20 @@
 """The sweep workflow under act: a 3-cell grid on the real pipeline, one experiment per cell.
 
-The cells restore the DVC cache main's runs saved (here: one `dvc repro` of the sandbox, done
-before act), so each runs only the stages its params touch. `origin` is a bare repository, so
-`dvc exp push` and `dvc exp pull` really move the experiment refs. act runs matrix cells in
-parallel (up to `max-parallel`, 4 by default; `--concurrent-jobs` does not limit them), so the
-test sets the repository variable SWEEP_MAX_PARALLEL=1 to run them one after another, and
-TRAIN_RUNS_ON to a label of its own, which only the cells use.
+The sandbox is this template adopted by a generated data set; the cells restore the DVC cache
+main's runs saved (its outputs), so each runs only the stages its params touch. `origin` is a
+bare repository, so `dvc exp push` and `dvc exp pull` really move the experiment refs. act runs
+matrix cells in parallel (up to `max-parallel`, 4 by default; `--concurrent-jobs` does not limit
+them), so the test sets the repository variable SWEEP_MAX_PARALLEL=1 to run them one after
+another, and TRAIN_RUNS_ON to a label of its own, which only the cells use.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 
 import pytest
 
-from .act_harness import REPOSITORY, VENV, Sandbox, act_binary, git
+from .act_harness import REPOSITORY, VENV, Sandbox, act_binary, git, seed_cache
 
 pytestmark = [
     pytest.mark.slow,
@@ -40,13 +38,11 @@ def summary_of(output: str, job: str) -> str:
     return "\n".join(lines)
 
 
-def test_a_three_cell_sweep_shares_each_experiment_and_summarises_them(tmp_path):
+def test_a_three_cell_sweep_shares_each_experiment_and_summarises_them(tmp_path,
+                                                                        project_template):
     cache = tmp_path / "runner-cache"
-    sandbox = Sandbox(tmp_path / "sandbox", cache)
-    warm = subprocess.run("dvc pull -q data.dvc && dvc repro -q", shell=True, cwd=sandbox.work,
-                          capture_output=True, text=True)
-    assert warm.returncode == 0, warm.stderr[-2000:]
-    shutil.copytree(sandbox.work / ".dvc" / "cache", cache / "dvc-main-0-seed" / "0")
+    sandbox = Sandbox(tmp_path / "sandbox", cache, template=project_template)
+    seed_cache(cache, project_template)
 
     event = {"inputs": {"grid": GRID}, "ref": "refs/heads/main",
              "repository": {"full_name": REPOSITORY, "name": "mlci", "owner": {"login": "acme"}}}

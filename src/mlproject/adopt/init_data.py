@@ -64,7 +64,7 @@ def sections(raw: dict, reader: dict, df: pd.DataFrame, target: str, positive: s
                    "extra_columns": "drop" if excluded else "reject",
                    "duplicates": "drop", "min_rows": min(100, max(10, len(df) // 20))},
         "baseline": {"rule": []},
-        "evaluate": {**old["evaluate"], "slices": []},
+        "evaluate": {**old["evaluate"], "slices": [], "expectations": {}},
     }, excluded
 
 

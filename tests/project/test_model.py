@@ -1,0 +1,92 @@
+"""The project's own data and model, whatever the data set is (after `init-data` too).
+
+The model is trained here from the project's data and params.yaml, in this process; every
+assertion holds for any data: the data passes its schema, predictions do not depend on
+unused columns or on the order of records, one record at a time scores like a batch, and the
+directions a person declared in `evaluate.expectations` hold (CheckList's INV and DIR tests).
+"""
+
+from __future__ import annotations
+
+import shlex
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from mlproject.predict import Predictor
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def project_run(root, tmp_path_factory, project_params, project_data):
+    """prepare -> split -> train on the project's data, with the files dvc.yaml names."""
+    from mlproject.stages import prepare, split, train
+
+    cmd = shlex.split(yaml.safe_load((root / "dvc.yaml").read_text())["stages"]["prepare"]["cmd"])
+    files = {flag: root / cmd[cmd.index(flag) + 1] for flag in ("--train", "--holdout")
+             if flag in cmd}
+    out = tmp_path_factory.mktemp("project")
+    prepare.main(project_params, files["--train"], files.get("--holdout"), out / "prepared",
+                 out / "validation.json")
+    split.main(project_params, out / "prepared" / "train.parquet", out / "split")
+    train.main(project_params, out / "split", out / "models")
+    return out
+
+
+@pytest.fixture(scope="module")
+def model(project_run) -> Predictor:
+    return Predictor.load(project_run / "models" / "model.skops")
+
+
+@pytest.fixture(scope="module")
+def rows(project_run, model) -> pd.DataFrame:
+    holdout = pd.read_parquet(project_run / "prepared" / "holdout.parquet")
+    return holdout.sample(min(len(holdout), 300), random_state=0)[model.features]
+
+
+def test_a_column_the_model_does_not_use_changes_nothing(model, rows):
+    """INV: records may carry columns the model never saw."""
+    extra = rows.assign(unused_note="anything", unused_number=7.0)
+    assert np.array_equal(model.predict_proba(extra), model.predict_proba(rows))
+
+
+def test_order_and_batching_change_nothing(model, rows):
+    """INV: a record's score does not depend on its neighbours or its place in the batch."""
+    together = model.predict_proba(rows)
+    reversed_ = model.predict_proba(rows.iloc[::-1])[::-1]
+    one_by_one = np.vstack([model.predict_proba(rows.iloc[[i]]) for i in range(20)])
+    assert np.allclose(together, reversed_, atol=1e-12)
+    assert np.allclose(together[:20], one_by_one, atol=1e-9)
+
+
+def test_every_model_answers_in_the_same_shape(project_run, rows):
+    for name in ("model", "rule_baseline", "dummy"):
+        predictor = Predictor.load(project_run / "models" / f"{name}.skops")
+        answers = predictor.predict(rows.head(5))
+        assert [a.label in predictor.classes for a in answers] == [True] * 5
+
+
+def expectations(params) -> list[tuple[str, str]]:
+    return sorted(params.evaluate.expectations.items())
+
+
+def test_declared_directions_hold(project_params, model, rows):
+    """DIR: for each feature params declares, raising it from its 10th to its 90th percentile
+    (its smallest to its largest value where those are equal) moves the positive class's
+    mean score the declared way."""
+    positive = project_params.data.target.positive
+    if not project_params.evaluate.expectations or positive is None:
+        pytest.skip("no evaluate.expectations (or no positive class) in params.yaml")
+    column = model.classes.index(positive)
+    for feature, direction in expectations(project_params):
+        values = rows[feature].astype(float)
+        low, high = np.nanpercentile(values, [10, 90])
+        if low == high:
+            low, high = np.nanmin(values), np.nanmax(values)
+        scores = [model.predict_proba(rows.assign(**{feature: v}))[:, column].mean()
+                  for v in (low, high)]
+        moved = scores[1] - scores[0]
+        assert moved > 0 if direction == "increasing" else moved < 0, (feature, scores)
