@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from mlproject import ci
+from mlproject import ci, storage
 from mlproject.errors import PipelineError
 from mlproject.results import git_show
 
@@ -84,7 +84,10 @@ def _lock_md5(lock: Any, path: str) -> str | None:
 def verify(root: Path = Path("."), rev: str = "HEAD") -> Reproduction:
     """Compare the workspace results with those recorded at ``rev``."""
     changed = ci.changed_results(root, rev)
-    if not changed:
+    recorded = _lock_md5(_parse("dvc.lock", git_show(rev, "dvc.lock", root)), MODEL)
+    model = root / MODEL
+    same_bytes = model.is_file() and storage.file_hash(model, "md5") == recorded
+    if not changed and same_bytes:
         return Reproduction(True, "byte-identical")
     differences = []
     for path in changed:
@@ -94,7 +97,8 @@ def verify(root: Path = Path("."), rev: str = "HEAD") -> Reproduction:
             differences.append(f"{path} differs")
     if differences:
         return Reproduction(False, "stale", differences)
-    recorded = _lock_md5(_parse("dvc.lock", git_show(rev, "dvc.lock", root)), MODEL)
+    if same_bytes:
+        return Reproduction(True, "byte-identical model; result files equal at 6 decimals")
     gap = score_gap(root, rev, recorded) if recorded else None
     if gap is None:
         return Reproduction(True, "same metrics (model bytes differ; the recorded model file "
@@ -111,12 +115,11 @@ def score_gap(root: Path, rev: str, md5: str) -> float | None:
 
     import numpy as np
 
-    from mlproject import storage
     from mlproject.predict import Predictor
 
     cached = root / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
     sidecar = git_show(rev, "models/model.json", root)
-    if not cached.is_file() or sidecar is None:
+    if not cached.is_file() or sidecar is None or not (root / HOLDOUT).is_file():
         return None
     holdout = storage.read_table(root / HOLDOUT)
     with tempfile.TemporaryDirectory() as tmp:

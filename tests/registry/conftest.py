@@ -128,7 +128,8 @@ class Repo:
             run(*cmd, cwd=self.path)
         DvcRepo.init(str(self.path)).close()
         self.set_remote(self.remote)
-        (self.path / "params.yaml").write_text(yaml.safe_dump(generated_params()))
+        params = {**generated_params(), "registry": {"lock_timeout_s": 600}}
+        (self.path / "params.yaml").write_text(yaml.safe_dump(params))
         (self.path / "dvc.yaml").write_text(DVC_YAML)
         (self.path / ".gitignore").write_text("/build/\n")
 

@@ -72,7 +72,7 @@ def splits(source: Path, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(training split, holdout) exactly as the pipeline will make them, both validated."""
     data = params.data
     typed = schema.typed(storage.read_raw(source, data.reader, data.max_file_mb), params,
-                         str(source), first_line=1 + int(data.reader.header))
+                         str(source))
     rest, holdout = carve_holdout(typed, data.holdout_fraction, data.holdout_seed)
     checks = schema.data_schema(params.schema, data.target)
     for name, table in (("training rows", rest), ("holdout", holdout)):

@@ -37,6 +37,13 @@ def check_reproduced(root: Path, settings: Settings) -> None:
     model = root / settings.model
     if not model.is_file():
         raise PipelineError(f"{settings.model} is missing: run `dvc pull` or `dvc repro`")
+    changes = dvc_status(root)  # first: the workspace's outputs are what its dvc.lock says
+    if any(settings.model in change for change in changes):
+        raise PipelineError(f"stale results: {settings.model} is not the file dvc.lock records; "
+                            "run `dvc repro` and commit")
+    if changes:
+        raise PipelineError(f"stale dvc.lock: `dvc status` is not clean ({'; '.join(changes)}); "
+                            "run `dvc repro` and commit dvc.lock")
     actual = storage.file_hash(model, "md5")
     if actual != recorded:
         outcome = reproduce.verify(root, "HEAD")
@@ -50,10 +57,6 @@ def check_reproduced(root: Path, settings: Settings) -> None:
         if dirty:
             raise PipelineError(f"results are not committed ({' '.join(dirty.split()[1::2])}); "
                                 "commit dvc.lock and the result files first")
-    changes = dvc_status(root)
-    if changes:
-        raise PipelineError(f"stale dvc.lock: `dvc status` is not clean ({'; '.join(changes)}); "
-                            "run `dvc repro` and commit dvc.lock")
     artifact.load_model(model)  # sha256 against the sidecar, versions, trusted types
 
 
