@@ -21,7 +21,7 @@ BASE ?= $(shell git merge-base HEAD main 2>/dev/null || git merge-base HEAD orig
 EVENT ?=
 
 .PHONY: help setup data add-data run repro summary compare report gate judge publish test lint \
-	bench clean \
+	bench bench-gate clean \
 	refresh-data checkout-cached record-results push-results compare-failed data-changed \
 	verify-reproduced \
 	check-workflows \
@@ -99,6 +99,9 @@ lint: setup ## ruff on the code and the tests
 
 bench: setup ## measure the performance bars (prints a table)
 	python tests/benchmarks/bench.py $(ARGS)
+
+bench-gate: setup ## how often the gate passes seed-only changes and fails a degradation (a table)
+	python tests/benchmarks/gate_noise.py $(ARGS)
 
 checkout-cached: setup ## check out the pipeline outputs the DVC cache already holds (warm CI runs)
 	@dvc checkout --quiet 2>/dev/null || echo "some outputs are not in the DVC cache; dvc repro builds them"

@@ -64,6 +64,8 @@ CASES = {
                   "reason"),
     "deep nesting": (lambda f: (f / ev.FILE).write_text("[" * 100_000 + "]" * 100_000),
                      "evidence.json:"),
+    "broken JSON": (lambda f: (f / ev.FILE).write_text((f / ev.FILE).read_text()[1:]),
+                    "evidence.json:"),
 }
 
 
@@ -78,7 +80,7 @@ def test_bent_evidence_is_refused_in_one_line(built, tmp_path, name):
     assert message in text and "\n" not in text and len(text) < 300, text
 
 
-@pytest.mark.parametrize("name", ["extra file", "label changed", "NaN"])
+@pytest.mark.parametrize("name", ["extra file", "label changed", "NaN", "broken JSON"])
 def test_the_judge_turns_bent_evidence_into_a_failing_verdict(built, tmp_path, name):
     """Nothing crashes: the verdict fails, says why, and still names the PR when it can."""
     case, _, _, repo = built

@@ -77,6 +77,13 @@ def test_a_pr_number_whose_head_is_another_commit_gets_no_comment(github, tmp_pa
     assert "not commented" in statuses[0]["description"] and "status 'model gate'" in said
 
 
+def test_a_failure_that_cannot_be_commented_keeps_its_reason_in_the_status(github, tmp_path):
+    publish.publish(verdict(tmp_path, False, pr=None), tmp_path / "event.json")
+    [status] = state(github)[1]
+    assert status["state"] == "failure"
+    assert status["description"] == "failed 3 checks; not commented: no pull request"
+
+
 def test_no_verdict_at_all_is_a_failure_status(github, tmp_path):
     verdict(tmp_path, True)  # writes the event
     empty = tmp_path / "empty"

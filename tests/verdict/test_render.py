@@ -50,9 +50,15 @@ def many_slices(tmp_path) -> str:
     return (tmp_path / "out" / "report.md").read_text()
 
 
-@pytest.mark.parametrize("kind", ["passing", "failing", "nothing changed", "many slices"])
-def test_renders_without_errors_or_outside_images(tmp_path, kind):
-    if kind == "many slices":
+@pytest.mark.parametrize("kind", ["passing", "failing", "nothing changed", "many slices",
+                                  "with history"])
+def test_renders_without_errors_or_outside_images(tmp_path, kind, monkeypatch):
+    if kind == "with history":
+        monkeypatch.setattr(run, "history", lambda *_: [
+            ("v1.0.0", 0.81), ("v1.1.0", 0.83), ("v1.1.1", 0.8249), ("this PR", 0.84)])
+        body = report(tmp_path, challenger={"max_iter": 80})
+        assert "History: roc_auc of recent production versions" in body
+    elif kind == "many slices":
         body = many_slices(tmp_path)
     else:
         hyper = {"passing": {"max_iter": 80}, "failing": {"max_iter": 2},

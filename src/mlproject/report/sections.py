@@ -204,7 +204,9 @@ def history(metric: str, points: list[tuple[str, float]]) -> str:
         return ""
     text_line = ", ".join(f"{text(v, 16)} {units.score(x)}" for v, x in points)
     return details(f"History: {metric} of recent production versions",
-                   f"{text_line}\n\n{charts.history(metric, points)}")
+                   f"{text_line}\n\nEach production version's value is the one recorded when it "
+                   "was trained, on the holdout of its day; only this PR's comparison above is "
+                   f"side by side.\n\n{charts.history(metric, points)}")
 
 
 def all_metrics(j: Judgement) -> str:

@@ -11,6 +11,7 @@ texts cross: nothing in it is executed, and no model file is loaded from it.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -229,6 +230,9 @@ def probabilities(e: Evidence, name: str) -> np.ndarray:
 
 
 
+PR_NUMBER = re.compile(r'"pr"\s*:\s*\{?\s*"number"\s*:\s*(\d{1,10})\b')
+
+
 def pr_number(folder: Path) -> int | None:
     """The pull request number of evidence that failed its checks, if it can be read at all.
 
@@ -238,8 +242,13 @@ def pr_number(folder: Path) -> int | None:
     try:
         if file.is_symlink() or not file.is_file() or file.stat().st_size > MAX_BYTES:
             return None
-        number = json.loads(file.read_bytes())["pr"]["number"]
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        text = file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
         return None
+    try:
+        number = json.loads(text)["pr"]["number"]
+    except (ValueError, KeyError, TypeError, RecursionError):  # not JSON: look for it in text
+        found = PR_NUMBER.search(text)
+        number = int(found.group(1)) if found else None
     ok = isinstance(number, int) and not isinstance(number, bool) and 0 < number <= 10**9
     return number if ok else None

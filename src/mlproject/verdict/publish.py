@@ -86,7 +86,8 @@ def publish(verdict_dir: Path, event_path: Path, repo: str | None = None) -> str
         cml(action, report, pr)
         done.append(f"{'posted a new' if flipped else 'updated the'} comment on #{pr}")
     else:
-        passed, description = False, f"not commented: {problem}"[:140]
+        reason = "" if passed else f"{description}; "
+        passed, description = False, f"{reason}not commented: {problem}"[:140]
         print(f"::warning::{description}")
     status(repo, event.head_sha, passed, description)
     done.append(f"status '{CONTEXT}' {'success' if passed else 'failure'} on "

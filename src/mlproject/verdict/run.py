@@ -91,6 +91,8 @@ def judge(evidence_dir: Path, out_dir: Path, params: dict, root: Path = Path("."
     except PipelineError as exc:
         return _failure(out_dir, str(exc), pr or evidences.pr_number(evidence_dir), event)
     ctx = context(e, event, root, cfg, params)
+    ctx.history = history(root, params, cfg["history_versions"], cfg["headline"][0],
+                          j.point["challenger"].get(cfg["headline"][0]))
     body = report.render(j, ctx, cfg)
     report.write(body, j, out_dir, pngs)
     summary = j.verdict.summary
@@ -130,14 +132,43 @@ def context(e: evidences.Evidence, event: Event | None, root: Path, cfg: dict, p
         run_url=event.run_url if event else None,
         verdict_url=f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id
         else None,
-        commits_behind=int(behind) if event is not None and behind.isdigit() else None,
-        history=history(root, params, cfg, e))
+        commits_behind=int(behind) if event is not None and behind.isdigit() else None)
 
 
-def history(root: Path, params: dict, cfg: dict, e: evidences.Evidence
+def history(root: Path, params: dict, count: int, metric: str, this_pr: float | None
             ) -> list[tuple[str, float]]:
-    """The headline metric of recent production versions (as recorded), then this PR's."""
-    return []
+    """``metric`` as recorded at the commits of the last ``count`` versions put in production
+    (each measured on its own holdout when it was trained), then this PR's; [] when fewer
+    than one version recorded it. A registry that cannot be read costs the chart, not the
+    verdict."""
+    from mlproject.gate import from_recorded
+    from mlproject.registry import settings_from, show_file, tags
+
+    if count == 0 or this_pr is None:
+        return []
+    try:
+        settings = settings_from(params.get("registry"))
+        state = tags.read_state(settings.artifact, root)
+    except PipelineError as exc:
+        print(f"::warning::no production history in the report: {exc}")
+        return []
+    order: list[str] = []  # the versions in the order they (last) went into production
+    for event in state.events:
+        if event.stage == settings.stage and event.event == "assignment" \
+                and event.version in state.versions:
+            order = [v for v in order if v != event.version] + [event.version]
+    points = []
+    for version in order[-count:]:
+        try:
+            recorded = json.loads(show_file(state.versions[version].commit,
+                                            "reports/metrics.json", root) or b"{}")
+        except json.JSONDecodeError:
+            continue
+        estimate = from_recorded(recorded).metrics.get(metric) if isinstance(recorded, dict) \
+            else None
+        if estimate is not None and estimate.challenger is not None:
+            points.append((version, estimate.challenger))
+    return [*points, ("this PR", this_pr)] if points else []
 
 
 def _failure(out_dir: Path, reason: str, pr: int | None, event: Event | None) -> dict:
