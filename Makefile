@@ -16,6 +16,7 @@ export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export ITERATIVE_DO_NOT_TRACK := 1
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= auto
 # the revision a PR is compared with: the merge base with main (origin/main in CI)
 BASE ?= $(shell git merge-base HEAD main 2>/dev/null || git merge-base HEAD origin/main 2>/dev/null)
 EVENT ?=
@@ -89,8 +90,8 @@ judge: setup ## CI (verdict workflow): judge build/evidence with this checkout's
 publish: setup ## CI (verdict workflow): post the comment and set the model gate status (EVENT, GH_TOKEN, REPO_TOKEN)
 	mlproject publish --verdict reports/pr --event "$(EVENT)"
 
-test: setup ## run the whole test suite
-	@status=0; pytest $(PYTEST_ARGS) || status=$$?; \
+test: setup ## run the whole test suite (PYTEST_WORKERS processes; a test file stays in one)
+	@status=0; pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 

@@ -73,7 +73,13 @@ def project_params() -> Params:
 @pytest.fixture(scope="session")
 def project_data(_tools_on_path) -> Path:
     """data/ of this checkout, pulled from the DVC remote when a fresh clone lacks it."""
-    subprocess.run(["dvc", "pull", "-q", "data.dvc"], cwd=ROOT, check=True)
+    import fcntl
+
+    lock_file = ROOT / ".dvc" / "tmp" / "tests-pull.lock"  # one pull at a time (xdist)
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(["dvc", "pull", "-q", "data.dvc"], cwd=ROOT, check=True)
     return ROOT / "data"
 
 

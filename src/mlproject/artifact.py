@@ -153,6 +153,12 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def sha256_of(path: Path | str) -> str:
+    """The sha256 of a model file (under the size cap for model files)."""
+    storage.check_file(Path(path), MAX_MODEL_MB, "the limit for model files, artifact.MAX_MODEL_MB")
+    return _sha256(Path(path).read_bytes())
+
+
 def metadata_for(params: Any, name: str, train_table: Path | str) -> dict[str, Any]:
     """What every model sidecar records: what it predicts, from which data and params."""
     target = params.data.target

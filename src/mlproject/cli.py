@@ -136,24 +136,20 @@ def _raw_params(path: Path) -> dict:
 
 
 def _compare(args: argparse.Namespace) -> None:
-    import shutil
-
     from mlproject.verdict import evidence, scoring
 
     root = Path(".")
     base = _resolve_base(args.base)
     pr = scoring.pull_request(args.event, root, base)
     if args.failed:
-        found = scoring.failed(pr, args.failed)
+        found = scoring.Compared(scoring.failed(pr, args.failed))
     else:
         _fresh(root)
         found = scoring.compare(root, base, pr)
-    path = evidence.write(found, args.out)
-    if found.outcome == "scored":  # the judge re-scores this model to check the scores
-        for name in evidence.MODEL_FILES:
-            shutil.copyfile(Path("models") / name, Path(args.out) / name)
-    champion = found.champion.source if found.champion else "none"
-    print(f"compare: {path} ({found.outcome}; main's model: {champion})")
+    path = evidence.write(found.evidence, args.out, found.files)  # the judge re-scores them
+    e = found.evidence
+    champion = e.champion.source if e.champion else "none"
+    print(f"compare: {path} ({e.outcome}; main's model: {champion})")
 
 
 def _resolve_base(base: str | None) -> str:

@@ -12,12 +12,11 @@ from typing import Any
 
 from mlproject.errors import PipelineError
 
-RESULT_FILES = {"metrics": "reports/metrics.json", "system": "reports/system.json",
-                "slices": "reports/slices.json"}
+RESULT_FILES = {"metrics": "reports/metrics.json", "slices": "reports/slices.json"}
 
 
 def read_results(rev: str | None, root: Path | str = ".") -> dict | None:
-    """Read metrics, system and slices at a git revision (None = workspace); None if absent."""
+    """Read metrics and slices at a git revision (None = workspace); None if absent."""
     out = {}
     for key, path in RESULT_FILES.items():
         if rev is None:

@@ -17,6 +17,8 @@ def test_never_tighter_than_the_defaults_nor_wider_than_the_caps(rarest):
     fit = tolerance.for_holdout({"a": rarest, "b": 3 * rarest})
     for metric, default in tolerance.MAX_DROP.items():
         assert default <= fit["max_drop"][metric] <= tolerance.WIDEST[metric]
+        # the anchor allows two drops below the best production version, never less
+        assert fit["max_below_best"][metric] >= 2 * fit["max_drop"][metric] - 1e-9
     assert tolerance.SLICE_MAX_DROP <= fit["slices"]["max_drop"] <= tolerance.WIDEST["slices"]
     low, high = tolerance.MIN_CLASS_ROWS
     assert low <= fit["slices"]["min_class_rows"] <= high
@@ -44,6 +46,7 @@ def test_gate_keeps_its_shape_floors_cleared_tolerances_fitted():
     gate = tolerance.gate_section(raw["gate"], fit)
     assert gate["min"] == {} and gate["max"] == {}
     assert gate["max_drop"] == fit["max_drop"]
+    assert gate["max_below_best"] == {"roc_auc": fit["max_below_best"]["roc_auc"]}
     assert gate["slices"] == {"metric": "roc_auc", **fit["slices"]}
     old_shape = {"min": {"f1": 0.6}, "slices": {"metric": "f1", "max_drop": 0.03}}
     assert tolerance.gate_section(old_shape, fit) == {

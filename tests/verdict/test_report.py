@@ -110,17 +110,16 @@ def test_nothing_changed_is_said_in_a_few_lines(tmp_path):
 
 
 def test_hostile_text_from_the_evidence_is_harmless(tmp_path):
-    case = Case(tmp_path)
-    e, _, repo = case.build()
     hostile = "@org/team <img src=x onerror=alert(1)> [x](http://e.vil) www.e.vil `tick`"
-    slices = dict(e.slices)
-    slices["plan"] = slices["plan"].model_copy(update={"values": [
-        f"{v} {hostile}"[:200] for v in slices["plan"].values]})
+    case = Case(tmp_path)
+    case.holdout["plan"] = case.holdout["plan"].astype(str) + " " + hostile  # slice values
+    e, _, repo = case.build()
     changes = e.changes.model_copy(update={
         "params": [ParamChange(key=hostile, main=hostile, branch="@all")],
         "code": [f"src/{hostile}.py"], "data_changed": True, "drift": {"x" * 90: 0.5}})
-    folder = case.write(e.model_copy(update={"slices": slices, "changes": changes}), "hostile")
+    folder = case.write(e.model_copy(update={"changes": changes}), "hostile")
     body = render(case, folder, repo, tmp_path / "out")
+    assert "onerror" in body  # the slice values are shown, made harmless
     for bad in ("<img", "](http", "http://", "www.e", "@org", "@all", "x" * 90):
         assert bad not in body, bad
     assert "@\u200dorg" in body

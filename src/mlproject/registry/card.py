@@ -14,6 +14,7 @@ from string import Template
 from typing import Any
 
 from mlproject import artifact, storage
+from mlproject.gate.rules import load_rules
 from mlproject.registry import Settings, show_file
 from mlproject.registry.candidate import DATA_FILE, data_version
 
@@ -21,8 +22,7 @@ INTENDED_USE = Path("docs/intended_use.md")
 QUALITY = ("roc_auc", "average_precision", "f1", "precision", "recall", "accuracy",
            "balanced_accuracy", "log_loss", "brier")
 PRODUCT = ("threshold", "coverage", "precision_when_shown")
-SYSTEM = ("model_size_bytes", "training_time_s", "latency_one_ms_p50", "latency_one_ms_p95",
-          "batch_rows_per_s")
+SYSTEM = ("model_size_bytes",)  # exact; latency and throughput are measured at promotion
 
 
 def _num(value: Any) -> str:
@@ -51,11 +51,17 @@ def _family(results: dict, previous: dict | None, file: str, family: str | None,
     return _table(["metric", "this model", "rule baseline", "previous production"], rows)
 
 
-def _slices(results: dict) -> str:
+def _slices(results: dict, min_class_rows: int) -> str:
+    """Quality per slice; a slice is judged with at least ``min_class_rows`` of every class."""
     slices = (results.get("slices") or {}).get("model") or {}
-    rows = [[f"`{name}`", _num(s.get("rows")), "yes" if s.get("judged") else "no (few rows)",
-             _num(s.get("accuracy")), _num(s.get("f1")), _num(s.get("roc_auc"))]
-            for name, s in sorted(slices.items())]
+
+    def judged(s: dict) -> str:
+        counts = [v for v in (s.get("classes") or {}).values() if isinstance(v, int)]
+        return "yes" if counts and min(counts) >= min_class_rows else \
+            f"no (fewer than {min_class_rows} of a class)"
+
+    rows = [[f"`{name}`", _num(s.get("rows")), judged(s), _num(s.get("accuracy")),
+             _num(s.get("f1")), _num(s.get("roc_auc"))] for name, s in sorted(slices.items())]
     return _table(["slice", "rows", "judged", "accuracy", "F1", "ROC AUC"], rows) if rows \
         else "No slices configured (`evaluate.slices` in params.yaml)."
 
@@ -115,5 +121,8 @@ def render(root: Path, settings: Settings, version: str, commit: str, params: An
         previous=f"`{prod.version}`" if prod else "none yet",
         quality=_family(results, previous, "metrics", "quality", QUALITY),
         product=_family(results, previous, "metrics", "product", PRODUCT),
-        system=_family(results, previous, "system", None, SYSTEM),
-        slices=_slices(results), gate=_gate(verdict), intended_use=intended_use(root))
+        system=_family(results, previous, "metrics", "system", SYSTEM) + "\n\nLatency and "
+        "throughput are not recorded (they depend on the machine): they were measured side by "
+        "side with the previous production version when this one was promoted (Gate, below).",
+        slices=_slices(results, load_rules(params).slices.min_class_rows), gate=_gate(verdict),
+        intended_use=intended_use(root))

@@ -58,17 +58,21 @@ def judge(root: Path, commit: str, production: tags.Version | None, rules_rev: s
     from mlproject.verdict import judge as judging
     from mlproject.verdict import run, scoring
     from mlproject.verdict.evidence import PullRequest
+    from mlproject.verdict.rescore import rescore
 
     base = production.commit if production else commit
     pr = PullRequest(number=None, head_sha=commit, base_sha=base, repository=None)
-    evidence = scoring.compare(root, base, pr, params, champion=production is not None)
+    compared = scoring.compare(root, base, pr, params, champion=production is not None)
+    evidence = compared.evidence
+    rescored = rescore(evidence, compared.files, base if production else None, root,
+                       params.train.threads, params.evaluate.latency_repeats)
     rules, _ = rules_at(rules_rev, params, root)
     slices = run.slice_columns(_raw_params_at(rules_rev, root)
                                or {"evaluate": {"slices": params.evaluate.slices}})
     best = best_on_these_rows(state, _stage(params), evidence.holdout.fingerprint,
                               list(rules.max_below_best), root) if state is not None else {}
     found = judging.compare(evidence, rules, slices, run.records(base, root),
-                            report.load_config(params)["headline"], best=best)
+                            report.load_config(params)["headline"], rescored, best=best)
     results = read_results(None, root) or {}
     baseline = read_results(production.commit, root) if production else None
     return Judgement(found.verdict.passed, found.verdict.summary, found.verdict, results,

@@ -56,8 +56,9 @@ def load_config(params: Any) -> dict[str, Any]:
 
 def same_model(j: Judgement) -> bool:
     """The PR's model is main's, byte for byte, and nothing it depends on changed."""
-    models, ch = j.evidence.models, j.evidence.changes
-    return ("champion" in models and models["champion"].sha256 == models["challenger"].sha256
+    ch = j.evidence.changes
+    sha = j.rescored.sha256
+    return ("champion" in sha and sha["champion"] == sha["challenger"]
             and ch is not None and not (ch.params or ch.data_changed))
 
 
@@ -73,8 +74,10 @@ def footer(j: Judgement, ctx: Context, charts: bool = True) -> str:
         if champion.source != "rebuilt" else f"Main's model was {text(champion.detail, 160)}. ")
     fetch = f"git fetch origin pull/{ctx.pr}/head && git checkout FETCH_HEAD" if ctx.pr \
         else f"git checkout {ctx.head[:12]}"
-    return (f"---\n{source}{len(j.evidence.holdout.keys):,} holdout rows, scored by both models"
-            f" in one run. {' · '.join(links)}\n\nReproduce locally: `{fetch} && make run && "
+    scored = "both models" if "champion" in j.rescored.proba else "this PR's model"
+    line = (f"{source}{len(j.evidence.holdout.keys):,} holdout rows, {scored} and the rule "
+            f"baseline scored on them by the judge in one run.")
+    return (f"---\n{' · '.join([line, *links])}\n\nReproduce locally: `{fetch} && make run && "
             "make report`")
 
 

@@ -145,10 +145,12 @@ def charts_section(j: Judgement) -> str:
     judged = sorted((s for s in j.comparison.slices if s.judged and s.delta is not None),
                     key=lambda s: s.delta)
     if judged:
-        worst = judged[0]
-        blocks.append(f"Slices: the largest drop is {text(worst.key, 40)} "
-                      f"{units.signed(worst.delta)}; the largest gain {text(judged[-1].key, 40)}"
-                      f" {units.signed(judged[-1].delta)}.\n\n"
+        worst, best = judged[0], judged[-1]
+        said = [f"the largest drop is {text(worst.key, 40)} {units.signed(worst.delta)}"
+                ] if worst.delta < 0 else []
+        said += [f"the largest gain {text(best.key, 40)} {units.signed(best.delta)}"
+                 ] if best.delta > 0 else []
+        blocks.append(f"Slices: {'; '.join(said) or 'no judged slice changed'}.\n\n"
                       + charts.slice_changes(j.comparison.slice_metric,
                                              [(s.key, s.delta) for s in judged[:30]],
                                              j.rules.slices.max_drop))
@@ -160,10 +162,10 @@ def system(j: Judgement) -> str:
     for name, m in j.comparison.system.items():
         rows.append([text(name, 30), units.measured(name, m.champion),
                      units.measured(name, m.challenger), units.ratio(m.ratio)])
-    t = j.evidence.timing.get("challenger")
-    note = (f"Measured in one process, the two models taking turns ({len(t.latency_ms)} "
-            "one-record predictions each): a busy machine slows both alike, so the ratio is "
-            "what the gate judges.") if t else "Not measured."
+    t = j.rescored.timing.get("challenger")
+    note = (f"Measured by the judge in one process, the models taking turns "
+            f"({len(t.latency_ms)} one-record predictions each): a busy machine slows both "
+            "alike, so the ratio is what the gate judges.") if t else "Not measured."
     return details("System metrics, measured side by side",
                    note + "\n\n" + table(["metric", "main", "this PR", "ratio"], rows))
 

@@ -127,7 +127,7 @@ def _rebuilt(base: str, root: Path, workdir: Path, start: float, why: str) -> Ch
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=root,
                        capture_output=True)
     seconds = time.perf_counter() - start
-    return Champion("rebuilt", seconds, f"{why}: rebuilt from {base[:12]} in {seconds:.0f} s",
+    return Champion("rebuilt", seconds, f"rebuilt from {base[:12]} in {seconds:.0f} s ({why})",
                     files)
 
 

@@ -1,11 +1,14 @@
-"""The evidence file: what the pull request's job measured, and all the judge may read of it.
+"""The evidence: what the pull request's job scored, and all the judge may read of it.
 
 The PR's job runs the PR's code, so everything here is hostile input to the judge: the folder
-must hold exactly one regular file, `evidence.json`, under a size cap; the JSON must match this
-strict schema (unknown keys, wrong types, NaN or infinite numbers, over-long texts or lists are
-refused); and the shapes must agree (one label per holdout row, one probability per class per
-row and model, probabilities in [0, 1] summing to 1, unique row keys). Only numbers and short
-texts cross: nothing in it is executed, and no model file is loaded from it.
+may hold only `evidence.json` (under a size cap) and the model files named in ``MODEL_FILES``,
+all regular files; the JSON must match this strict schema (unknown keys, wrong types, NaN or
+infinite numbers, over-long texts or lists are refused); and the shapes must agree (one label
+per holdout row, one probability per class per row and model, probabilities in [0, 1] summing
+to 1, unique row keys, row hashes that match the rows' values). Nothing in it is executed; the
+model files are loaded only by the judge, in a job without write scopes, through the allowlist
+of trusted types, and main's are accepted only when they are the ones main recorded
+(rescore.py).
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ from mlproject.errors import PipelineError
 from mlproject.holdout import fingerprint, row_hashes
 
 FILE = "evidence.json"
-MODEL_FILES = ("model.skops", "model.json")  # the PR's model, re-scored by the judge
+MODEL_FILES = {"challenger": "model.skops", "champion": "champion.skops",  # sidecars beside:
+               "rule_baseline": "rule_baseline.skops"}                      # model.json, ...
+ALLOWED = {FILE} | {n for f in MODEL_FILES.values() for n in (f, f.replace(".skops", ".json"))}
 FORMAT = 1
 MAX_BYTES = 200_000_000
 MAX_ROWS = 2_000_000
 MAX_CLASSES = 50
-MAX_SAMPLES = 10_000
 SHA = r"^[0-9a-f]{40}$"
 Text = Annotated[str, Field(max_length=200)]
 Name = Annotated[str, Field(max_length=100, pattern=r"^[\w.\-=/ \[\]:]+$")]
@@ -61,24 +65,12 @@ class Holdout(Strict):
                        Field(max_length=500)]
 
 
-class Slice(Strict):
-    values: Annotated[list[Text], Field(max_length=1000)]
-    codes: Annotated[list[Annotated[int, Field(ge=-1, lt=1000)]], Field(max_length=MAX_ROWS)]
-
-
 class Scores(Strict):
     name: Name
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     size_bytes: Annotated[int, Field(ge=0, le=10**12)]
     proba: Annotated[list[Annotated[list[Number], Field(max_length=MAX_CLASSES)]],
                      Field(max_length=MAX_ROWS)]
-
-
-class Timing(Strict):
-    latency_ms: Annotated[list[Annotated[float, Field(ge=0, le=3.6e6, allow_inf_nan=False)]],
-                          Field(min_length=1, max_length=MAX_SAMPLES)]
-    batch_rows_per_s: Annotated[list[Annotated[float, Field(gt=0, allow_inf_nan=False)]],
-                                Field(min_length=1, max_length=100)]
 
 
 class ChampionInfo(Strict):
@@ -114,9 +106,7 @@ class Evidence(Strict):
     positive: Text | None = None
     threshold: Annotated[float, Field(ge=0, le=1)] = 0.5
     holdout: Holdout | None = None
-    slices: Annotated[dict[Name, Slice], Field(max_length=20)] = {}
     models: dict[Literal["challenger", "champion", "rule_baseline"], Scores] = {}
-    timing: dict[Literal["challenger", "champion"], Timing] = {}
     champion: ChampionInfo | None = None
     changes: Changes | None = None
 
@@ -128,15 +118,29 @@ class Evidence(Strict):
         return classes
 
 
-def write(evidence: Evidence, out_dir: Path) -> Path:
-    """Write the evidence folder (one file) and return the file's path."""
-    from mlproject import storage
+def write(evidence: Evidence, out_dir: Path, files: dict[str, Path] | None = None) -> Path:
+    """Write the evidence folder: evidence.json, and each model file in ``files`` (name ->
+    .skops, its .json sidecar beside) under its name in MODEL_FILES. Return the JSON's path."""
+    import shutil
 
-    path = Path(out_dir) / FILE
-    for name in MODEL_FILES:  # a model from an earlier run is not this evidence's
-        (Path(out_dir) / name).unlink(missing_ok=True)
+    from mlproject import artifact, storage
+
+    out_dir = Path(out_dir)
+    for name in ALLOWED - {FILE}:  # a model from an earlier run is not this evidence's
+        (out_dir / name).unlink(missing_ok=True)
+    path = out_dir / FILE
     storage.write_bytes(path, evidence.model_dump_json().encode("utf-8"))
+    for name, source in (files or {}).items():
+        target = out_dir / MODEL_FILES[name]
+        shutil.copyfile(source, target)
+        shutil.copyfile(artifact.sidecar(source), artifact.sidecar(target))
     return path
+
+
+def model_files(folder: Path) -> dict[str, Path]:
+    """{model name: .skops path} of the model files the evidence folder holds."""
+    return {name: Path(folder) / file for name, file in MODEL_FILES.items()
+            if (Path(folder) / file).is_file()}
 
 
 def read(folder: Path) -> Evidence:
@@ -145,11 +149,12 @@ def read(folder: Path) -> Evidence:
     if not folder.is_dir():
         raise PipelineError(f"no evidence: {folder.name} is missing (the pr run made none)")
     entries = sorted(folder.iterdir())
-    names = {e.name for e in entries}
-    if FILE not in names or names - {FILE, *MODEL_FILES}:
-        shown = ", ".join(repr(e.name[:60]) for e in entries[:5]) or "nothing"
-        raise PipelineError(f"evidence must be {FILE} and the model's {' and '.join(MODEL_FILES)}"
-                            f"; found {shown}")
+    unexpected = [e.name for e in entries if e.name not in ALLOWED]
+    if unexpected:
+        shown = ", ".join(repr(name[:60]) for name in unexpected[:5])
+        raise PipelineError(f"evidence may hold only {FILE} and the model files; found {shown}")
+    if not (folder / FILE).exists():
+        raise PipelineError(f"evidence: no {FILE} (the pr run made none)")
     for entry in entries:
         if entry.is_symlink() or not entry.is_file():
             raise PipelineError(f"evidence: {entry.name} is not a regular file")
@@ -207,11 +212,6 @@ def _check_shapes(e: Evidence) -> None:
         if (proba < 0).any() or (proba > 1).any() or \
                 not np.allclose(proba.sum(axis=1), 1, atol=1e-6):
             raise PipelineError(f"evidence: {name} probabilities are not in [0, 1] summing to 1")
-    for column, s in e.slices.items():
-        if len(s.codes) != n or max(s.codes, default=-1) >= len(s.values):
-            raise PipelineError(f"evidence: slice column {column!r} does not fit the holdout")
-    if set(e.timing) - set(e.models):
-        raise PipelineError("evidence: timings of a model that was not scored")
 
 
 def table(h: Holdout) -> Any:
@@ -227,7 +227,6 @@ def table(h: Holdout) -> Any:
 
 def probabilities(e: Evidence, name: str) -> np.ndarray:
     return np.asarray(e.models[name].proba, dtype=float)
-
 
 
 PR_NUMBER = re.compile(r'"pr"\s*:\s*\{?\s*"number"\s*:\s*(\d{1,10})\b')

@@ -1,15 +1,16 @@
-"""judge: recompute metrics, intervals and the gate from the evidence, with this checkout's code.
+"""judge: metrics, intervals and the gate, computed with this checkout's code.
 
 In CI this runs in the `verdict` workflow, which GitHub starts from the default branch: its code,
 its `gate:` rules and its `evaluate.slices` decide, whatever the pull request changed. The
-evidence is checked before anything is computed from it (evidence.py), its holdout is compared
-with the one main recorded, and a champion read from main's cache must score what main recorded.
+evidence is checked before anything is computed from it (evidence.py), every model is scored
+again here from its file (rescore.py), the holdout is compared with the one main recorded, and
+main's model and rule baseline must be main's: the bytes main recorded, or, on main's holdout,
+the scores main recorded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -18,7 +19,9 @@ from mlproject.gate import Check, Comparison, Estimate, Measured, SliceEstimate
 from mlproject.gate.rules import Rules
 from mlproject.metrics import PRODUCT, QUALITY
 from mlproject.verdict import bootstrap as bs
-from mlproject.verdict.evidence import Evidence, probabilities
+from mlproject.verdict.evidence import Evidence, table
+from mlproject.verdict.rescore import Rescored
+from mlproject.verdict.scoring import slice_codes
 
 RECORD_TOLERANCE = 2e-6  # main's recorded metrics have 6 decimals
 
@@ -43,6 +46,7 @@ class Judgement:
     point: dict[str, dict[str, float]]  # every metric of every scored model (folded table)
     curves: dict[str, dict[str, list[tuple[float, float]]]]  # kind -> model -> points
     confusion: dict[str, np.ndarray]  # model -> (true, predicted) counts
+    rescored: Rescored  # the judge's own scores and measurements
 
 
 def _rows(e: Evidence) -> bs.Rows:
@@ -54,74 +58,41 @@ def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
-def _integrity(e: Evidence, records: MainRecords, point: dict) -> list[Check]:
-    """Is the holdout main's, and does main's model score what main recorded?"""
+def _integrity(e: Evidence, records: MainRecords, point: dict, main_bytes: dict[str, bool]
+               ) -> list[Check]:
+    """Is the holdout main's, and are main's model and rule baseline main's?"""
     checks = []
     same = records.fingerprint is not None and records.fingerprint == e.holdout.fingerprint
     if records.fingerprint is not None:
         checks.append(Check("integrity", "holdout", "holdout", "pass" if same else "warn",
                             len(e.holdout.keys), records.rows,
                             "the rows both models are scored on are main's holdout"))
-    if not same or "champion" not in e.models:
-        return checks
     for model, recorded_as in (("champion", "model"), ("rule_baseline", "rule_baseline")):
+        if model not in main_bytes:
+            continue  # main records no such file at the base: nothing to hold it to
+        label = f"main's {'model' if model == 'champion' else 'rule baseline'}"
         recorded = ((records.metrics.get(recorded_as) or {}).get("quality") or {})
-        if model not in point or not recorded:
-            continue
         gaps = [abs(point[model][k] - v) for k, v in recorded.items()
                 if k in point[model] and isinstance(v, int | float)]
-        agrees = bool(gaps) and max(gaps) <= RECORD_TOLERANCE
-        rebuilt = e.champion is not None and e.champion.source == "rebuilt"
-        status = "pass" if agrees else ("warn" if rebuilt else "fail")
-        checks.append(Check("integrity", "main's records", model, status,
-                            max(gaps) if gaps else None, RECORD_TOLERANCE,
-                            f"main's {model.replace('_', ' ')} scores what main recorded"))
+        if same and gaps:
+            agrees = max(gaps) <= RECORD_TOLERANCE
+            checks.append(Check("integrity", "main's records", model,
+                                "pass" if agrees else "fail", max(gaps), RECORD_TOLERANCE,
+                                f"{label} scores main's holdout as main recorded"))
+        elif not main_bytes[model]:
+            checks.append(Check("integrity", "main's file", model, "fail", None, None,
+                                f"{label} is not the file main recorded, and its scores "
+                                "cannot be held to main's records on these rows"))
     return checks
 
 
-SCORE_TOLERANCE = 1e-6  # the evidence rounds scores to 9 decimals
-
-
-def verify_scores(e: Evidence, folder: Path) -> Check:
-    """Re-score the PR's model file on the evidence's rows: are the scores what it gives?
-
-    The model is loaded with this checkout's allowlist of trusted types (no write scopes are
-    held while it is). A model trained with another scikit-learn cannot be loaded here: then
-    the scores stay the PR run's own, and the comment says so at the top.
-    """
-    from mlproject.errors import PipelineError
-    from mlproject.predict import Predictor
-    from mlproject.verdict.evidence import MODEL_FILES, table
-
-    detail = "this PR's scores are what its model file gives on these rows"
-    if not all((folder / name).is_file() for name in MODEL_FILES):
-        return Check("integrity", "re-scored", "challenger", "fail", None, SCORE_TOLERANCE,
-                     "the evidence has no model file to check its scores with")
-    try:
-        predictor = Predictor.load(folder / MODEL_FILES[0])
-    except PipelineError as exc:
-        version = "trained with scikit-learn" in str(exc)
-        return Check("integrity", "re-scored", "challenger", "warn" if version else "fail",
-                     None, SCORE_TOLERANCE, f"not re-scored: {str(exc).split(': ', 1)[-1]}")
-    if predictor.metadata.get("sha256") != e.models["challenger"].sha256:
-        return Check("integrity", "re-scored", "challenger", "fail", None, SCORE_TOLERANCE,
-                     "the model file is not the model the evidence scored")
-    try:
-        proba = predictor.predict_proba(table(e.holdout))
-    except PipelineError as exc:
-        return Check("integrity", "re-scored", "challenger", "fail", None, SCORE_TOLERANCE,
-                     f"the model cannot score the evidence's rows: {exc}")
-    gap = float(np.max(np.abs(proba - probabilities(e, "challenger"))))
-    return Check("integrity", "re-scored", "challenger",
-                 "pass" if gap <= SCORE_TOLERANCE else "fail", gap, SCORE_TOLERANCE, detail)
-
-
 def compare(e: Evidence, rules: Rules, slice_columns: list[str], records: MainRecords,
-            headline: list[str], rescored: Check | None = None,
+            headline: list[str], rescored: Rescored,
             best: dict[str, tuple[str, float]] | None = None) -> Judgement:
-    """Compute every number the gate and the report need, from the evidence alone."""
+    """Compute every number the gate and the report need from the evidence's rows and the
+    scores and measurements the judge made itself (``rescored``)."""
     rows = _rows(e)
-    scored = {name: bs.Scored(rows, probabilities(e, name)) for name in e.models}
+    scored = {name: bs.Scored(rows, rescored.proba[name]) for name in rescored.proba}
     names = [m for m in (*QUALITY, *PRODUCT) if m != "top_2_accuracy" or len(e.classes) > 2]
     point = {model: {m: bs.point(m, s) for m in names} for model, s in scored.items()}
     pair = {k: scored[k] for k in ("challenger", "champion") if k in scored}
@@ -139,25 +110,26 @@ def compare(e: Evidence, rules: Rules, slice_columns: list[str], records: MainRe
                               _finite(point["rule_baseline"][m]) if "rule_baseline" in point
                               else None, _finite(low) if low is not None else None,
                               _finite(high) if high is not None else None)
-    integrity = [*([rescored] if rescored else []), *_integrity(e, records, point)]
+    integrity = [*rescored.checks, *_integrity(e, records, point, rescored.main_bytes)]
     slices, missing = _slices(e, pair, rules, slice_columns)
     integrity += [Check("integrity", "slices", column, "fail", None, None,
-                        f"main judges slices of {column}; the evidence has none")
+                        f"main judges slices of {column}; the holdout has no such column")
                   for column in missing]
-    comparison = Comparison(metrics, slices, _system(e), rules.slices.metric,
+    comparison = Comparison(metrics, slices, _system(rescored), rules.slices.metric,
                             "champion" in pair, integrity, best or {})
     return Judgement(e, comparison, gate.check(comparison, rules), rules, slice_columns,
-                     records, point, _curves(rows, scored), _confusion(rows, scored))
+                     records, point, _curves(rows, scored), _confusion(rows, scored), rescored)
 
 
 def _slices(e: Evidence, pair: dict[str, bs.Scored], rules: Rules, columns: list[str]
             ) -> tuple[list[SliceEstimate], list[str]]:
     """Per value of each slice column: its class counts, whether it is judged, the estimates."""
-    out, missing = [], [c for c in columns if c not in e.slices]
+    codes_of = slice_codes(table(e.holdout), columns)
+    out, missing = [], [c for c in columns if c not in codes_of]
     metric, b = rules.slices.metric, rules.bootstrap
     y = np.asarray(e.holdout.labels)
-    for ci, column in enumerate(c for c in columns if c in e.slices):
-        s = e.slices[column]
+    for ci, column in enumerate(c for c in columns if c in codes_of):
+        s = codes_of[column]
         codes = np.asarray(s.codes)
         for vi, value in enumerate([*s.values, "(missing)"]):
             mask = codes == (vi if vi < len(s.values) else -1)
@@ -180,19 +152,18 @@ def _slices(e: Evidence, pair: dict[str, bs.Scored], rules: Rules, columns: list
     return out, missing
 
 
-def _system(e: Evidence) -> dict[str, Measured]:
+def _system(r: Rescored) -> dict[str, Measured]:
     out: dict[str, Measured] = {}
-    t = e.timing
+    t = r.timing
     if "challenger" in t:
-        def stat(name: str, fn) -> Measured:
+        def stat(fn) -> Measured:
             values = {k: float(fn(v)) for k, v in t.items()}
             return Measured(values["challenger"], values.get("champion"))
 
-        out["latency_ms_p50"] = stat("p50", lambda v: np.percentile(v.latency_ms, 50))
-        out["latency_ms_p95"] = stat("p95", lambda v: np.percentile(v.latency_ms, 95))
-        out["batch_rows_per_s"] = stat("rows", lambda v: np.median(v.batch_rows_per_s))
-    sizes = {k: float(v.size_bytes) for k, v in e.models.items()}
-    out["model_size_bytes"] = Measured(sizes["challenger"], sizes.get("champion"))
+        out["latency_ms_p50"] = stat(lambda v: np.percentile(v.latency_ms, 50))
+        out["latency_ms_p95"] = stat(lambda v: np.percentile(v.latency_ms, 95))
+        out["batch_rows_per_s"] = stat(lambda v: np.median(v.batch_rows_per_s))
+    out["model_size_bytes"] = Measured(r.sizes["challenger"], r.sizes.get("champion"))
     return out
 
 

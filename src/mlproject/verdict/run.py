@@ -19,7 +19,8 @@ from mlproject.errors import PipelineError
 from mlproject.gate.rules import rules_at
 from mlproject.results import git_show
 from mlproject.verdict import evidence as evidences
-from mlproject.verdict.judge import MainRecords, compare, verify_scores
+from mlproject.verdict.judge import MainRecords, compare
+from mlproject.verdict.rescore import rescore
 
 VERDICT = "verdict.json"
 
@@ -66,6 +67,17 @@ def records(base: str, root: Path) -> MainRecords:
                        parsed("reports/metrics.json"))
 
 
+def measuring(params: dict) -> tuple[int, int]:
+    """(train.threads, evaluate.latency_repeats) of raw params: how the judge scores and times."""
+    from mlproject.config import parse_params
+
+    try:
+        typed = parse_params(params)
+    except PipelineError:
+        return 1, 50
+    return typed.train.threads, typed.evaluate.latency_repeats
+
+
 def slice_columns(params: dict) -> list[str]:
     """`evaluate.slices` of raw params: the slice columns the gate judges."""
     found = (params.get("evaluate") or {}).get("slices") or []
@@ -86,8 +98,11 @@ def judge(evidence_dir: Path, out_dir: Path, params: dict, root: Path = Path("."
         pr = e.pr.number
         _check_origin(e, event, root)
         rules, rules_source = rules_at(rules_from, params, root)
+        threads_n, repeats = measuring(params)
+        rescored = rescore(e, evidences.model_files(evidence_dir), e.pr.base_sha, root,
+                           threads_n, repeats)
         j = compare(e, rules, slice_columns(params), records(e.pr.base_sha, root), cfg["headline"],
-                    verify_scores(e, Path(evidence_dir)))
+                    rescored)
     except PipelineError as exc:
         return _failure(out_dir, str(exc), pr or evidences.pr_number(evidence_dir), event)
     ctx = context(e, event, root, cfg, params)
@@ -98,7 +113,9 @@ def judge(evidence_dir: Path, out_dir: Path, params: dict, root: Path = Path("."
     summary = j.verdict.summary
     verdict = {"passed": j.verdict.passed, "pr": pr, "head_sha": e.pr.head_sha,
                "description": summary[:140], "rules_from": rules_source,
-               "checks": [c.to_json() for c in j.verdict.checks]}
+               "checks": [c.to_json() for c in j.verdict.checks],
+               "system": {name: {"main": m.champion, "pr": m.challenger}
+                          for name, m in j.comparison.system.items()}}
     storage.write_json(Path(out_dir) / VERDICT, verdict)
     print(f"judge: {'passed' if j.verdict.passed else 'failed'}: {summary}")
     return verdict

@@ -1,15 +1,18 @@
 """compare: score the PR's model and main's on the same holdout rows, in one process.
 
 Both models (and main's rule baseline) score every holdout row with the same code and thread
-settings; one-record latency and batch throughput are measured interleaved (A, B, B, A, ...), so
-a busy machine slows both alike and only their ratio is judged. The result is the evidence file
-the judge reads: numbers and short texts, nothing that runs.
+settings. The result is the evidence the judge reads: the rows (keys, labels, hashes and every
+column's values), these scores, what changed, and beside it the three model files, which the
+judge checks and scores again itself (rescore.py). `timings` measures one-record latency and
+batch throughput interleaved (A, B, B, A, ...), so a busy machine slows both alike and only
+their ratio is judged; the judge measures them in its own job.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +23,6 @@ from mlproject import storage, threads
 from mlproject.config import ROW_KEY, Params, load_params
 from mlproject.errors import PipelineError
 from mlproject.predict import Predictor
-from mlproject.results import git_show
 from mlproject.verdict import champion as champions
 from mlproject.verdict import changes
 from mlproject.verdict.evidence import (
@@ -29,8 +31,6 @@ from mlproject.verdict.evidence import (
     Holdout,
     PullRequest,
     Scores,
-    Slice,
-    Timing,
 )
 
 HOLDOUT = Path("artifacts/prepared/holdout.parquet")
@@ -40,6 +40,12 @@ BATCH_ROUNDS = 3
 
 def scores(predictor: Predictor, table: pd.DataFrame) -> np.ndarray:
     return np.round(predictor.predict_proba(table), 9)
+
+
+@dataclass
+class Timing:
+    latency_ms: list[float]  # one-record predictions
+    batch_rows_per_s: list[float]
 
 
 def timings(predictors: dict[str, Predictor], table: pd.DataFrame, repeats: int
@@ -78,7 +84,14 @@ def column_values(table: pd.DataFrame) -> dict[str, list]:
     return out
 
 
+@dataclass(frozen=True)
+class Slice:
+    values: list[str]  # the column's distinct values, sorted
+    codes: list[int]  # per row: the index of its value, -1 when missing
+
+
 def slice_codes(table: pd.DataFrame, columns: list[str]) -> dict[str, Slice]:
+    """Which value of each slice column every row has (columns the table lacks are left out)."""
     out = {}
     for column in columns:
         if column not in table:
@@ -87,63 +100,53 @@ def slice_codes(table: pd.DataFrame, columns: list[str]) -> dict[str, Slice]:
         values = sorted({str(v) for v in text.dropna()})
         index = {v: i for i, v in enumerate(values)}
         codes = [index[str(v)] if pd.notna(v) else -1 for v in text]
-        out[column] = Slice(values=[v[:200] for v in values], codes=codes)
+        out[column] = Slice(values=values, codes=codes)
     return out
 
 
-def base_slices(base: str, root: Path) -> list[str]:
-    """`evaluate.slices` in the base's params.yaml (the judge may judge those)."""
-    import yaml
-
-    try:
-        raw = yaml.safe_load(git_show(base, "params.yaml", root) or "") or {}
-        slices = (raw.get("evaluate") or {}).get("slices") or []
-    except (yaml.YAMLError, AttributeError):
-        return []
-    return [s for s in slices if isinstance(s, str)] if isinstance(slices, list) else []
+@dataclass
+class Compared:
+    evidence: Evidence
+    files: dict[str, Path] = field(default_factory=dict)  # model name -> .skops (sidecar beside)
 
 
 def compare(root: Path, base: str, pr: PullRequest, params: Params | None = None,
-            champion: bool = True) -> Evidence:
+            champion: bool = True) -> Compared:
     """Score the workspace's model and the base's (unless ``champion`` is False) on the
-    workspace's holdout."""
+    workspace's holdout; return the evidence and the model files it scored."""
     params = params or load_params(root / "params.yaml")
     target = params.data.target
     table = storage.read_table(root / HOLDOUT)
     identity = holdout_rows.identity(table, target.column)
-    challenger = Predictor.load(root / "models" / "model.skops")
+    files = {"challenger": root / "models" / "model.skops"}
     found = champions.obtain(base, root, root / "build" / "champion") if champion else \
         champions.Champion("none", 0.0, "nothing is in production yet")
-    predictors = {"challenger": challenger}
     if "model" in found.files:
-        predictors["champion"] = Predictor.load(found.files["model"])
-    rule = found.files.get("rule_baseline", root / "models" / "rule_baseline.skops")
-    predictors["rule_baseline"] = Predictor.load(rule)
+        files["champion"] = found.files["model"]
+    files["rule_baseline"] = found.files.get("rule_baseline",
+                                             root / "models" / "rule_baseline.skops")
+    predictors = {name: Predictor.load(path) for name, path in files.items()}
     for name, predictor in predictors.items():
         if predictor.classes != list(target.classes):
             raise PipelineError(f"{name} predicts classes {predictor.classes}, this branch has "
                                 f"{list(target.classes)}: the models cannot be compared")
     with threads.limited(params.train.threads):
         probas = {name: scores(p, table) for name, p in predictors.items()}
-        timed = timings({k: predictors[k] for k in ("challenger", "champion")
-                         if k in predictors}, table, params.evaluate.latency_repeats)
-    columns = sorted(set(params.evaluate.slices) | set(base_slices(base, root)))
     index = {c: i for i, c in enumerate(target.classes)}
-    return Evidence(
+    evidence = Evidence(
         format=1, outcome="scored", pr=pr, classes=list(target.classes),
-        positive=target.positive, threshold=challenger.threshold,
+        positive=target.positive, threshold=predictors["challenger"].threshold,
         holdout=Holdout(keys=identity["keys"], labels=[index[v] for v in identity["labels"]],
                         hashes=identity["hashes"], fingerprint=identity["fingerprint"],
                         columns=column_values(table)),
-        slices=slice_codes(table, columns),
         models={name: Scores(name=str(p.metadata.get("name", name))[:100],
                              sha256=p.metadata["sha256"], size_bytes=p.metadata["size_bytes"],
                              proba=probas[name].tolist())
                 for name, p in predictors.items()},
-        timing=timed,
         champion=ChampionInfo(source=found.source, seconds=round(found.seconds, 2),
                               detail=found.detail[:200]),
         changes=changes.collect(root, base))
+    return Compared(evidence, files)
 
 
 def failed(pr: PullRequest, reason: str) -> Evidence:
