@@ -146,7 +146,13 @@ def push_results(root: Path, bundle: Path, event: Path, token: str) -> str:
         return f"push-results: {branch} moved on since {head_sha[:12]}; the next run records it"
     commit = check_results_commit(root, bundle, head_sha)
     _git(root, *header, "push", "--quiet", "origin", f"{commit}:refs/heads/{branch}")
-    return f"push-results: pushed {commit[:12]} to {branch}"
+    from mlproject.verdict.publish import carry
+
+    repo = str((json.loads(event.read_text(encoding="utf-8")).get("repository") or {})
+               .get("full_name") or "")
+    carried = carry(repo, head_sha, commit) if re.fullmatch(r"[\w.-]+/[\w.-]+", repo) else \
+        "no repository in the event: no status carried"
+    return f"push-results: pushed {commit[:12]} to {branch}; {carried}"
 
 
 def _artifact(params_path: Path) -> str:

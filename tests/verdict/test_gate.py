@@ -93,3 +93,16 @@ def test_the_projects_own_rules_load(project_params):
     """This project's params.yaml: its gate section loads (directions make sense)."""
     rules = gate.load_rules(project_params)
     assert rules.bootstrap.resamples >= 1 and rules.slices.min_class_rows >= 1
+
+
+def test_the_anchor_holds_quality_near_the_best_production_had_on_these_rows():
+    """Promotion: each drop may pass max_drop, but not add up past max_below_best."""
+    rules = gate.load_rules({"gate": {**RULES["gate"], "max_below_best": {"roc_auc": 0.01}}})
+    near, far = comparison(auc=0.905), comparison(auc=0.89)
+    near.best = far.best = {"roc_auc": ("v1.2.0", 0.91)}
+    assert gate.check(near, rules).passed
+    result = gate.check(far, rules)
+    [anchor] = [c for c in result.checks if c.kind == "anchor"]
+    assert anchor.status == "fail" and anchor.value == pytest.approx(-0.02)
+    assert "v1.2.0's 0.9100" in anchor.detail and not result.passed
+    assert not [c for c in gate.check(comparison(), rules).checks if c.kind == "anchor"]

@@ -202,3 +202,12 @@ def test_the_rules_are_this_checkouts(worse, tmp_path):
     loose["gate"] = {"max_drop": {"roc_auc": 0.5}, "beat_rule_baseline_by": {}}
     verdict, _ = judge(folder, repo, loose)
     assert verdict["passed"], [c for c in verdict["checks"] if c["status"] == "fail"]
+
+
+def test_a_slice_column_main_judges_must_be_in_the_holdout(same, tmp_path):
+    case, _, folder, repo = same
+    raw = {**case.raw, "evaluate": {**case.raw["evaluate"], "slices": ["region", "segment"]}}
+    verdict, _ = judge(folder, repo, raw)
+    [missing] = [c for c in verdict["checks"] if c["kind"] == "slices"]
+    assert missing["status"] == "fail" and missing["metric"] == "segment"
+    assert not verdict["passed"]

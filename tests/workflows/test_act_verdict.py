@@ -104,6 +104,8 @@ def test_a_champion_missing_from_every_cache_is_rebuilt(sandbox):
     assert len(sandbox.comments(2)) == 1
     assert "train.seed" in body.replace("\\", "")
     assert pushed_results(sandbox, "seed", sha)  # the new model's results, recorded
+    results = sandbox.origin_sha("seed")  # and the results commit carries the verdict
+    assert [s["state"] for s in sandbox.statuses(results)] == ["success"], verdict.output[-3000:]
     assert SECRET not in run.output + verdict.output
     # from here on the runners' cache holds main's outputs, as main's promote workflow saves it
     seed_cache(sandbox.cache_dir, sandbox.template)

@@ -113,3 +113,27 @@ def status(repo: str, sha: str, passed: bool, description: str) -> None:
     if server and run:
         args += ["-f", f"target_url={server}/{repo}/actions/runs/{run}"]
     gh(*args)
+
+
+def carry(repo: str, judged: str, results: str) -> str:
+    """Set the `model gate` status of the judged commit on its results commit too.
+
+    The results commit only adds the judged run's result files on top of the judged commit
+    (push-results checks that), so its verdict is the judged commit's; without the status, a
+    required `model gate` would wait on a commit no workflow runs for (GitHub starts no workflow
+    for a push made with the workflow's own token).
+    """
+    found = pages(gh("api", f"repos/{repo}/commits/{judged}/statuses"))  # newest first
+    newest = next((x for x in found if isinstance(x, dict) and x.get("context") == CONTEXT),
+                  None)
+    state = newest.get("state") if newest else None
+    if state not in ("success", "failure", "error"):
+        return f"no '{CONTEXT}' status on {judged[:12]} to carry"
+    args = ["api", "--method", "POST", f"repos/{repo}/statuses/{results}", "-f", f"state={state}",
+            "-f", f"context={CONTEXT}",
+            "-f", f"description={str(newest.get('description') or '')[:140]}"]
+    url = str(newest.get("target_url") or "")
+    if re.fullmatch(r"https://[\w.-]+/[\w./#-]{1,300}", url):
+        args += ["-f", f"target_url={url}"]
+    gh(*args)
+    return f"status '{CONTEXT}' {state} carried to {results[:12]}"
