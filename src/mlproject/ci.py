@@ -18,6 +18,7 @@ import subprocess
 from pathlib import Path
 
 from mlproject.errors import PipelineError
+from mlproject.from_yaml import safe_load
 
 MODEL_SIDECAR = "models/model.json"
 METRICS = "reports/metrics.json"
@@ -157,11 +158,10 @@ def push_results(root: Path, bundle: Path, event: Path, token: str) -> str:
 
 def _artifact(params_path: Path) -> str:
     """registry.artifact from params.yaml (validated; no scikit-learn import)."""
-    import yaml
 
     from mlproject.registry import settings_from
 
-    raw = yaml.safe_load(params_path.read_text(encoding="utf-8")) if params_path.exists() else {}
+    raw = safe_load(params_path.read_text(encoding="utf-8")) if params_path.exists() else {}
     return settings_from((raw or {}).get("registry")).artifact
 
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from mlproject.errors import PipelineError
+from mlproject.from_yaml import safe_load
 
 P = Path
 
@@ -129,7 +130,7 @@ def _raw_params(path: Path) -> dict:
     import yaml
 
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise PipelineError(f"{path}: cannot be read as YAML ({type(exc).__name__})") from None
     return raw if isinstance(raw, dict) else {}

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 
 from mlproject.errors import PipelineError
-from mlproject.from_yaml import KeyProblem, build
+from mlproject.from_yaml import KeyProblem, build, safe_load
 
 PARAMS_FILE = Path("params.yaml")
 # The column prepare adds to every table: the row's line in its raw file (its row number in a
@@ -146,7 +146,7 @@ def load_params(path: Path | str = PARAMS_FILE) -> Params:
     """Read and validate params.yaml; raise PipelineError naming the bad key."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PipelineError(f"{path}: file not found") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

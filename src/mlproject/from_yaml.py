@@ -1,4 +1,8 @@
-"""Typed objects from plain YAML data: dataclasses, lists, dicts, literals and scalars.
+"""YAML the way DVC writes it, and typed objects from plain YAML data.
+
+``safe_load(text)`` reads YAML with YAML 1.2 booleans: only true/false. DVC rewrites
+params.yaml with YAML 1.2 (``dvc exp run -S``, ``dvc exp apply``) and leaves ``no``, ``yes``,
+``on`` and ``off`` unquoted; a YAML 1.1 reader would turn a target class ``"no"`` into False.
 
 ``build(Params, raw, "")`` returns the dataclass or raises KeyProblem naming the full key
 (``train.model.name``) and what is wrong with it.
@@ -7,9 +11,29 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from typing import Any, Literal
+
+import yaml
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with the YAML 1.2 core schema's booleans."""
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
+
+
+def safe_load(text: str | bytes) -> Any:
+    """Parse YAML (no tags beyond the safe ones) with YAML 1.2 booleans."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
 
 
 class KeyProblem(Exception):

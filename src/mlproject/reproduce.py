@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mlproject import ci, storage
 from mlproject.errors import PipelineError
+from mlproject.from_yaml import safe_load
 from mlproject.results import git_show
 
 MODEL = "models/model.skops"
@@ -48,7 +47,7 @@ def _parse(path: str, text: str | None) -> Any:
         return json.loads(text)
     if path.endswith(".csv"):
         return list(csv.reader(io.StringIO(text)))
-    return yaml.safe_load(text)
+    return safe_load(text)
 
 
 def same(a: Any, b: Any) -> bool:

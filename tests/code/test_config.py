@@ -62,3 +62,17 @@ def test_unknown_hyperparameter_is_named(params):
 
     with pytest.raises(PipelineError, match="train.model.params.max_depthh: not a parameter"):
         build_model(Model("random_forest", {"max_depthh": 3}), ["tenure"], ["plan"], 0)
+
+
+def test_params_rewritten_by_dvc_keep_yes_and_no_as_strings(tmp_path):
+    """`dvc exp run -S` rewrites params.yaml as YAML 1.2 and leaves `no`/`yes` unquoted; the
+    pipeline reads them back as the class names they are, not as booleans."""
+    from dvc.utils.serialize import modify_yaml
+
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(generated_params(["no", "yes"])))
+    with modify_yaml(path) as raw:  # what `dvc exp run -S train.model.params.max_iter=20` does
+        raw["train"]["model"]["params"]["max_iter"] = 20
+    assert "- no\n" in path.read_text() or "[no, yes]" in path.read_text()
+    target = load_params(path).data.target
+    assert (target.classes, target.positive) == (["no", "yes"], "yes")

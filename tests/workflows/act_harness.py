@@ -149,7 +149,8 @@ class Sandbox:
 
     def merge_with_results(self, files: dict[str, str], message: str) -> str:
         """A merge whose PR recorded its results: change ``files`` on main, run the pipeline,
-        commit the change with its results, push; the runners' cache gets the outputs."""
+        commit the change with its results, push; the runners' cache holds the outputs under
+        the merge commit's key, where promote.yml's reproduce job would have saved them."""
         git(self.work, "checkout", "-q", "main")
         for rel, text in files.items():
             (self.work / rel).write_text(text)
@@ -161,8 +162,11 @@ class Sandbox:
         git(self.work, "add", "-A")
         git(self.work, "commit", "-qm", message)
         git(self.work, "push", "-q", "origin", "main")
-        seed_cache(self.cache_dir, self.work)
-        return git(self.work, "rev-parse", "HEAD")
+        sha = git(self.work, "rev-parse", "HEAD")
+        # as a real `make repro` on main would leave it (these runs keep the committed results)
+        shutil.copytree(self.work / ".dvc" / "cache", self.cache_dir / f"dvc-main-{sha}" / "0",
+                        dirs_exist_ok=True)
+        return sha
 
     def origin_sha(self, ref: str) -> str:
         return git(self.origin, "rev-parse", ref)

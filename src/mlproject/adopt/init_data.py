@@ -19,7 +19,6 @@ import subprocess
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from mlproject import leakage, schema, storage
 from mlproject.adopt import commit, infer, params_file, tolerance
@@ -27,6 +26,7 @@ from mlproject.adopt.rename import clear_results
 from mlproject.adopt.rule import Choice, best_rule
 from mlproject.config import Params, parse_params
 from mlproject.errors import PipelineError
+from mlproject.from_yaml import safe_load
 from mlproject.stages.prepare import carve_holdout
 from mlproject.stages.split import split
 
@@ -101,7 +101,7 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
         raise PipelineError("--commit records the pipeline's results: drop --no-run")
     source, root = source.resolve(), root.resolve()
     params_text = (root / "params.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(params_text) or {}
+    raw = safe_load(params_text) or {}
     reader, df = infer.read(source, separator, header, missing, MAX_MB, CAP)
     new, excluded = sections(raw, reader, df, target, positive, source.stat().st_size / 1e6)
     params = parse_params({**raw, **new})
@@ -122,7 +122,7 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
         if section is not None:
             new[name] = section
     text = params_file.render(params_text, new)
-    parse_params(yaml.safe_load(text))  # never write params that would not load
+    parse_params(safe_load(text))  # never write params that would not load
     dvc_text = point_pipeline_at(root / "dvc.yaml", source.name)
     # every check passed: from here on the project changes
     storage.write_bytes(root / "params.yaml", text.encode("utf-8"))
@@ -139,7 +139,7 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
     if subprocess.run(["dvc", "repro"], cwd=root).returncode:
         raise PipelineError("the pipeline failed on the new data (see above); fix params.yaml "
                             "and run `dvc repro` again")
-    judge_alone(root, yaml.safe_load(text))
+    judge_alone(root, safe_load(text))
     paths, message = commit.paths(root), f"Adopt {source.name}: predict {target}"
     if commit_now:
         print(f"init-data: committed {commit.record(root, paths, message)}")

@@ -19,6 +19,7 @@ from ruamel.yaml.representer import RepresenterError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from mlproject.errors import PipelineError
+from mlproject.from_yaml import safe_load
 
 TOP_KEY = re.compile(r"\n(?=(?:#[^\n]*\n)*[A-Za-z_][A-Za-z0-9_]*:)")  # before a section
 SCALARS = (str, int, float, bool, type(None))
@@ -41,7 +42,7 @@ def render(text: str, new: dict[str, Any]) -> str:
     except RepresenterError as exc:
         raise PipelineError(f"params.yaml: cannot be written ({exc})") from None
     out = "\n".join(blocks)
-    written = yaml.safe_load(out) or {}
+    written = safe_load(out) or {}
     for name, content in new.items():  # what the pipeline will read is what was meant
         if not _equal(written.get(name), content):
             raise PipelineError(f"params.yaml: section {name!r} could not be written faithfully")
@@ -50,7 +51,7 @@ def render(text: str, new: dict[str, Any]) -> str:
 
 def _rewrite(block: str, name: str, content: Any) -> str:
     """One section's text with ``content``; unchanged when the content is already there."""
-    old = (yaml.safe_load(block) or {}).get(name)
+    old = (safe_load(block) or {}).get(name)
     if _equal(old, content):
         return block
     tree = _yaml().load(block)
@@ -65,7 +66,7 @@ def _rewrite(block: str, name: str, content: Any) -> str:
     dumped = buf.getvalue()
     # ruamel leaves a space at the end of wrapped flow lists; drop it where it means nothing
     stripped = re.sub(r"[ \t]+\n", "\n", dumped)
-    return stripped if yaml.safe_load(stripped) == yaml.safe_load(dumped) else dumped
+    return stripped if safe_load(stripped) == safe_load(dumped) else dumped
 
 
 def _assign(node: CommentedMap, content: dict, old: dict) -> None:
@@ -116,7 +117,8 @@ def _flat(value: Any) -> bool:
 
 
 def _read_back(value: str) -> Any:
-    """How params.yaml's reader (PyYAML) would read ``value`` written plainly."""
+    """How a YAML 1.1 reader would read ``value`` written plainly: stricter than the
+    pipeline's own reader (``no`` is False there), so what it misreads is written quoted."""
     try:
         return yaml.safe_load(f"k: {value}")["k"]
     except yaml.YAMLError:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mlproject.errors import PipelineError
+from mlproject.from_yaml import safe_load
 from mlproject.metrics import LOWER_IS_BETTER, PRODUCT, QUALITY, SLICE_METRICS, SYSTEM
 
 Share = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -112,7 +113,7 @@ def rules_at(rev: str | None, params: Any, root: Any = ".") -> tuple[Rules, str]
         return load_rules(params), "`params.yaml` of this checkout"
     text = git_show(rev, "params.yaml", root)
     try:
-        base = yaml.safe_load(text or "") or {}
+        base = safe_load(text or "") or {}
     except yaml.YAMLError:
         # fail closed: never fall back to the branch's own (possibly looser) rules
         raise PipelineError(f"params.yaml at {rev[:12]}: not valid YAML; cannot read the "

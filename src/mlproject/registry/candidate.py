@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from mlproject import artifact
+from mlproject.from_yaml import safe_load
 from mlproject.registry import Settings, show_file
 from mlproject.registry.tags import State, Version, key
 
@@ -48,7 +49,7 @@ def data_version(rev: str, root: Path | str) -> str | None:
     """The md5 that data.dvc records at ``rev`` (the raw data's version), or None."""
     raw = show_file(rev, DATA_FILE, root)
     try:
-        outs = (yaml.safe_load(raw) or {}).get("outs") if raw else None
+        outs = (safe_load(raw) or {}).get("outs") if raw else None
     except yaml.YAMLError:
         return None
     if not isinstance(outs, list) or not outs:

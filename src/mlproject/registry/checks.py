@@ -10,10 +10,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mlproject import artifact, storage
 from mlproject.errors import PipelineError
+from mlproject.from_yaml import safe_load
 from mlproject.registry import Settings, git, show_file
 
 
@@ -27,7 +26,7 @@ def check_reproduced(root: Path, settings: Settings) -> None:
     equal the recorded ones: reproduce.verify), results committed, `dvc status` clean."""
     from mlproject import reproduce
 
-    lock = yaml.safe_load(show_file("HEAD", "dvc.lock", root) or b"") or {}
+    lock = safe_load(show_file("HEAD", "dvc.lock", root) or b"") or {}
     if not lock:
         raise PipelineError("dvc.lock is not committed: run `dvc repro` and commit its results")
     recorded = next((out.get("md5") for stage in lock.get("stages", {}).values()

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mlproject.from_yaml import safe_load
 from mlproject.metrics import better
 from mlproject.registry import show_file, tags
 from mlproject.results import read_results
@@ -89,7 +90,7 @@ def _raw_params_at(rev: str, root: Path) -> dict | None:
     import yaml
 
     try:
-        raw = yaml.safe_load(show_file(rev, "params.yaml", root) or b"")
+        raw = safe_load(show_file(rev, "params.yaml", root) or b"")
     except yaml.YAMLError:
         return None
     return raw if isinstance(raw, dict) else None

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from mlproject.errors import PipelineError
+from mlproject.from_yaml import safe_load
 from mlproject.sweep import grid, share
 
 DVC_YAML = Path("dvc.yaml")
@@ -23,7 +24,7 @@ DVC_YAML = Path("dvc.yaml")
 
 def _yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise PipelineError(f"{path}: cannot be read as YAML ({type(exc).__name__})") from None
     return data if isinstance(data, dict) else {}

@@ -16,10 +16,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from mlproject import artifact
 from mlproject.errors import PipelineError
+from mlproject.from_yaml import safe_load
 from mlproject.results import git_show
 
 FILES = {"model": "models/model.skops", "rule_baseline": "models/rule_baseline.skops"}
@@ -35,7 +34,7 @@ class Champion:
 
 def recorded(base: str, root: Path) -> dict[str, tuple[str, dict]]:
     """{name: (md5 in the base's dvc.lock, sidecar at the base)} of the base's model files."""
-    lock = yaml.safe_load(git_show(base, "dvc.lock", root) or "") or {}
+    lock = safe_load(git_show(base, "dvc.lock", root) or "") or {}
     md5s = {out.get("path"): out.get("md5") for stage in (lock.get("stages") or {}).values()
             for out in stage.get("outs", [])}
     found = {}
