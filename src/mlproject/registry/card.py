@@ -122,7 +122,9 @@ def render(root: Path, settings: Settings, version: str, commit: str, params: An
         quality=_family(results, previous, "metrics", "quality", QUALITY),
         product=_family(results, previous, "metrics", "product", PRODUCT),
         system=_family(results, previous, "metrics", "system", SYSTEM) + "\n\nLatency and "
-        "throughput are not recorded (they depend on the machine): they were measured side by "
-        "side with the previous production version when this one was promoted (Gate, below).",
+        "throughput are not recorded (they depend on the machine): " + (
+            "they were measured side by side with the previous production version when this "
+            "one was promoted (Gate, below)." if prod else
+            "the first version had no production version to be measured beside."),
         slices=_slices(results, load_rules(params).slices.min_class_rows), gate=_gate(verdict),
         intended_use=intended_use(root))
