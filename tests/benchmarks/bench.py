@@ -69,11 +69,12 @@ def one_process(repo: Path) -> None:
 
 
 def only_data_cached(repo: Path, env: dict) -> None:
-    """Point the clone at an empty DVC cache holding only the data: main's model is in neither
-    the cache nor the remote, so `mlproject compare` must rebuild it (the cold path)."""
+    """Point the clone at a new DVC cache holding the data and this branch's outputs, as a PR
+    job leaves it: main's model is in neither the cache nor the remote, so `mlproject compare`
+    must rebuild it (the cold path)."""
     cache = repo.parent / "cold-cache"
-    sh(f"rm -rf {cache} && dvc config --local cache.dir {cache} && dvc pull -q data.dvc",
-       repo, env)
+    sh(f"rm -rf {cache} && dvc config --local cache.dir {cache} && dvc pull -q data.dvc && "
+       "dvc commit -f -q", repo, env)
 
 
 def make_big(repo: Path, rows: int) -> None:
