@@ -91,7 +91,7 @@ publish: setup ## CI (verdict workflow): post the comment and set the model gate
 	mlproject publish --verdict reports/pr --event "$(EVENT)"
 
 test: setup ## run the whole test suite (PYTEST_WORKERS processes; a test file stays in one)
-	@status=0; pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS) || status=$$?; \
+	@status=0; pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
