@@ -145,7 +145,8 @@ def _number(value: object) -> float:
 def _days(values) -> np.ndarray:
     """Dates as float days since 1970-01-01 (NaN where a value is not a date)."""
     stamps = pd.to_datetime(pd.Series(values), errors="coerce", utc=True, format="mixed")
-    return ((stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)).to_numpy("float64")
+    epoch = pd.Timestamp(0, tz="UTC").as_unit(stamps.dt.unit)  # year 1 overflows nanoseconds
+    return ((stamps - epoch) / pd.Timedelta(days=1)).to_numpy("float64")
 
 
 def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, source: str) -> pd.DataFrame:

@@ -130,6 +130,18 @@ def test_numeric_labels_are_one_class_per_number():
     assert infer.target_classes(df, "default", positive="0.0")[1] == "0"
 
 
+def test_ids_that_a_date_parser_reads_as_year_1_are_not_dates():
+    """`T-00001` parses as 1 January of year 1: an id, not a date (and typing a date column
+    that holds such a value gives a number, not an overflow)."""
+    df = pd.DataFrame({"ticket": [f"T-{i:05d}" for i in range(60)],
+                       "opened": [f"2024-01-{1 + i % 28:02d}" for i in range(60)],
+                       "y": ["a", "b"] * 30})
+    kinds = infer.column_kinds(df, "y")
+    assert kinds["ticket"] != "datetime" and kinds["opened"] == "datetime"
+    from mlproject.schema import _days
+    assert _days(["T-00001", "1970-01-02"]).tolist() == [-719162.0, 1.0]
+
+
 @pytest.mark.parametrize(("values", "positive"), [
     (["no", "yes", "yes"], "yes"), (["False", "True", "False"], "True"),
     (["stay", "stay", "leave"], "leave"), (["0", "1", "1"], "1")])

@@ -93,10 +93,13 @@ def column_kinds(df: pd.DataFrame, target: str) -> dict[str, str]:
 
 
 def _dates(values: pd.Series) -> pd.Series:
+    """The sample's values read as dates; NaT where a value is not one. Only years 1800 to
+    2200 count: the date parser reads an id such as ``T-00001`` as 1 January of year 1."""
     sample = values.head(1000).astype(str)
     if sample.str.fullmatch(r"[+-]?\d+(\.\d+)?").any():  # plain numbers are not dates
         return pd.Series(pd.NaT, index=sample.index)
-    return pd.to_datetime(sample, errors="coerce", format="mixed")
+    stamps = pd.to_datetime(sample, errors="coerce", format="mixed", utc=True)
+    return stamps.where(stamps.dt.year.between(1800, 2200))
 
 
 def target_classes(df: pd.DataFrame, target: str, positive: str | None = None
