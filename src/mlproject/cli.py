@@ -7,6 +7,7 @@ ends as one line on stderr and a non-zero exit status.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -379,6 +380,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # the tools this command runs (dvc, gto) are installed beside it: find them there even when
+    # it was called as .venv/bin/mlproject without activating the environment
+    tools = str(Path(sys.executable).parent)
+    if tools not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join(filter(None, [tools, os.environ.get("PATH")]))
     try:
         status = args.func(args)
     except PipelineError as exc:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import configparser
 import subprocess
+import sys
+from pathlib import Path
 
 REQUIRED = {".github", "data.dvc", "src", "params.yaml", "dvc.yaml", "dvc.lock", "tests",
             "reports", "README.md", "pyproject.toml", "uv.lock", "requirements.lock",
@@ -38,3 +40,14 @@ def test_make_help_lists_the_quickstart(root):
                          check=True).stdout
     for target in ("run", "test", "setup", "bench"):
         assert f"  {target} " in out
+
+
+def test_the_cli_finds_dvc_beside_itself_without_an_activated_environment(tmp_path):
+    """`.venv/bin/mlproject init-data ...` runs dvc: without `source .venv/bin/activate` the
+    command puts its own bin directory first on PATH, so dvc is the environment's."""
+    code = ("import os, shutil; from mlproject.cli import main; main(['summary']); "
+            "print(shutil.which('dvc'))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    bin_dir = str(Path(sys.executable).parent)
+    assert done.stdout.strip() == f"{bin_dir}/dvc", done.stderr
