@@ -211,3 +211,29 @@ def test_a_slice_column_main_judges_must_be_in_the_holdout(same, tmp_path):
     [missing] = [c for c in verdict["checks"] if c["kind"] == "slices"]
     assert missing["status"] == "fail" and missing["metric"] == "segment"
     assert not verdict["passed"]
+
+
+def test_a_small_holdout_is_timed_on_a_batch_of_at_least_5000_rows():
+    """Throughput timed on 218 rows is too brief to be steady: the rows are repeated, and the
+    models take turns, five rounds each."""
+    import pandas as pd
+
+    from mlproject.verdict import scoring
+
+    seen: list[tuple[str, int]] = []
+
+    class Model:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def predict(self, records: list) -> None:
+            pass
+
+        def predict_proba(self, table: pd.DataFrame) -> None:
+            seen.append((self.name, len(table)))
+
+    table = pd.DataFrame({"x": range(218)})
+    timed = scoring.timings({"challenger": Model("a"), "champion": Model("b")}, table, 4)
+    assert {n for _, n in seen} == {218 * 23} and 218 * 23 >= scoring.MIN_BATCH_ROWS
+    assert [name for name, _ in seen] == ["a", "b", "b", "a", "a", "b", "b", "a", "a", "b"]
+    assert all(len(t.batch_rows_per_s) == 5 and len(t.latency_ms) == 4 for t in timed.values())
