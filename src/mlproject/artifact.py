@@ -28,6 +28,13 @@ from mlproject import storage
 from mlproject.errors import PipelineError
 
 MAX_MODEL_MB = 500
+# A skops file is a zip archive: what it unpacks to is capped before a byte is inflated, so a
+# small file cannot expand into gigabytes (a zip bomb). The sizes are the archive's declared
+# ones; Python's zip reader never inflates an entry past its declared size.
+MAX_UNPACKED_MB = 2000
+MAX_RATIO = 200  # unpacked / packed, for archives that unpack to more than RATIO_FROM_MB
+RATIO_FROM_MB = 50
+MAX_MEMBERS = 100_000
 
 # Types a model file may contain beyond skops' own defaults (checked by tests against the files
 # the pipeline writes). Add to this list, never pass trusted=True.
@@ -132,6 +139,9 @@ def load_model(path: Path | str) -> tuple[Any, dict[str, Any]]:
     if not sidecar(path).is_file():
         raise PipelineError(f"{path}: metadata file {sidecar(path).name} is missing")
     meta = storage.read_json(sidecar(path))
+    if not isinstance(meta, dict) or not isinstance(meta.get("versions", {}), dict):
+        raise PipelineError(f"{path}: metadata file {sidecar(path).name} is not a JSON object "
+                            "with a versions object")
     data = path.read_bytes()
     if _sha256(data) != meta.get("sha256"):
         raise PipelineError(f"{path}: sha256 does not match {sidecar(path).name}; "
@@ -140,13 +150,36 @@ def load_model(path: Path | str) -> tuple[Any, dict[str, Any]]:
     if trained_with != sklearn.__version__:
         raise PipelineError(f"{path}: trained with scikit-learn {trained_with}, this environment "
                             f"has {sklearn.__version__}; retrain or use the locked environment")
+    check_archive(data, path)
     try:
         model = sio.loads(data, trusted=TRUSTED_TYPES)
     except UntrustedTypesFoundException as exc:
         raise PipelineError(f"{path}: contains types that are not trusted: {exc}") from None
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise PipelineError(f"{path}: not a readable skops model file ({exc})") from None
+    except Exception as exc:  # a schema that parses but is not skops': any fault, one line
+        raise PipelineError(f"{path}: not a readable skops model file ({type(exc).__name__}: "
+                            f"{str(exc)[:120]})") from None
     return model, meta
+
+
+def check_archive(data: bytes, path: Path | str) -> None:
+    """Refuse a model archive whose members are too many or unpack to too much."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise PipelineError(f"{path}: not a readable skops model file ({exc})") from None
+    unpacked = sum(m.file_size for m in members)
+    mb = unpacked / 1e6
+    if len(members) > MAX_MEMBERS:
+        raise PipelineError(f"{path}: {len(members):,} members in the archive, over the "
+                            f"{MAX_MEMBERS:,} allowed (artifact.MAX_MEMBERS)")
+    if mb > MAX_UNPACKED_MB or (mb > RATIO_FROM_MB and unpacked > MAX_RATIO * len(data)):
+        raise PipelineError(f"{path}: unpacks to {mb:,.0f} MB from {len(data) / 1e6:,.1f} MB, "
+                            f"over the caps (artifact.MAX_UNPACKED_MB {MAX_UNPACKED_MB:,} MB, "
+                            f"{MAX_RATIO}x the file above {RATIO_FROM_MB} MB): refusing to "
+                            "load it")
 
 
 def _sha256(data: bytes) -> str:

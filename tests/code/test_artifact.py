@@ -124,3 +124,68 @@ def test_missing_sidecar_and_oversized_file(tmp_path, monkeypatch):
     monkeypatch.setattr(artifact, "MAX_MODEL_MB", 0.000001)
     with pytest.raises(PipelineError, match="over the"):
         artifact.load_model(tmp_path / "m.skops")
+
+
+def signed(path: Path, data: bytes) -> Path:
+    """``data`` written as a model file with a sidecar that vouches for it."""
+    path.write_bytes(data)
+    meta = {"sha256": artifact._sha256(data), "versions": artifact.versions()}
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    return path
+
+
+def rezipped(data: bytes, change) -> bytes:
+    """``data`` (a skops archive) with ``change(name, bytes) -> bytes`` applied per member."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(
+            out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            zout.writestr(item.filename, change(item.filename, zin.read(item.filename)))
+    return out.getvalue()
+
+
+def test_a_schema_that_parses_but_is_not_skops_is_one_line(tmp_path):
+    """A file whose schema.json is valid JSON of the wrong shape: refused, never a traceback."""
+    good = artifact.canonical(sio.dumps(RuleClassifier().fit([[0], [1]], [0, 1])))
+    broken = {"list": b"[1, 2, 3]", "no type": b'{"__class__": "RuleClassifier"}',
+              "content a string": json.dumps({**json.loads(zipfile.ZipFile(
+                  io.BytesIO(good)).read("schema.json")), "content": "x"}).encode()}
+    for name, schema in broken.items():
+        data = rezipped(good, lambda n, b, s=schema: s if n == "schema.json" else b)
+        path = signed(tmp_path / f"{name.replace(' ', '_')}.skops", data)
+        with pytest.raises(PipelineError, match="not a readable skops model file") as info:
+            artifact.load_model(path)
+        assert "\n" not in str(info.value), name
+
+
+@pytest.mark.parametrize("meta", ["[]", '{"versions": "1.0"}', '"text"'])
+def test_a_sidecar_that_parses_but_is_malformed_is_one_line(tmp_path, meta):
+    path = tmp_path / "m.skops"
+    artifact.save_model(RuleClassifier().fit([[0], [1]], [0, 1]), path, {"name": "rule"})
+    path.with_suffix(".json").write_text(meta)
+    with pytest.raises(PipelineError, match="not a JSON object"):
+        artifact.load_model(path)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_inflated(tmp_path):
+    """About 1 MB on disk that says it unpacks to 1 GiB: refused from the declared sizes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        with z.open("schema.json", "w", force_zip64=True) as member:
+            block = b"\0" * (1 << 24)
+            for _ in range(64):
+                member.write(block)
+    data = out.getvalue()
+    assert len(data) < 2e6
+    with pytest.raises(PipelineError, match=r"unpacks to 1,074 MB from 1\.0 MB, over the caps"):
+        artifact.load_model(signed(tmp_path / "bomb.skops", data))
+
+
+def test_too_many_members_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(artifact, "MAX_MEMBERS", 10)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for i in range(11):
+            z.writestr(f"{i}.npy", b"")
+    with pytest.raises(PipelineError, match="11 members in the archive, over the 10 allowed"):
+        artifact.load_model(signed(tmp_path / "many.skops", out.getvalue()))

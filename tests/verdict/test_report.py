@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from mlproject import report
-from mlproject.report import units
+from mlproject import report, units
 from mlproject.verdict import run
 from mlproject.verdict.evidence import ParamChange
 
@@ -47,7 +46,8 @@ def test_the_top_before_any_fold_is_short(request, which):
     assert lines[0] in ("## ✅ Model gate passed", "## ❌ Model gate failed")
     assert lines[1].startswith("This PR ") and " against main " in lines[1]
     assert any(line.startswith("- **Data:**") for line in lines)
-    assert "| metric | main → this PR | Δ (95% interval) | allowed |" in lines
+    assert ("| metric | main → this PR | Δ (95% interval) | allowed | over rule baseline |"
+            in lines)
 
 
 def test_a_failure_says_why_in_grouped_lines_and_opens_the_failing_checks(failing):

@@ -2,43 +2,69 @@
 
 The rules come from the `gate:` section of params.yaml (rules.py). They judge numbers measured
 side by side on the same rows (verdict/judge.py computes them): absolute floors and ceilings,
-a margin over the rule baseline, drops against the champion (a drop fails only when it is
-larger than the tolerance AND its bootstrap interval lies wholly on the worse side, so sampling
-noise never fails a pull request), the same per judged slice, and the measured system ratios.
-Without a champion (a project's first pull request) only floors, ceilings and the rule baseline
-apply.
+margins over the rule baseline and the dummy, drops against the champion, the same per judged
+slice, and the measured system ratios. Every rule that compares two models on the holdout is
+judged against its paired-bootstrap interval, so sampling noise never fails a pull request: a
+drop fails only when it is larger than the tolerance AND its interval lies wholly on the worse
+side of zero; a margin fails only when its whole interval lies below the margin required.
+Without a champion (a project's first pull request) only floors, ceilings and the margins over
+the baselines apply.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from mlproject import units
 from mlproject.gate.rules import Rules, SystemRule, load_rules, rules_at
 from mlproject.metrics import LOWER_IS_BETTER, better
 
-__all__ = ["Check", "Comparison", "Estimate", "Measured", "Rules", "SliceEstimate", "Verdict",
-           "check", "from_recorded", "load_rules", "rules_at", "worse_for_sure"]
+__all__ = ["BASELINES", "Check", "Comparison", "Estimate", "Measured", "Rules", "SliceEstimate",
+           "Verdict", "check", "from_recorded", "load_rules", "rules_at", "worse_for_sure"]
 
 Status = Literal["pass", "fail", "warn"]
+Interval = tuple[float | None, float | None]
+# the models every model must beat, by the rule that says how much (kind of check, rule key)
+BASELINES = {"rule_baseline": ("rule baseline", "beat_rule_baseline_by"),
+             "dummy": ("dummy", "beat_dummy_by")}
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """A metric of the challenger, with the champion's and the rule baseline's on the same rows,
-    and the paired-bootstrap interval of challenger - champion."""
+    """A metric of the challenger, with the champion's and the baselines' on the same rows,
+    the paired-bootstrap interval of challenger - champion (low, high), of challenger -
+    each baseline (``over``), and of the challenger's own value (``own``)."""
 
     challenger: float | None
     champion: float | None = None
     rule: float | None = None
     low: float | None = None
     high: float | None = None
+    dummy: float | None = None
+    own: Interval = (None, None)
+    over: dict[str, Interval] = field(default_factory=dict)
 
     @property
     def delta(self) -> float | None:
         if self.challenger is None or self.champion is None:
             return None
         return self.challenger - self.champion
+
+    def baseline(self, name: str) -> float | None:
+        return self.rule if name == "rule_baseline" else self.dummy
+
+    def margin(self, name: str, baseline: str) -> tuple[float | None, Interval]:
+        """How much better than ``baseline`` the challenger is for metric ``name`` (negative:
+        worse), and the interval of that margin, in the same direction."""
+        base = self.baseline(baseline)
+        if self.challenger is None or base is None:
+            return None, (None, None)
+        low, high = self.over.get(baseline, (None, None))
+        if low is not None and high is not None and name in LOWER_IS_BETTER:
+            low, high = -high, -low
+        return better(name, self.challenger, base), (low, high)
 
 
 @dataclass(frozen=True)
@@ -75,31 +101,56 @@ class Comparison:
     best: dict[str, tuple[str, float]] = field(default_factory=dict)  # metric -> (version, v)
 
 
+def plain(value: str) -> str:
+    return value
+
+
 @dataclass(frozen=True)
 class Check:
     group: Literal["integrity", "quality", "slices", "system"]
-    kind: str  # floor | ceiling | rule baseline | change | slice | system | a named integrity
+    kind: str  # floor | ceiling | rule baseline | dummy | change | slice | system | anchor
+    #            | a named integrity check
     metric: str
     status: Status
-    value: float | None  # what is judged: the branch's value, a change, a ratio ...
+    value: float | None  # what is judged: the branch's value, a change, a margin, a ratio ...
     limit: float | None  # ... and the limit it is held to
     detail: str  # the rule in words
-    low: float | None = None  # the interval of a change, where there is one
+    low: float | None = None  # the interval of what is judged, where there is one
     high: float | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
 
-    def sentence(self) -> str:
-        """What the check found, in plain text (commit statuses, logs, model cards)."""
-        v = "no value" if self.value is None else f"{self.value:.4f}"
-        if self.kind in ("change", "slice", "anchor"):
-            interval = "" if self.low is None or self.high is None else \
-                f" (95% interval {self.low:+.4f} to {self.high:+.4f})"
-            return f"{self.metric} changed by {v}{interval}; allowed -{self.limit:g}"
+    @property
+    def unsure(self) -> bool:
+        """A floor or ceiling whose interval holds the limit: the holdout cannot tell."""
+        return (self.kind in ("floor", "ceiling") and None not in (self.low, self.high, self.limit)
+                and self.low <= self.limit <= self.high)
+
+    def sentence(self, name: Callable[[str], str] = plain) -> str:
+        """What the check found against what it needs, in the units of its metric: the one
+        wording of the judge's line, the comment, the status and the promotion summary.
+        ``name`` makes text from the evidence (metric and slice names, details) safe where
+        the sentence goes."""
+        metric, interval = name(self.metric), units.interval(self.low, self.high)
+        found = f"{units.signed(self.value)} {interval}".rstrip()
         if self.group == "integrity":
-            return self.detail
-        return f"{self.metric} {v}: {self.detail}"
+            return name(self.detail)
+        if self.kind in ("change", "slice"):
+            return f"{metric} {found}, allowed {units.signed(-(self.limit or 0))}"
+        if self.kind == "anchor":
+            return f"{metric} {found} against the best production had ({name(self.detail)})"
+        if self.kind in ("rule baseline", "dummy"):
+            return (f"{metric} beats the {self.kind} by {found}, needs "
+                    f"{units.signed(self.limit)}")
+        if self.kind == "system":
+            sign = "at least" if self.metric == "batch_rows_per_s" else "at most"
+            return (f"{metric} {units.measured(self.metric, self.value)}, needs {sign} "
+                    f"{units.measured(self.metric, self.limit)}")
+        sign = "at least" if self.kind == "floor" else "at most"
+        unsure = "; too few holdout rows to tell" if self.unsure else ""
+        return (f"{metric} {units.score(self.value)} {units.between(self.low, self.high)}".rstrip()
+                + f", needs {sign} {units.score(self.limit)}{unsure}")
 
 
 @dataclass
@@ -113,7 +164,7 @@ class Verdict:
 
     @property
     def summary(self) -> str:
-        """One line: passed, or the first failed checks."""
+        """One line: passed, or the first failed checks and their shortfalls."""
         if not self.failed:
             return f"passed all {len(self.checks)} checks"
         more = f"; and {len(self.failed) - 2} more" if len(self.failed) > 2 else ""
@@ -126,16 +177,16 @@ class Verdict:
 
 
 def from_recorded(metrics: dict) -> Comparison:
-    """What the rules that need no champion judge (floors, ceilings, the rule baseline's
-    margin), read from a reports/metrics.json."""
+    """What the rules that need no champion judge (floors, ceilings, the margins over the
+    baselines, at face value: no intervals), read from a reports/metrics.json."""
     def values(model: str) -> dict:
         families = (metrics.get(model) or {}) if isinstance(metrics, dict) else {}
         return {k: v for f in ("quality", "product") for k, v in (families.get(f) or {}).items()
                 if isinstance(v, int | float) and not isinstance(v, bool)}
 
-    model, rule = values("model"), values("rule_baseline")
-    return Comparison({k: Estimate(float(v), rule=rule.get(k)) for k, v in model.items()}, [],
-                      {}, "roc_auc", has_champion=False)
+    model, rule, dummy = values("model"), values("rule_baseline"), values("dummy")
+    return Comparison({k: Estimate(float(v), rule=rule.get(k), dummy=dummy.get(k))
+                       for k, v in model.items()}, [], {}, "roc_auc", has_champion=False)
 
 
 def worse_for_sure(name: str, low: float | None, high: float | None) -> bool:
@@ -155,28 +206,37 @@ def _drop_check(group, kind, name, est: Estimate, limit: float, detail: str) -> 
                  est.low, est.high)
 
 
+def _margin_check(name: str, est: Estimate, baseline: str, margin: float) -> Check:
+    """Fails when the challenger's margin over ``baseline`` is short of ``margin`` for sure:
+    its whole interval lies below it (without an interval, at face value)."""
+    kind = BASELINES[baseline][0]
+    gap, (low, high) = est.margin(name, baseline)
+    short = gap is None or (gap < margin if high is None else high < margin)
+    return Check("quality", kind, name, _ok(not short), gap, margin,
+                 f"{name} beats the {kind} by at least {margin:g} (beyond noise)", low, high)
+
+
+def _bound_check(kind: str, name: str, est: Estimate, limit: float) -> Check:
+    v = est.challenger
+    ok = v is not None and (v >= limit if kind == "floor" else v <= limit)
+    sign = "at least" if kind == "floor" else "at most"
+    return Check("quality", kind, name, _ok(ok), v, limit, f"{name} {sign} {limit:g}", *est.own)
+
+
 def check(c: Comparison, rules: Rules) -> Verdict:
     """Every rule against the comparison; a missing value fails, a missing champion skips."""
     checks = list(c.integrity)
-    for name, floor in rules.min.items():
-        v = c.metrics.get(name, Estimate(None)).challenger
-        checks.append(Check("quality", "floor", name, _ok(v is not None and v >= floor), v,
-                            floor, f"{name} at least {floor:g}"))
-    for name, ceiling in rules.max.items():
-        v = c.metrics.get(name, Estimate(None)).challenger
-        checks.append(Check("quality", "ceiling", name, _ok(v is not None and v <= ceiling), v,
-                            ceiling, f"{name} at most {ceiling:g}"))
-    for name, margin in rules.beat_rule_baseline_by.items():
-        est = c.metrics.get(name, Estimate(None))
-        gap = None if est.challenger is None or est.rule is None else \
-            better(name, est.challenger, est.rule)
-        checks.append(Check("quality", "rule baseline", name, _ok(gap is not None and
-                                                                  gap >= margin),
-                            gap, margin, f"{name} beats the rule baseline by {margin:g}"))
+    missing = Estimate(None)
+    checks += [_bound_check("floor", n, c.metrics.get(n, missing), v) for n, v in rules.min.items()]
+    checks += [_bound_check("ceiling", n, c.metrics.get(n, missing), v)
+               for n, v in rules.max.items()]
+    for baseline, (_, key) in BASELINES.items():
+        checks += [_margin_check(name, c.metrics.get(name, missing), baseline, margin)
+                   for name, margin in getattr(rules, key).items()]
     if c.has_champion:
         for name, limit in rules.max_drop.items():
             checks.append(_drop_check("quality", "change", name,
-                                      c.metrics.get(name, Estimate(None)), limit,
+                                      c.metrics.get(name, missing), limit,
                                       f"{name} drops by at most {limit:g} (beyond noise)"))
         if rules.slices.max_drop is not None:
             for s in (s for s in c.slices if s.judged):
@@ -187,7 +247,7 @@ def check(c: Comparison, rules: Rules) -> Verdict:
     for name, limit in rules.max_below_best.items():
         if name in c.best:
             version, best = c.best[name]
-            v = c.metrics.get(name, Estimate(None)).challenger
+            v = c.metrics.get(name, missing).challenger
             below = None if v is None else -better(name, v, best)
             checks.append(Check("quality", "anchor", name, _ok(below is not None and
                                                                below <= limit),

@@ -48,6 +48,7 @@ class Rules(_Section):
     max: dict[str, float] = {}
     max_drop: dict[str, Share] = {}
     beat_rule_baseline_by: dict[str, float] = {}
+    beat_dummy_by: dict[str, float] = {}
     # promotion: never more than this below the best any production version had on the same
     # holdout rows, so drops each allowed by max_drop cannot add up release after release
     max_below_best: dict[str, Share] = {}
@@ -60,10 +61,12 @@ class Rules(_Section):
         scored = set(QUALITY) | set(PRODUCT)
         allowed = {"min": scored - LOWER_IS_BETTER, "max": scored & LOWER_IS_BETTER,
                    "max_drop": scored, "beat_rule_baseline_by": set(QUALITY),
-                   "max_below_best": scored, "system": set(SYSTEM)}
+                   "beat_dummy_by": set(QUALITY), "max_below_best": scored,
+                   "system": set(SYSTEM)}
         for key, names in (("min", self.min), ("max", self.max), ("max_drop", self.max_drop),
                            ("max_below_best", self.max_below_best),
                            ("beat_rule_baseline_by", self.beat_rule_baseline_by),
+                           ("beat_dummy_by", self.beat_dummy_by),
                            ("system", self.system)):
             for name in names:
                 if name in allowed[key]:

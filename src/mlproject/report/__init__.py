@@ -90,7 +90,7 @@ def render(j: Judgement, ctx: Context, cfg: dict[str, Any]) -> str:
     champion = j.evidence.champion
     if champion is not None and champion.source == "none":
         head.append(f"No champion: {text(champion.detail, 120)}. Change limits are skipped; "
-                    "floors and the rule baseline apply.")
+                    "floors and the margins over the baselines apply.")
     head.append(top.data_line(j))
     if same_model(j):
         body = [*head, "Same model as main (identical bytes) and no params or data change: "

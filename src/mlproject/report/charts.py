@@ -12,7 +12,7 @@ import math
 import re
 from pathlib import Path
 
-from mlproject.report import units
+from mlproject import units
 from mlproject.storage import atomic_path, finite
 
 MAIN, BRANCH = "#4493f8", "#fb8500"  # blue: main, orange: this PR

@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from mlproject import units
 from mlproject.gate import Check
-from mlproject.report import charts, top, units
+from mlproject.report import charts, top
 from mlproject.report.safe import text
 from mlproject.verdict.judge import Judgement
 
@@ -39,14 +40,16 @@ def _cells(c: Check) -> list[str]:
         return [name, "", units.measured(c.metric, c.value), "",
                 f"≤ {units.measured(c.metric, c.limit)}" if c.metric != "batch_rows_per_s"
                 else f"≥ {units.measured(c.metric, c.limit)}"]
-    if c.kind == "rule baseline":
-        return [f"{name} over the rule baseline", "", "", units.signed(c.value),
-                f"≥ {units.signed(c.limit)}"]
+    if c.kind in ("rule baseline", "dummy"):
+        return [f"{name} over the {c.kind}", "", "", f"{units.signed(c.value)} "
+                f"{units.interval(c.low, c.high)}".rstrip(), f"≥ {units.signed(c.limit)}"]
     if c.group == "integrity":
         return [text(c.detail, 80), "", units.count(c.value) if c.kind == "holdout" else "",
                 "", units.count(c.limit) if c.kind == "holdout" else ""]
     sign = "≥" if c.kind == "floor" else "≤"
-    return [f"{name} ({c.kind})", "", units.score(c.value), "", f"{sign} {units.score(c.limit)}"]
+    unsure = " (too few rows to tell)" if c.unsure else ""
+    return [f"{name} ({c.kind}){unsure}", "", f"{units.score(c.value)} "
+            f"{units.between(c.low, c.high)}".rstrip(), "", f"{sign} {units.score(c.limit)}"]
 
 
 HEADER = ["check", "main", "this PR", "Δ (95% interval)", "allowed"]
@@ -86,8 +89,9 @@ def _with_values(c: Check, j: Judgement) -> list[str]:
         m = j.comparison.system.get(c.metric)
         cells[1] = units.measured(c.metric, m.champion) if m else "—"
         cells[3] = units.ratio(m.ratio) if m and m.ratio else ""
-    if c.kind == "rule baseline" and est is not None:
-        cells[1], cells[2] = f"rule {units.score(est.rule)}", units.score(est.challenger)
+    if c.kind in ("rule baseline", "dummy") and est is not None:
+        base = est.rule if c.kind == "rule baseline" else est.dummy
+        cells[1], cells[2] = f"{c.kind} {units.score(base)}", units.score(est.challenger)
     return cells
 
 
@@ -213,8 +217,9 @@ def history(metric: str, points: list[tuple[str, float]]) -> str:
 
 def all_metrics(j: Judgement) -> str:
     names = list(next(iter(j.point.values())))
-    models = [m for m in ("champion", "challenger", "rule_baseline") if m in j.point]
-    title = {"champion": "main", "challenger": "this PR", "rule_baseline": "rule baseline"}
+    models = [m for m in ("champion", "challenger", "rule_baseline", "dummy") if m in j.point]
+    title = {"champion": "main", "challenger": "this PR", "rule_baseline": "rule baseline",
+             "dummy": "dummy"}
     rows = [[text(n, 30), *(units.score(j.point[m][n]) for m in models)] for n in names]
     return details("All metrics on the holdout",
                    table(["metric", *(title[m] for m in models)], rows))

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlproject.gate import Check, Estimate
-from mlproject.metrics import LOWER_IS_BETTER, better
-from mlproject.report import units
+from mlproject import units
+from mlproject.gate import BASELINES, Check, Estimate
+from mlproject.metrics import LOWER_IS_BETTER
 from mlproject.report.safe import text
-from mlproject.verdict.judge import Judgement
+from mlproject.verdict.judge import Judgement, judged_metrics
 
 GROUPS = {"integrity": "Evidence", "quality": "Quality", "slices": "Slices", "system": "System"}
 
@@ -32,20 +32,8 @@ def headline(j: Judgement, ctx: Any) -> str:
 
 
 def change(check: Check) -> str:
-    """What a failed check found, in the units of its metric."""
-    if check.kind in ("change", "slice"):
-        return (f"{text(check.metric, 40)} {units.signed(check.value)} "
-                f"{units.interval(check.low, check.high)}, allowed "
-                f"{units.signed(-(check.limit or 0))}".replace("  ", " "))
-    if check.kind == "system":
-        return (f"{text(check.metric, 40)} {units.measured(check.metric, check.value)}, "
-                f"limit {units.measured(check.metric, check.limit)}")
-    if check.kind == "rule baseline":
-        return (f"{text(check.metric, 40)} beats the rule baseline by "
-                f"{units.signed(check.value)}, needs {units.signed(check.limit)}")
-    if check.group == "integrity":
-        return text(check.detail, 100) + (f" ({text(check.metric, 40)})" if check.metric else "")
-    return f"{text(check.metric, 40)} {units.score(check.value)}, limit {units.score(check.limit)}"
+    """What a failed check found against what it needs, in the units of its metric."""
+    return check.sentence(lambda value: text(value, 100 if check.group == "integrity" else 40))
 
 
 def reasons(j: Judgement) -> list[str]:
@@ -101,25 +89,37 @@ def data_line(j: Judgement) -> str:
 
 
 def key_table(j: Judgement, headline_metrics: list[str]) -> str:
-    """metric | main → this PR | Δ (95 % interval) | allowed, plus the rule baseline rows."""
+    """metric | main → this PR | Δ (95 % interval) | allowed | over the rule baseline, for the
+    headline metrics and every other metric a rule judges (the dummy's margin in the last
+    cell too, where one is judged)."""
     rules, c = j.rules, j.comparison
-    rows = ["| metric | main → this PR | Δ (95% interval) | allowed |", "|---|---|---|---|"]
-    for name in headline_metrics:
+    rows = ["| metric | main → this PR | Δ (95% interval) | allowed | over rule baseline |",
+            "|---|---|---|---|---|"]
+    for name in judged_metrics(rules, headline_metrics, list(c.metrics)):
         est = c.metrics.get(name, Estimate(None))
-        below = est.rule is not None and est.challenger is not None and \
-            better(name, est.challenger, est.rule) < 0
-        label = text(name, 40) + (" ⚠️ below rule baseline" if below else "")
         allowed = units.signed(-rules.max_drop[name]) if name in rules.max_drop else "—"
-        rows.append(f"| {label} | {_arrow(est)} | {_delta_cell(name, est, j)} | {allowed} |")
-    for name, margin in rules.beat_rule_baseline_by.items():
-        est = c.metrics.get(name, Estimate(None))
-        gap = None if est.challenger is None or est.rule is None else \
-            better(name, est.challenger, est.rule)
-        mark = "🔴" if gap is None or gap < margin else "⚪"
-        rows.append(f"| {text(name, 40)} vs rule baseline | {units.score(est.rule)} → "
-                    f"{units.score(est.challenger)} | {mark} {units.signed(gap)} | "
-                    f"at least {units.signed(margin)} |")
+        over = [_margin_cell(j, name, est, b) for b in BASELINES]
+        rows.append(f"| {text(name, 40)} | {_arrow(est)} | {_delta_cell(name, est, j)} | "
+                    f"{allowed} | {'; '.join(o for o in over if o) or '—'} |")
     return "\n".join(rows)
+
+
+def _margin_cell(j: Judgement, name: str, est: Estimate, baseline: str) -> str:
+    """How far above the baseline, with its mark and the margin needed when a rule judges it;
+    the rule baseline's gap is shown even when no rule judges it, the dummy's only then."""
+    kind, key = BASELINES[baseline]
+    margin = getattr(j.rules, key).get(name)
+    gap, (low, high) = est.margin(name, baseline)
+    if gap is None or (margin is None and baseline != "rule_baseline"):
+        return ""
+    who = "" if baseline == "rule_baseline" else f"{kind} "
+    if margin is None:
+        return f"{who}{units.signed(gap)}" + (" ⚠️ below" if gap < 0 else "")
+    failed = any(ch.status == "fail" and ch.kind == kind and ch.metric == name
+                 for ch in j.verdict.checks)
+    sure = "🟢" if low is not None and low >= margin and not failed else None
+    icon = "🔴" if failed else sure or "⚪"
+    return f"{who}{icon} {units.signed(gap)}, needs {units.signed(margin)}"
 
 
 def _arrow(est: Estimate) -> str:

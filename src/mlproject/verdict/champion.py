@@ -1,4 +1,4 @@
-"""The champion: main's model (and its rule baseline) as recorded at the merge base.
+"""The champion: main's model (and its two baselines) as recorded at the merge base.
 
 Its bytes come from the first place that has them: the DVC cache (CI restores it from the cache
 the main branch saves), the DVC remote, or a rebuild of the merge base's pipeline in a git
@@ -21,7 +21,8 @@ from mlproject.errors import PipelineError
 from mlproject.from_yaml import safe_load
 from mlproject.results import git_show
 
-FILES = {"model": "models/model.skops", "rule_baseline": "models/rule_baseline.skops"}
+FILES = {"model": "models/model.skops", "rule_baseline": "models/rule_baseline.skops",
+         "dummy": "models/dummy.skops"}
 
 
 @dataclass
@@ -32,16 +33,44 @@ class Champion:
     files: dict[str, Path] = field(default_factory=dict)  # name -> model file (sidecar beside)
 
 
+def locked_paths(lock_text: str | None, kind: str) -> dict[str, str]:
+    """{path: md5} of every ``kind`` ("outs" or "deps") a dvc.lock's text records ({} for
+    anything that is not a dvc.lock)."""
+    import yaml
+
+    try:
+        lock = safe_load(lock_text or "") or {}
+    except yaml.YAMLError:
+        return {}
+    stages = lock.get("stages") if isinstance(lock, dict) else None
+    found = {}
+    for stage in (stages.values() if isinstance(stages, dict) else []):
+        entries = stage.get(kind) if isinstance(stage, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str) \
+                    and isinstance(entry.get("md5"), str):
+                found[entry["path"]] = entry["md5"]
+    return found
+
+
+def locked_outputs(lock_text: str | None) -> dict[str, str]:
+    """{path: md5} of every output a dvc.lock's text records."""
+    return locked_paths(lock_text, "outs")
+
+
 def recorded(base: str, root: Path) -> dict[str, tuple[str, dict]]:
     """{name: (md5 in the base's dvc.lock, sidecar at the base)} of the base's model files."""
-    lock = safe_load(git_show(base, "dvc.lock", root) or "") or {}
-    md5s = {out.get("path"): out.get("md5") for stage in (lock.get("stages") or {}).values()
-            for out in stage.get("outs", [])}
+    md5s = locked_outputs(git_show(base, "dvc.lock", root))
     found = {}
     for name, path in FILES.items():
         sidecar = git_show(base, str(artifact.sidecar(path)), root)
         if md5s.get(path) and sidecar:
-            found[name] = (md5s[path], json.loads(sidecar))
+            try:
+                meta = json.loads(sidecar)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(meta, dict):
+                found[name] = (md5s[path], meta)
     return found
 
 

@@ -26,7 +26,7 @@ from mlproject.holdout import fingerprint, row_hashes
 
 FILE = "evidence.json"
 MODEL_FILES = {"challenger": "model.skops", "champion": "champion.skops",  # sidecars beside:
-               "rule_baseline": "rule_baseline.skops"}                      # model.json, ...
+               "rule_baseline": "rule_baseline.skops", "dummy": "dummy.skops"}  # model.json...
 ALLOWED = {FILE} | {n for f in MODEL_FILES.values() for n in (f, f.replace(".skops", ".json"))}
 FORMAT = 1
 MAX_BYTES = 200_000_000
@@ -106,7 +106,7 @@ class Evidence(Strict):
     positive: Text | None = None
     threshold: Annotated[float, Field(ge=0, le=1)] = 0.5
     holdout: Holdout | None = None
-    models: dict[Literal["challenger", "champion", "rule_baseline"], Scores] = {}
+    models: dict[Literal["challenger", "champion", "rule_baseline", "dummy"], Scores] = {}
     champion: ChampionInfo | None = None
     changes: Changes | None = None
 

@@ -4,7 +4,7 @@ In CI this runs in the `verdict` workflow, which GitHub starts from the default 
 its `gate:` rules and its `evaluate.slices` decide, whatever the pull request changed. The
 evidence is checked before anything is computed from it (evidence.py), every model is scored
 again here from its file (rescore.py), the holdout is compared with the one main recorded, and
-main's model and rule baseline must be main's: the bytes main recorded, or, on main's holdout,
+main's model and baselines must be main's: the bytes main recorded, or, on main's holdout,
 the scores main recorded.
 """
 
@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mlproject import gate
-from mlproject.gate import Check, Comparison, Estimate, Measured, SliceEstimate
+from mlproject.gate import BASELINES, Check, Comparison, Estimate, Measured, SliceEstimate
 from mlproject.gate.rules import Rules
 from mlproject.metrics import PRODUCT, QUALITY
 from mlproject.verdict import bootstrap as bs
 from mlproject.verdict.evidence import Evidence, table
-from mlproject.verdict.rescore import Rescored
+from mlproject.verdict.rescore import LABEL, MAIN, Rescored
 from mlproject.verdict.scoring import slice_codes
 
 RECORD_TOLERANCE = 2e-6  # main's recorded metrics have 6 decimals
@@ -60,20 +60,21 @@ def _finite(value: float) -> float | None:
 
 def _integrity(e: Evidence, records: MainRecords, point: dict, main_bytes: dict[str, bool]
                ) -> list[Check]:
-    """Is the holdout main's, and are main's model and rule baseline main's?"""
+    """Is the holdout main's, and are main's model and baselines main's?"""
     checks = []
     same = records.fingerprint is not None and records.fingerprint == e.holdout.fingerprint
     if records.fingerprint is not None:
         checks.append(Check("integrity", "holdout", "holdout", "pass" if same else "warn",
                             len(e.holdout.keys), records.rows,
                             "the rows both models are scored on are main's holdout"))
-    for model, recorded_as in (("champion", "model"), ("rule_baseline", "rule_baseline")):
+    for model, recorded_as in MAIN.items():
         if model not in main_bytes:
             continue  # main records no such file at the base: nothing to hold it to
-        label = f"main's {'model' if model == 'champion' else 'rule baseline'}"
+        label = LABEL[model].replace("the ", "main's ", 1)
         recorded = ((records.metrics.get(recorded_as) or {}).get("quality") or {})
         gaps = [abs(point[model][k] - v) for k, v in recorded.items()
-                if k in point[model] and isinstance(v, int | float)]
+                if k in point[model] and isinstance(v, int | float)
+                and np.isfinite(point[model][k])]
         if same and gaps:
             agrees = max(gaps) <= RECORD_TOLERANCE
             checks.append(Check("integrity", "main's records", model,
@@ -86,31 +87,58 @@ def _integrity(e: Evidence, records: MainRecords, point: dict, main_bytes: dict[
     return checks
 
 
+def judged_metrics(rules: Rules, headline: list[str], names: list[str]) -> list[str]:
+    """The metrics the key table shows: the headline, then every other metric a rule judges."""
+    ruled = [*rules.max_drop, *rules.beat_rule_baseline_by, *rules.beat_dummy_by,
+             *rules.min, *rules.max]
+    return [m for m in dict.fromkeys([*headline, *ruled]) if m in names]
+
+
+def estimates(rows: bs.Rows, scored: dict[str, bs.Scored], point: dict, names: list[str],
+              wanted: list[str], b) -> dict[str, Estimate]:
+    """Each metric's values, with the paired intervals of the challenger against every other
+    model (on the same resamples) and of its own value, for the ``wanted`` metrics."""
+    resampled = bs.resample(wanted, scored, b.resamples, b.seed)
+    out = {}
+    for m in names:
+        draws = resampled.get(m, {})
+
+        def vs(other: str, draws: dict = draws) -> tuple[float | None, float | None]:
+            if other not in draws:
+                return None, None
+            return _pair(bs.interval(draws["challenger"], draws[other], b.confidence))
+
+        own = _pair(bs.interval(draws["challenger"], np.zeros_like(draws["challenger"]),
+                                b.confidence)) if draws else (None, None)
+        low, high = vs("champion")
+        value = {k: _finite(v[m]) for k, v in point.items()}
+        out[m] = Estimate(value["challenger"], value.get("champion"), value.get("rule_baseline"),
+                          low, high, value.get("dummy"), own,
+                          {k: vs(k) for k in BASELINES if k in draws})
+    return out
+
+
+def _pair(interval: tuple[float, float]) -> tuple[float | None, float | None]:
+    low, high = interval
+    return _finite(low), _finite(high)
+
+
 def compare(e: Evidence, rules: Rules, slice_columns: list[str], records: MainRecords,
             headline: list[str], rescored: Rescored,
-            best: dict[str, tuple[str, float]] | None = None) -> Judgement:
+            best: dict[str, tuple[str, float]] | None = None,
+            extra: list[Check] | None = None) -> Judgement:
     """Compute every number the gate and the report need from the evidence's rows and the
-    scores and measurements the judge made itself (``rescored``)."""
+    scores and measurements the judge made itself (``rescored``); ``extra``: more integrity
+    checks (whose model the challenger is)."""
     rows = _rows(e)
     scored = {name: bs.Scored(rows, rescored.proba[name]) for name in rescored.proba}
     names = [m for m in (*QUALITY, *PRODUCT) if m != "top_2_accuracy" or len(e.classes) > 2]
     point = {model: {m: bs.point(m, s) for m in names} for model, s in scored.items()}
     pair = {k: scored[k] for k in ("challenger", "champion") if k in scored}
-    wanted = [m for m in dict.fromkeys([*headline, *rules.max_drop]) if m in names]
-    b = rules.bootstrap
-    resampled = bs.resample(wanted, pair, b.resamples, b.seed) if len(pair) == 2 else {}
-    metrics = {}
-    for m in names:
-        low = high = None
-        if m in resampled:
-            low, high = bs.interval(resampled[m]["challenger"], resampled[m]["champion"],
-                                    b.confidence)
-        metrics[m] = Estimate(_finite(point["challenger"][m]),
-                              _finite(point["champion"][m]) if "champion" in point else None,
-                              _finite(point["rule_baseline"][m]) if "rule_baseline" in point
-                              else None, _finite(low) if low is not None else None,
-                              _finite(high) if high is not None else None)
-    integrity = [*rescored.checks, *_integrity(e, records, point, rescored.main_bytes)]
+    metrics = estimates(rows, scored, point, names, judged_metrics(rules, headline, names),
+                        rules.bootstrap)
+    integrity = [*rescored.checks, *(extra or []),
+                 *_integrity(e, records, point, rescored.main_bytes)]
     slices, missing = _slices(e, pair, rules, slice_columns)
     integrity += [Check("integrity", "slices", column, "fail", None, None,
                         f"main judges slices of {column}; the holdout has no such column")

@@ -1,10 +1,10 @@
 """compare: score the PR's model and main's on the same holdout rows, in one process.
 
-Both models (and main's rule baseline) score every holdout row with the same code and thread
-settings. The result is the evidence the judge reads: the rows (keys, labels, hashes and every
-column's values), these scores, what changed, and beside it the three model files, which the
-judge checks and scores again itself (rescore.py). `timings` measures one-record latency and
-batch throughput interleaved (A, B, B, A, ...), so a busy machine slows both alike and only
+Both models (and main's rule baseline and dummy) score every holdout row with the same code
+and thread settings. The result is the evidence the judge reads: the rows (keys, labels, hashes
+and every column's values), these scores, what changed, and beside it the model files, which
+the judge checks and scores again itself (rescore.py). `timings` measures one-record latency
+and batch throughput interleaved (A, B, B, A, ...), so a busy machine slows both alike and only
 their ratio is judged; the judge measures them in its own job.
 """
 
@@ -27,6 +27,7 @@ from mlproject.verdict import champion as champions
 from mlproject.verdict import changes
 from mlproject.verdict.evidence import (
     ChampionInfo,
+    Changes,
     Evidence,
     Holdout,
     PullRequest,
@@ -120,23 +121,34 @@ def compare(root: Path, base: str, pr: PullRequest, params: Params | None = None
     params = params or load_params(root / "params.yaml")
     target = params.data.target
     table = storage.read_table(root / HOLDOUT)
-    identity = holdout_rows.identity(table, target.column)
     files = {"challenger": root / "models" / "model.skops"}
     found = champions.obtain(base, root, root / "build" / "champion") if champion else \
         champions.Champion("none", 0.0, "nothing is in production yet")
     if "model" in found.files:
         files["champion"] = found.files["model"]
-    files["rule_baseline"] = found.files.get("rule_baseline",
-                                             root / "models" / "rule_baseline.skops")
+    for name in ("rule_baseline", "dummy"):  # main's, or the branch's own without a champion
+        files[name] = found.files.get(name, root / "models" / f"{name}.skops")
     predictors = {name: Predictor.load(path) for name, path in files.items()}
     for name, predictor in predictors.items():
         if predictor.classes != list(target.classes):
             raise PipelineError(f"{name} predicts classes {predictor.classes}, this branch has "
                                 f"{list(target.classes)}: the models cannot be compared")
+    info = ChampionInfo(source=found.source, seconds=round(found.seconds, 2),
+                        detail=found.detail[:200])
+    return Compared(evidence_of(table, params, predictors, pr, info,
+                                changes.collect(root, base)), files)
+
+
+def evidence_of(table: pd.DataFrame, params: Params, predictors: dict[str, Predictor],
+                pr: PullRequest, champion: ChampionInfo, changed: Changes | None = None
+                ) -> Evidence:
+    """The evidence of ``predictors`` (name -> model) scored on the holdout ``table``."""
+    target = params.data.target
+    identity = holdout_rows.identity(table, target.column)
     with threads.limited(params.train.threads):
         probas = {name: scores(p, table) for name, p in predictors.items()}
     index = {c: i for i, c in enumerate(target.classes)}
-    evidence = Evidence(
+    return Evidence(
         format=1, outcome="scored", pr=pr, classes=list(target.classes),
         positive=target.positive, threshold=predictors["challenger"].threshold,
         holdout=Holdout(keys=identity["keys"], labels=[index[v] for v in identity["labels"]],
@@ -146,10 +158,7 @@ def compare(root: Path, base: str, pr: PullRequest, params: Params | None = None
                              sha256=p.metadata["sha256"], size_bytes=p.metadata["size_bytes"],
                              proba=probas[name].tolist())
                 for name, p in predictors.items()},
-        champion=ChampionInfo(source=found.source, seconds=round(found.seconds, 2),
-                              detail=found.detail[:200]),
-        changes=changes.collect(root, base))
-    return Compared(evidence, files)
+        champion=champion, changes=changed)
 
 
 def failed(pr: PullRequest, reason: str) -> Evidence:

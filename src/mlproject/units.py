@@ -42,6 +42,13 @@ def interval(low: Any, high: Any) -> str:
     return f"({signed(low)} … {signed(high)})"
 
 
+def between(low: Any, high: Any) -> str:
+    """A 95 % interval of a value itself: (0.5800 … 0.6600)."""
+    if finite(low) is None or finite(high) is None:
+        return ""
+    return f"({score(low)} … {score(high)})"
+
+
 def count(value: Any) -> str:
     v = finite(value)
     return "—" if v is None else f"{round(v):,}".replace("-", MINUS)
