@@ -23,7 +23,7 @@ EVENT ?=
 
 .PHONY: help setup data add-data run repro summary compare report gate judge publish test lint \
 	bench bench-gate clean \
-	refresh-data checkout-cached record-results push-results compare-failed data-changed \
+	refresh-data checkout-cached record-results push-results compare-failed data-changed fetch-head \
 	verify-reproduced \
 	check-workflows \
 	promote push-tags notify rollback registry registry-history fetch-prod serve release
@@ -84,8 +84,12 @@ gate: compare ## like report, and fail when the model does not pass the gate
 compare-failed: setup ## CI: the evidence of a pr run whose pipeline failed (the verdict says so)
 	mlproject compare --failed "the pipeline (make data / make repro) failed; the pr run's log says where" --out build/evidence $(if $(EVENT),--event "$(EVENT)")
 
+fetch-head: setup ## CI (verdict workflow): fetch the judged PR head, not checked out (EVENT; TOKEN)
+	mlproject fetch-head --event "$(EVENT)"
+
 judge: setup ## CI (verdict workflow): judge build/evidence with this checkout's code and rules (EVENT: the workflow_run event)
-	mlproject judge --evidence build/evidence --out reports/pr $(if $(EVENT),--event "$(EVENT)") --charts
+	mlproject judge --evidence build/evidence --out reports/pr $(if $(EVENT),--event "$(EVENT)") \
+	  $(if $(wildcard build/pr-results/results.bundle),--results build/pr-results/results.bundle) --charts
 
 publish: setup ## CI (verdict workflow): post the comment and set the model gate status (EVENT, GH_TOKEN, REPO_TOKEN)
 	mlproject publish --verdict reports/pr --event "$(EVENT)"

@@ -119,7 +119,8 @@ def check_results_commit(root: Path, bundle: Path, head_sha: str) -> str:
         raise PipelineError(f"not a commit hash: {head_sha[:60]!r}")
     if _git(root, "bundle", "verify", str(bundle), check=False).returncode:
         raise PipelineError(f"{bundle}: not a git bundle that fits this repository")
-    _git(root, "fetch", "--quiet", "--no-tags", str(bundle), "HEAD")
+    if _git(root, "fetch", "--quiet", "--no-tags", str(bundle), "HEAD", check=False).returncode:
+        raise PipelineError(f"{bundle}: holds no HEAD commit to push")
     commit = _git(root, "rev-parse", "FETCH_HEAD").stdout.strip()
     parents = _git(root, "rev-list", "--parents", "-n1", commit).stdout.split()[1:]
     if parents != [head_sha]:
@@ -133,14 +134,21 @@ def check_results_commit(root: Path, bundle: Path, head_sha: str) -> str:
     return commit
 
 
+def token_header(token: str | None) -> list[str]:
+    """git options that give ``token`` to one git command (never stored in the clone)."""
+    if not token:
+        return []
+    auth = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    return ["-c", f"http.extraheader=AUTHORIZATION: basic {auth}"]
+
+
 def push_results(root: Path, bundle: Path, event: Path, token: str) -> str:
     """Check the results commit and push it to the PR branch, if that branch did not move."""
     payload = json.loads(event.read_text(encoding="utf-8"))["workflow_run"]
     head_sha, branch = str(payload["head_sha"]), str(payload["head_branch"])
     if not re.fullmatch(r"[\w./-]{1,200}", branch) or ".." in branch:
         raise PipelineError(f"unexpected branch name {branch[:60]!r}")
-    auth = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-    header = ["-c", f"http.extraheader=AUTHORIZATION: basic {auth}"]
+    header = token_header(token)
     # the bundle builds on the PR head: fetch the branch first (also: did it move?)
     _git(root, *header, "fetch", "--quiet", "--no-tags", "origin", f"refs/heads/{branch}")
     if _git(root, "rev-parse", "FETCH_HEAD").stdout.strip() != head_sha:

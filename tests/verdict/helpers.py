@@ -68,12 +68,14 @@ class Case:
             self.train_rows.to_parquet(path)
         return path
 
-    def rule(self, out: Path) -> Path:
-        fitted = baselines(self.train_rows, self.params)["rule_baseline"]
-        artifact.save_model(fitted, out / "rule_baseline.skops",
-                            artifact.metadata_for(self.params, "rule_baseline",
-                                                  self._train_file()))
-        return out / "rule_baseline.skops"
+    def baselines(self, out: Path) -> dict[str, Path]:
+        """The rule baseline and the dummy, as the train stage saves them."""
+        found = {}
+        for name, fitted in baselines(self.train_rows, self.params).items():
+            artifact.save_model(fitted, out / f"{name}.skops",
+                                artifact.metadata_for(self.params, name, self._train_file()))
+            found[name] = out / f"{name}.skops"
+        return found
 
     def build(self, records: bool = True, fingerprint: str | None = None
               ) -> tuple[ev.Evidence, Path, Path]:
@@ -91,7 +93,7 @@ class Case:
         models = self.root / "models"
         models.mkdir(parents=True, exist_ok=True)
         files = {"challenger": self.model("model", self.challenger, models),
-                 "rule_baseline": self.rule(models)}
+                 **self.baselines(models)}
         if self.champion is not None:
             files["champion"] = self.model("champion", self.champion, models)
         self.files = files
@@ -103,7 +105,7 @@ class Case:
         repo = self.repo(records, fingerprint)
         e = ev.Evidence(
             format=1, outcome="scored",
-            pr=PullRequest(number=7, head_sha=SHA_HEAD, base_sha=git(repo, "rev-parse", "HEAD"),
+            pr=PullRequest(number=7, head_sha=SHA_HEAD, base_sha=git(repo, "rev-parse", "main"),
                            repository="acme/mlci"),
             classes=self.classes, positive=self.params.data.target.positive,
             threshold=predictors["challenger"].threshold,
@@ -126,7 +128,9 @@ class Case:
         return folder
 
     def repo(self, record_champion: bool = True, fingerprint: str | None = None) -> Path:
-        """A git repository whose main recorded the champion's results; HEAD is main."""
+        """A git repository whose main recorded the champion's results, and the PR's branch
+        `pr` on top of it, checked out, whose dvc.lock and sidecars record the PR's files
+        (as a local `make report` finds its workspace)."""
         repo = self.root / "repo"
         repo.mkdir(parents=True, exist_ok=True)
         git(repo, "init", "-q", "-b", "main")
@@ -139,23 +143,37 @@ class Case:
                 "rows": len(self.holdout), "fingerprint": fingerprint or ident["fingerprint"]}})
             y = self.holdout["churned"].to_numpy(dtype=object)
             recorded: dict[str, Any] = {}
-            for model, key in (("model", "champion"), ("rule_baseline", "rule_baseline")):
+            for model, key in (("model", "champion"), ("rule_baseline", "rule_baseline"),
+                               ("dummy", "dummy")):
                 if key in self.proba:
                     recorded[model] = {"quality": metrics.quality(
                         y, self.proba[key], self.classes, self.params.data.target.positive)}
             storage.write_json(repo / "reports" / "metrics.json", recorded)
-            outs = []
-            for model, key in (("model", "champion"), ("rule_baseline", "rule_baseline")):
-                if key in self.files:  # what champion.recorded reads: dvc.lock and sidecars
-                    sidecar = artifact.sidecar(self.files[key])
-                    (repo / "models").mkdir(exist_ok=True)
-                    (repo / "models" / f"{model}.json").write_bytes(sidecar.read_bytes())
-                    outs.append({"path": f"models/{model}.skops", "md5": "0" * 32})
-            (repo / "dvc.lock").write_text(yaml.safe_dump(
-                {"schema": "2.0", "stages": {"train": {"cmd": "train", "outs": outs}}}))
+            self.record(repo, {"model": "champion", "rule_baseline": "rule_baseline",
+                               "dummy": "dummy"})
         git(repo, "add", "-A")
         git(repo, "commit", "-qm", "main")
+        git(repo, "checkout", "-q", "-b", "pr")
+        self.record(repo, {"model": "challenger", "rule_baseline": "rule_baseline",
+                           "dummy": "dummy"})
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "--allow-empty", "-m", "The PR's model")
         return repo
+
+    def record(self, repo: Path, models: dict[str, str]) -> None:
+        """dvc.lock and the sidecars of ``models`` (path name -> file), as a commit records
+        them (what champion.recorded and provenance read)."""
+        from mlproject.verdict.provenance import md5_of
+
+        outs = []
+        (repo / "models").mkdir(exist_ok=True)
+        for model, key in models.items():
+            if key in self.files:
+                sidecar = artifact.sidecar(self.files[key])
+                (repo / "models" / f"{model}.json").write_bytes(sidecar.read_bytes())
+                outs.append({"path": f"models/{model}.skops", "md5": md5_of(self.files[key])})
+        (repo / "dvc.lock").write_text(yaml.safe_dump(
+            {"schema": "2.0", "stages": {"train": {"cmd": "train", "outs": outs}}}))
 
 
 def tamper(folder: Path, change) -> Path:

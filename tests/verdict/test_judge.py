@@ -38,8 +38,10 @@ def test_same_model_passes_and_every_integrity_check_holds(same):
     kinds = {(c["kind"], c["metric"]): c["status"] for c in verdict["checks"]
              if c["group"] == "integrity"}
     assert kinds == {("re-scored", "challenger"): "pass", ("holdout", "holdout"): "pass",
+                     ("recorded", "challenger"): "pass",
                      ("main's records", "champion"): "pass",
-                     ("main's records", "rule_baseline"): "pass"}
+                     ("main's records", "rule_baseline"): "pass",
+                     ("main's records", "dummy"): "pass"}
     assert body.startswith("## ✅ Model gate passed")
 
 
@@ -149,14 +151,19 @@ def test_on_a_changed_holdout_mains_model_must_be_mains_bytes(tmp_path):
 
 
 def test_a_model_main_cannot_load_fails_the_verdict(same, tmp_path):
-    """A sidecar that claims another scikit-learn: the model cannot be scored here, and
-    unchecked scores are never taken instead."""
+    """A sidecar that claims another scikit-learn (the one the PR's commit records): the model
+    cannot be scored here, and unchecked scores are never taken instead."""
     case, e, _, repo = same
     folder = case.write(e, "old-sklearn")
-    meta = json.loads((folder / "model.json").read_text())
+    recorded = repo / "models" / "model.json"
+    honest = recorded.read_text()
+    meta = json.loads(honest)
     meta["versions"]["scikit-learn"] = "0.0"
-    (folder / "model.json").write_text(json.dumps(meta))
-    verdict, _ = judge(folder, repo, case.raw)
+    recorded.write_text(json.dumps(meta))
+    try:
+        verdict, _ = judge(folder, repo, case.raw)
+    finally:
+        recorded.write_text(honest)
     assert not verdict["passed"]
     assert verdict["description"].startswith("this PR's model cannot be loaded by main's code")
 
@@ -237,3 +244,54 @@ def test_a_small_holdout_is_timed_on_a_batch_of_at_least_5000_rows():
     assert {n for _, n in seen} == {218 * 23} and 218 * 23 >= scoring.MIN_BATCH_ROWS
     assert [name for name, _ in seen] == ["a", "b", "b", "a", "a", "b", "b", "a", "a", "b"]
     assert all(len(t.batch_rows_per_s) == 5 and len(t.latency_ms) == 4 for t in timed.values())
+
+
+def bad_models():
+    """Model files that a PR could commit (its dvc.lock records them): each must be judged."""
+    import io
+    import zipfile
+
+    def bomb() -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z, \
+                z.open("schema.json", "w", force_zip64=True) as member:
+            for _ in range(64):
+                member.write(b"\0" * (1 << 24))
+        return out.getvalue()
+
+    def malformed() -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as z:
+            z.writestr("schema.json", '{"__class__": "HistGradientBoostingClassifier"}')
+        return out.getvalue()
+
+    return {"zip bomb": (bomb, "unpacks to 1,074 MB"),
+            "malformed schema": (malformed, "not a readable skops model file")}
+
+
+@pytest.mark.parametrize("name", list(bad_models()))
+def test_a_model_file_that_cannot_be_loaded_is_a_posted_failing_verdict(tmp_path, name):
+    """Bytes the PR's commit records but main's code refuses to load: a failing verdict whose
+    comment says why in one line; never a traceback, never a verdict without a comment."""
+    from mlproject import artifact
+    from mlproject.verdict.provenance import md5_of
+
+    from .helpers import git
+
+    make, reason = bad_models()[name]
+    case = Case(tmp_path)
+    e, folder, repo = case.build()
+    model = folder / "model.skops"
+    model.write_bytes(make())
+    meta = json.loads(model.with_suffix(".json").read_text())
+    meta.update(sha256=artifact.sha256_of(model), size_bytes=model.stat().st_size)
+    model.with_suffix(".json").write_text(json.dumps(meta))
+    case.files["challenger"] = model
+    case.record(repo, {"model": "challenger", "rule_baseline": "rule_baseline",
+                       "dummy": "dummy"})
+    git(repo, "commit", "-qam", "A model file main cannot load")
+    assert md5_of(model) in (repo / "dvc.lock").read_text()
+    verdict, body = judge(folder, repo, case.raw)
+    assert not verdict["passed"]
+    assert reason in verdict["description"] and "\n" not in verdict["description"]
+    assert body.startswith("## ❌") and reason in body and "Traceback" not in body

@@ -84,7 +84,7 @@ def test_first_pr_of_a_new_project_has_no_champion(sandbox):
     TIMINGS["first PR, verdict.yml"] = verdict.seconds
     status, body = judged(sandbox, 1, run)
     assert status["state"] == "success" and status["context"] == "model gate", status
-    assert "No champion" in body and "floors and the rule baseline apply" in body
+    assert "No champion" in body and "floors and the margins over the baselines apply" in body
     files = pushed_results(sandbox, "first", sha)
     assert "dvc.lock" in files and all(f.startswith(RESULT_PREFIXES) for f in files)
 

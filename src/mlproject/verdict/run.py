@@ -18,9 +18,11 @@ from mlproject import storage
 from mlproject.errors import PipelineError
 from mlproject.gate.rules import rules_at
 from mlproject.results import git_show
+from mlproject.verdict import champion as champions
 from mlproject.verdict import evidence as evidences
+from mlproject.verdict import provenance
 from mlproject.verdict.judge import MainRecords, compare
-from mlproject.verdict.rescore import rescore
+from mlproject.verdict.rescore import MAIN, rescore
 
 VERDICT = "verdict.json"
 
@@ -86,25 +88,48 @@ def slice_columns(params: dict) -> list[str]:
 
 def judge(evidence_dir: Path, out_dir: Path, params: dict, root: Path = Path("."),
           event_path: Path | None = None, rules_from: str | None = None,
-          pngs: bool = False) -> dict[str, Any]:
-    """Judge the evidence; write report.md, PNGs and verdict.json; return the verdict."""
-    from mlproject import report
+          pngs: bool = False, results: Path | None = None) -> dict[str, Any]:
+    """Judge the evidence; write report.md, PNGs and verdict.json; return the verdict.
 
+    ``results``: the results commit the pr run made (a git bundle), when it made one. Nothing
+    in the evidence makes this raise: any fault is a failing verdict saying why.
+    """
     event = read_event(event_path)
-    cfg = report.load_config(params)
     pr = None
     try:
-        e = evidences.read(evidence_dir)
-        pr = e.pr.number
-        _check_origin(e, event, root)
-        rules, rules_source = rules_at(rules_from, params, root)
-        threads_n, repeats = measuring(params)
-        rescored = rescore(e, evidences.model_files(evidence_dir), e.pr.base_sha, root,
-                           threads_n, repeats)
-        j = compare(e, rules, slice_columns(params), records(e.pr.base_sha, root), cfg["headline"],
-                    rescored)
+        return _judge(evidence_dir, out_dir, params, root, event, rules_from, pngs, results)
     except PipelineError as exc:
-        return _failure(out_dir, str(exc), pr or evidences.pr_number(evidence_dir), event)
+        reason = str(exc)
+    except Exception as exc:  # never a traceback instead of a verdict: the PR is told why
+        reason = f"the judge could not finish ({type(exc).__name__}: {str(exc)[:160]})"
+    try:
+        pr = evidences.read(evidence_dir).pr.number
+    except PipelineError:
+        pr = None
+    return _failure(out_dir, reason, pr or evidences.pr_number(evidence_dir), event)
+
+
+def _judge(evidence_dir: Path, out_dir: Path, params: dict, root: Path, event: Event | None,
+           rules_from: str | None, pngs: bool, results: Path | None) -> dict[str, Any]:
+    from mlproject import report
+
+    cfg = report.load_config(params)
+    e = evidences.read(evidence_dir)
+    pr = e.pr.number
+    _check_origin(e, event, root)
+    rules, rules_source = rules_at(rules_from, params, root)
+    threads_n, repeats = measuring(params)
+    files = evidences.model_files(evidence_dir)
+    # whose model is it? the one the PR's commit records (provenance.py)
+    recorded = provenance.for_pr(root, event.head_sha, e.pr.base_sha, results) \
+        if event is not None else provenance.in_workspace(root)
+    mains = {n for n, m in MAIN.items() if m in champions.recorded(e.pr.base_sha, root)}
+    bound = provenance.checks(files, recorded, mains)
+    own = {c.metric: recorded.sidecars[c.metric] for c in bound
+           if c.status == "pass" and c.metric in recorded.sidecars}
+    rescored = rescore(e, files, e.pr.base_sha, root, threads_n, repeats, own)
+    j = compare(e, rules, slice_columns(params), records(e.pr.base_sha, root), cfg["headline"],
+                rescored, extra=bound)
     ctx = context(e, event, root, cfg, params)
     ctx.history = history(root, params, cfg["history_versions"], cfg["headline"][0],
                           j.point["challenger"].get(cfg["headline"][0]))
