@@ -69,7 +69,8 @@ def _init_data(args: argparse.Namespace) -> None:
     from mlproject.adopt import init_data
 
     init_data.main(args.source, args.target, args.separator, args.header, args.missing,
-                   args.positive, run=not args.no_run, commit_now=args.commit)
+                   args.positive, run=not args.no_run, commit_now=args.commit,
+                   retrains=args.retrains)
 
 
 def _rename(args: argparse.Namespace) -> None:
@@ -181,8 +182,17 @@ def _judge(args: argparse.Namespace) -> int:
     from mlproject.verdict import run
 
     verdict = run.judge(args.evidence, args.out, _raw_params(args.params), Path("."),
-                        args.event, args.rules_from, args.charts)
+                        args.event, args.rules_from, args.charts, args.results)
     return 1 if args.check and not verdict["passed"] else 0
+
+
+def _fetch_head(args: argparse.Namespace) -> None:
+    import os
+
+    from mlproject.verdict import provenance, run
+
+    event = run.read_event(args.event)
+    print(provenance.fetch_head(Path("."), event.head_sha, os.environ.get("TOKEN") or None))
 
 
 def _publish(args: argparse.Namespace) -> None:
@@ -295,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "help": "the positive class of a binary target (default: 1, yes, true "
                                 "in such pairs, else the rarer class)"}),
         ("--no-run", {"action": "store_true", "help": "do not run the pipeline afterwards"}),
+        ("--retrains", {"type": int, "default": 3, "metavar": "N",
+                        "help": "seed-only retrains judged against main's model to fit the "
+                                "gate to noise (default: 3; 0: main against itself only)"}),
         ("--commit", {"action": "store_true",
                       "help": "commit the new data, params and results (default: print the "
                               "command)"}))
@@ -338,8 +351,13 @@ def build_parser() -> argparse.ArgumentParser:
         ("--event", {**path, "default": None, "help": "the workflow_run event (CI)"}),
         ("--rules-from", {"default": None, "metavar": "REV",
                           "help": "take the gate's rules from params.yaml at this commit"}),
+        ("--results", {**path, "default": None,
+                       "help": "the results commit the pr run made (git bundle), if any"}),
         ("--check", {"action": "store_true", "help": "exit 1 when the model fails the gate"}),
         ("--charts", {"action": "store_true", "help": "also write full-size PNG charts"}))
+    add("fetch-head", _fetch_head, "fetch the judged PR head commit into this clone, without "
+        "checking it out (CI: TOKEN)",
+        ("--event", {**path, "required": True, "help": "the workflow_run event"}))
     add("publish", _publish, "post the comment (CML) and set the `model gate` status (gh)",
         ("--verdict", {**path, "default": P("reports/pr")}),
         ("--event", {**path, "required": True, "help": "the workflow_run event"}))

@@ -159,21 +159,6 @@ def test_pipeline_is_pointed_at_the_new_file_only(project):
     assert init_data.point_pipeline_at(project / "dvc.yaml", "customers.csv") == text
 
 
-@pytest.mark.parametrize(("model_f1", "warned"), [(0.80, False), (0.71, True)])
-def test_a_model_the_gate_would_refuse_is_announced(tmp_path, capsys, model_f1, warned):
-    """Beating the rule baseline needs no earlier model: checked right after the first run."""
-    quality = {"model": {"roc_auc": 0.9, "f1": model_f1},
-               "rule_baseline": {"roc_auc": 0.7, "f1": 0.7}}
-    (tmp_path / "reports").mkdir()
-    (tmp_path / "reports" / "metrics.json").write_text(json.dumps(
-        {name: {"quality": q} for name, q in quality.items()}))
-    raw = {"gate": {"min": {}, "beat_rule_baseline_by": {"roc_auc": 0.05, "f1": 0.02}}}
-    init_data.judge_alone(tmp_path, raw)
-    out = capsys.readouterr().out
-    assert ("warning: the gate would refuse this model on the new data" in out) == warned
-    assert ("f1 beats the rule baseline by 0.0100, the gate asks 0.02" in out) == warned
-
-
 # End to end: a clone of this template, a generated data set, the real pipeline.
 
 @pytest.fixture(scope="module")
@@ -226,8 +211,18 @@ def test_churn_with_a_planted_leak_and_the_first_commit(template, tmp_path, caps
     for name in set(old) - {"data", "schema", "baseline", "evaluate", "gate", "refresh"}:
         assert new[name] == old[name]  # untouched sections byte for byte, comments included
 
+    # main is judged under the gate just written, against itself and seed-only retrains
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("init-data: committed ") and last.endswith(
+        "; main passes its own gate"), last
+    assert "against itself and 3 retrain(s)" in out
+    assert "coverage" in params["gate"]["max_drop"]
+    assert "precision_when_shown" in params["gate"]["max_drop"]
+
     # the first commit holds the new data's results, and nothing is left over
     assert git(work, "status", "--porcelain") == ""
+    assert "up to date" in subprocess.run(["dvc", "status"], cwd=work, capture_output=True,
+                                          text=True, check=True).stdout
     committed = set(git(work, "show", "--name-only", "--format=", "HEAD").split())
     assert {"params.yaml", "dvc.yaml", "data.dvc", "dvc.lock", "reports/metrics.json",
             "reports/slices.json", "models/model.json"} <= committed
@@ -268,6 +263,10 @@ def test_three_classes_from_parquet(template, tmp_path, capsys):
     assert metrics["model"]["quality"]["roc_auc"] > metrics["dummy"]["quality"]["roc_auc"]
     assert "top_2_accuracy" in metrics["model"]["product"]
     assert set(metrics["model"]["per_class"]) == {"bronze", "gold", "silver"}
+    # with several classes, the product metrics judged are coverage and top-2 accuracy
+    assert {"coverage", "top_2_accuracy", "f1"} <= set(params["gate"]["max_drop"])
+    assert "top_2_accuracy" in params["report"]["headline"]
+    assert "macro F1" in (work / "params.yaml").read_text()
     command = next(line.strip() for line in printed.splitlines() if "git add" in line)
     subprocess.run(command, shell=True, cwd=work, check=True, capture_output=True)
     assert git(work, "status", "--porcelain") == ""

@@ -45,10 +45,38 @@ def test_gate_keeps_its_shape_floors_cleared_tolerances_fitted():
     fit = tolerance.for_holdout({"no": 150, "yes": 50})
     gate = tolerance.gate_section(raw["gate"], fit)
     assert gate["min"] == {} and gate["max"] == {}
-    assert gate["max_drop"] == fit["max_drop"]
+    assert gate["max_drop"] == {k: fit["max_drop"][k] for k in raw["gate"]["max_drop"]}
     assert gate["max_below_best"] == {"roc_auc": fit["max_below_best"]["roc_auc"]}
     assert gate["slices"] == {"metric": "roc_auc", **fit["slices"]}
     old_shape = {"min": {"f1": 0.6}, "slices": {"metric": "f1", "max_drop": 0.03}}
     assert tolerance.gate_section(old_shape, fit) == {
         "min": {}, "slices": {"metric": "f1", "max_drop": fit["slices"]["max_drop"]}}
     assert tolerance.gate_section(None, fit) is None
+
+
+@pytest.mark.parametrize(("rows", "positive", "metric"), [
+    ({"no": 700, "yes": 300}, "yes", "f1"),
+    ({"no": 300, "yes": 700}, "yes", "balanced_accuracy"),  # F1 of always-yes is 0.82
+    ({"a": 50, "b": 30, "c": 20}, None, "f1"),  # macro F1
+])
+def test_the_metric_that_judges_the_predicted_class(rows, positive, metric):
+    chosen, why = tolerance.primary_metric(rows, positive)
+    assert chosen == metric and why
+    if metric == "balanced_accuracy":
+        assert "70%" in why and "F1 0.82" in why
+
+
+def test_the_gate_judges_the_chosen_metric_and_top_2_with_several_classes():
+    gate = {"min": {}, "max_drop": {"roc_auc": 0.005, "f1": 0.02, "coverage": 0.02,
+                                    "precision_when_shown": 0.02},
+            "beat_rule_baseline_by": {"roc_auc": 0.05, "f1": 0.02}}
+    fit = tolerance.for_holdout({"no": 150, "yes": 350})
+    skewed = tolerance.gate_section(gate, fit, "balanced_accuracy", 2)
+    assert list(skewed["max_drop"]) == ["roc_auc", "balanced_accuracy", "coverage",
+                                        "precision_when_shown"]
+    assert skewed["beat_rule_baseline_by"] == {"roc_auc": 0.05, "balanced_accuracy": 0.02}
+    several = tolerance.gate_section(gate, fit, "f1", 3)
+    assert "top_2_accuracy" in several["max_drop"] and "f1" in several["max_drop"]
+    assert "top_2_accuracy" not in several["beat_rule_baseline_by"]
+    assert tolerance.with_metrics(["roc_auc", "f1", "top_2_accuracy"], "f1", 2) == [
+        "roc_auc", "f1"]

@@ -155,3 +155,20 @@ def _float_text(value: float) -> str:
     text = repr(value)
     mantissa, e, exponent = text.partition("e")
     return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
+
+
+NOTE = "# init-data: "
+
+
+def note(text: str, section: str, line: str) -> str:
+    """params.yaml's text with one comment line saying why, first in ``section`` (replacing
+    the one an earlier run wrote there): the reason travels with the values it explains."""
+    lines = text.split("\n")
+    try:
+        at = lines.index(f"{section}:")
+    except ValueError:
+        return text
+    while at + 1 < len(lines) and lines[at + 1].lstrip().startswith(NOTE):
+        del lines[at + 1]
+    lines.insert(at + 1, f"  {NOTE}{' '.join(line.split())}")
+    return "\n".join(lines)

@@ -24,7 +24,8 @@ SAMPLE_ROWS = 20_000  # plenty to choose a rule of two conditions
 
 @dataclass(frozen=True)
 class Choice:
-    """The chosen rule (params.yaml's baseline.rule) and its F1 on the training split."""
+    """The chosen rule (params.yaml's baseline.rule) and its score on the training split (F1,
+    or balanced accuracy when that is the objective)."""
 
     rule: list[dict]
     f1: float
@@ -32,10 +33,12 @@ class Choice:
 
 
 def best_rule(train: pd.DataFrame, target: str, numeric: list[str], categorical: list[str],
-              positive: str | None = None, exclude: Collection[str] = (), seed: int = 0
-              ) -> Choice:
+              positive: str | None = None, exclude: Collection[str] = (), seed: int = 0,
+              objective: str = "f1") -> Choice:
     """The best rule of one or two conditions on ``train`` (a typed table), never on a column
-    in ``exclude`` (leaked or id-like features)."""
+    in ``exclude`` (leaked or id-like features). ``objective``: ``f1`` (of the positive
+    class; macro with several) or ``balanced_accuracy`` (the gate's metric when the positive
+    class is the majority)."""
     if len(train) > SAMPLE_ROWS:
         train = train.sample(SAMPLE_ROWS, random_state=seed)
     classes, codes = np.unique(train[target].astype("str").to_numpy(), return_inverse=True)
@@ -50,7 +53,8 @@ def best_rule(train: pd.DataFrame, target: str, numeric: list[str], categorical:
         return Choice([], 0.0, 1)
     matrix = np.array(masks, dtype=bool)  # candidates x rows: 1 byte a cell
     scorer = _Scorer(np.bincount(codes, minlength=len(classes)).astype(float), pos,
-                     min_group=max(10, round(0.02 * len(train))))
+                     min_group=max(10, round(0.02 * len(train))),
+                     balanced=objective == "balanced_accuracy")
     held = _held(matrix, codes, len(classes))
     f1, valid = scorer(held)
     gain = scorer.gain(held)
@@ -83,9 +87,10 @@ def _pick(f1: np.ndarray, valid: np.ndarray) -> int:
 class _Scorer:
     """F1 of many candidate rules at once, from the class counts of their holding groups."""
 
-    def __init__(self, total: np.ndarray, positive: int | None, min_group: int) -> None:
+    def __init__(self, total: np.ndarray, positive: int | None, min_group: int,
+                 balanced: bool = False) -> None:
         self.total = total  # rows per class
-        self.positive, self.min_group = positive, min_group
+        self.positive, self.min_group, self.balanced = positive, min_group, balanced
 
     def __call__(self, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(F1, valid) per candidate; valid: two classes predicted, both groups big enough."""
@@ -100,7 +105,12 @@ class _Scorer:
         predicted = size_held[:, None] * (a[:, None] == k) + size_rest[:, None] * (b[:, None] == k)
         with np.errstate(invalid="ignore", divide="ignore"):
             per_class = np.nan_to_num(2 * tp / (predicted + self.total))
-        f1 = per_class[:, self.positive] if self.positive is not None else per_class.mean(axis=1)
+        if self.balanced:  # the mean recall of the classes
+            f1 = (tp / np.maximum(self.total, 1)).mean(axis=1)
+        elif self.positive is not None:
+            f1 = per_class[:, self.positive]
+        else:
+            f1 = per_class.mean(axis=1)
         valid = (a != b) & (np.minimum(size_held, size_rest) >= self.min_group)
         return f1, valid
 

@@ -13,9 +13,12 @@ import copy
 import math
 
 REFERENCE_ROWS = 4000
-MAX_DROP = {"roc_auc": 0.005, "average_precision": 0.01, "f1": 0.02}  # the template's defaults
+MAX_DROP = {"roc_auc": 0.005, "average_precision": 0.01, "f1": 0.02,  # the template's defaults
+            "balanced_accuracy": 0.02, "coverage": 0.02, "precision_when_shown": 0.02,
+            "top_2_accuracy": 0.01}
 SLICE_MAX_DROP = 0.03
-WIDEST = {"roc_auc": 0.05, "average_precision": 0.08, "f1": 0.1, "slices": 0.1}
+WIDEST = {"roc_auc": 0.05, "average_precision": 0.08, "f1": 0.1, "balanced_accuracy": 0.1,
+          "coverage": 0.1, "precision_when_shown": 0.1, "top_2_accuracy": 0.08, "slices": 0.1}
 MIN_CLASS_ROWS = (10, 20)  # a slice is judged with at least this many rows of every class
 ANCHOR_DROPS = 2  # max_below_best: the best production version's value less two allowed drops
 
@@ -44,14 +47,51 @@ def _round(value: float) -> float:
     return math.ceil(value * 1000 - 1e-9) / 1000
 
 
-def gate_section(gate: object, fit: dict) -> dict | None:
-    """The gate with the starter's floors cleared and its change tolerances and slice
-    minimums fitted to the holdout (only keys the section already has: it keeps its shape)."""
+def primary_metric(class_rows: dict[str, int], positive: str | None) -> tuple[str, str]:
+    """The metric that judges the predicted class, and why: the positive class's F1, except
+    when that class is the majority, where F1 says little (a model that always predicts it
+    already scores high) and balanced accuracy (the mean recall of both classes) judges."""
+    total = sum(class_rows.values())
+    share = class_rows.get(positive, 0) / total if positive is not None and total else 0.0
+    if positive is not None and len(class_rows) == 2 and share > 0.5:
+        f1 = 2 * share / (1 + share)  # all-positive: precision = share, recall = 1
+        return "balanced_accuracy", (f"the positive class {positive!r} is {share:.0%} of the "
+                                     f"rows, so predicting it always has F1 {f1:.2f}: "
+                                     "balanced accuracy judges instead of F1")
+    return "f1", ("F1 of the positive class" if positive is not None and len(class_rows) == 2
+                  else "macro F1 (the mean F1 of the classes)")
+
+
+CLASS_METRICS = ("f1", "balanced_accuracy")
+
+
+def with_metrics(names: list[str], primary: str, classes: int, product: bool = False
+                 ) -> list[str]:
+    """``names`` with the other class metric replaced by ``primary``, and top-2 accuracy
+    added (several classes, ``product``) or removed (two: it is not defined there)."""
+    out = [primary if n in CLASS_METRICS else n for n in names]
+    out = [n for n in dict.fromkeys(out) if n != "top_2_accuracy" or classes > 2]
+    if product and classes > 2 and "top_2_accuracy" not in out:
+        out.append("top_2_accuracy")
+    return out
+
+
+def gate_section(gate: object, fit: dict, primary: str = "f1", classes: int = 2) -> dict | None:
+    """The gate with the starter's floors cleared, its metrics fitted to the task (``primary``
+    judges the predicted class; top-2 accuracy with several classes) and its change tolerances
+    and slice minimums fitted to the holdout (it keeps its shape otherwise)."""
     if not isinstance(gate, dict):
         return None
     out = copy.deepcopy(gate)
     if "min" in out:  # the floors were set for the starter data
         out["min"] = {}
+    for section in ("max_drop", "max_below_best", "beat_rule_baseline_by", "beat_dummy_by"):
+        rules = out.get(section)
+        if isinstance(rules, dict):
+            product = section == "max_drop" and "coverage" in rules
+            names = with_metrics(list(rules), primary, classes, product)
+            out[section] = {n: rules.get(n, rules.get("f1", rules.get("balanced_accuracy")))
+                            if n in CLASS_METRICS else rules.get(n) for n in names}
     for section in ("max_drop", "max_below_best", "slices"):
         if isinstance(out.get(section), dict):
             out[section].update({k: v for k, v in fit[section].items() if k in out[section]})

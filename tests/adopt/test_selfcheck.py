@@ -1,0 +1,63 @@
+"""selfcheck.fit: what noise alone failed is loosened, within the caps; the rest is named."""
+
+from __future__ import annotations
+
+from mlproject.adopt import selfcheck
+from mlproject.adopt.tolerance import WIDEST
+from mlproject.gate import Check, Verdict
+
+GATE = {"min": {}, "max_drop": {"roc_auc": 0.005, "coverage": 0.02},
+        "beat_rule_baseline_by": {"roc_auc": 0.05, "balanced_accuracy": 0.02},
+        "beat_dummy_by": {"roc_auc": 0.05}, "slices": {"max_drop": 0.03}}
+
+
+def failed(kind: str, metric: str, value: float, limit: float, low=None, high=None) -> Check:
+    group = "slices" if kind == "slice" else "quality"
+    return Check(group, kind, metric, "fail", value, limit, "", low, high)
+
+
+def test_a_margin_main_misses_is_lowered_to_what_main_reaches():
+    short = failed("rule baseline", "balanced_accuracy", 0.004, 0.02, -0.01, 0.0125)
+    gate, notes = selfcheck.fit(GATE, [(selfcheck.MAIN, Verdict(False, [short]))])
+    assert gate["beat_rule_baseline_by"]["balanced_accuracy"] == 0.012
+    assert gate["beat_rule_baseline_by"]["roc_auc"] == 0.05  # untouched
+    assert notes == ["gate.beat_rule_baseline_by.balanced_accuracy 0.02 → 0.012 (main against "
+                     "itself: balanced_accuracy beats the rule baseline by +0.0040 "
+                     "(−0.0100 … +0.0125), needs +0.0200)"]
+    assert GATE["beat_rule_baseline_by"]["balanced_accuracy"] == 0.02  # a copy was changed
+
+
+def test_a_margin_is_never_lowered_below_zero():
+    worse = failed("dummy", "roc_auc", -0.2, 0.05, -0.3, -0.1)
+    gate, _ = selfcheck.fit(GATE, [("split.seed 43", Verdict(False, [worse]))])
+    assert gate["beat_dummy_by"]["roc_auc"] == 0.0
+    gate, _ = selfcheck.fit(gate, [("split.seed 43", Verdict(False, [worse]))])
+    assert gate["beat_dummy_by"]["roc_auc"] == 0.0
+
+
+def test_a_change_tolerance_widens_with_room_but_never_past_its_cap():
+    drop = failed("change", "roc_auc", -0.008, 0.005, -0.012, -0.004)
+    gate, notes = selfcheck.fit(GATE, [("split.seed 44", Verdict(False, [drop]))])
+    assert gate["max_drop"]["roc_auc"] == 0.01  # 0.008 x 1.25
+    collapse = failed("change", "coverage", -0.9, 0.02, -0.95, -0.85)
+    gate, _ = selfcheck.fit(GATE, [("split.seed 44", Verdict(False, [collapse]))])
+    assert gate["max_drop"]["coverage"] == WIDEST["coverage"]
+
+
+def test_a_slice_drop_widens_the_slice_tolerance():
+    drop = failed("slice", "roc_auc [sex=Female]", -0.04, 0.03, -0.07, -0.01)
+    gate, notes = selfcheck.fit(GATE, [("split.seed 45", Verdict(False, [drop]))])
+    assert gate["slices"]["max_drop"] == 0.05 and notes[0].startswith("gate.slices.max_drop")
+
+
+def test_what_still_fails_is_named_per_trial():
+    lines = selfcheck.failures([
+        (selfcheck.MAIN, Verdict(True, [])),
+        ("split.seed 43", Verdict(False, [failed("change", "coverage", -0.9, 0.1)])),
+        ("split.seed 44", Verdict(False, [failed("change", "roc_auc", -0.2, 0.05),
+                                          failed("change", "coverage", -0.5, 0.1)])),
+    ])
+    assert lines == ["split.seed 43: coverage −0.9000, allowed −0.1000",
+                     "split.seed 44: roc_auc −0.2000, allowed −0.0500",
+                     "split.seed 44: coverage −0.5000, allowed −0.1000"]
+    assert selfcheck.first_failures(lines).endswith("; and 1 more")
