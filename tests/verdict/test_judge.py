@@ -295,3 +295,69 @@ def test_a_model_file_that_cannot_be_loaded_is_a_posted_failing_verdict(tmp_path
     assert not verdict["passed"]
     assert reason in verdict["description"] and "\n" not in verdict["description"]
     assert body.startswith("## ❌") and reason in body and "Traceback" not in body
+
+
+def with_sidecar(case: Case, folder, repo, change) -> None:
+    """The challenger's sidecar changed through ``change(dict)``, in the evidence and in a
+    new commit of the PR (the sidecar the judge trusts is the one the commit records)."""
+    from .helpers import git
+
+    path = folder / "model.json"
+    meta = json.loads(path.read_text())
+    change(meta)
+    path.write_text(json.dumps(meta))
+    (repo / "models" / "model.json").write_text(json.dumps(meta))
+    git(repo, "commit", "-qam", "The PR's sidecar")
+
+
+@pytest.mark.parametrize("validation", ["far worse", "as good"])
+def test_a_holdout_far_better_than_validation_is_warned_at_the_top(tmp_path, validation):
+    """Validation ROC AUC 0.60 at training and the holdout's far higher: holdout rows most
+    likely reached training. Validation as good as the holdout: no warning."""
+    from mlproject import metrics
+
+    case = Case(tmp_path)
+    e, folder, repo = case.build()
+    y = case.holdout["churned"].to_numpy(dtype=object)
+    on_holdout = metrics.quality(y, case.proba["challenger"], case.classes,
+                                 case.params.data.target.positive)["roc_auc"]
+    auc = 0.60 if validation == "far worse" else on_holdout - 0.005
+    with_sidecar(case, folder, repo, lambda meta: meta.update(
+        validation_rows={c: 150 for c in case.classes}, validation_metrics={"roc_auc": auc}))
+    verdict, body = judge(folder, repo, case.raw)
+    top = body.split("| metric |")[0]
+    warned = validation == "far worse"
+    assert ("did holdout rows reach training?" in top) == warned, top
+    assert (f"{on_holdout:.4f} on the holdout, 0.6000 on validation" in top) == warned
+    assert verdict["passed"], body[:1500]  # a warning, never a failure by itself
+
+
+def test_a_pr_that_changes_the_gate_is_shown_its_verdict_under_its_own_rules(worse):
+    """Judged by main's rules (it fails), and told what its own `gate:` would say."""
+    import yaml
+
+    from .helpers import git
+
+    case, e, folder, repo = worse
+    loose = {**case.raw, "gate": {**case.raw["gate"], "max_drop": {"roc_auc": 0.9}}}
+    (repo / "params.yaml").write_text(yaml.safe_dump(loose))
+    git(repo, "commit", "-qam", "Loosen the gate")
+    head = git(repo, "rev-parse", "HEAD")
+    ours = case.write(e.model_copy(update={"pr": e.pr.model_copy(update={"head_sha": head})}),
+                      name="loosened")
+    try:
+        verdict, body = judge(ours, repo, case.raw)
+        assert not verdict["passed"]  # main's rules judge
+        line = verdict["under_own_rules"]
+        assert line.startswith("Under this PR's own `gate:`") and "would pass" in line
+        assert "ℹ️ Under this PR's own" in body.split("| metric |")[0]
+        (repo / "params.yaml").write_text("gate: {min: {log_loss: 0.5}}\n")
+        git(repo, "commit", "-qam", "A gate main would refuse")
+        head = git(repo, "rev-parse", "HEAD")
+        refused = case.write(e.model_copy(update={"pr": e.pr.model_copy(
+            update={"head_sha": head})}), name="refused")
+        verdict, body = judge(refused, repo, case.raw)
+        assert verdict["under_own_rules"].startswith("This PR's own `gate:` section would be "
+                                                     "refused")
+    finally:
+        git(repo, "reset", "-q", "--hard", "HEAD~2")

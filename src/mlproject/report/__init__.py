@@ -34,6 +34,7 @@ class Context:
     verdict_url: str | None = None  # the run that judged it (its artifact has the PNGs)
     commits_behind: int | None = None
     history: list[tuple[str, float]] = field(default_factory=list)
+    own_rules: str | None = None  # the verdict under the PR's own `gate:`, when it changes it
 
 
 def load_config(params: Any) -> dict[str, Any]:
@@ -91,7 +92,10 @@ def render(j: Judgement, ctx: Context, cfg: dict[str, Any]) -> str:
     if champion is not None and champion.source == "none":
         head.append(f"No champion: {text(champion.detail, 120)}. Change limits are skipped; "
                     "floors and the margins over the baselines apply.")
+    if ctx.own_rules:
+        head.append(f"ℹ️ {text(ctx.own_rules, 400)}")
     head.append(top.data_line(j))
+    head += [f"⚠️ {text(c.detail, 240)}" for c in j.verdict.checks if c.kind == "leakage"]
     if same_model(j):
         body = [*head, "Same model as main (identical bytes) and no params or data change: "
                        "nothing else to compare.", footer(j, ctx, charts=False)]

@@ -64,7 +64,7 @@ def checks(j: Judgement) -> str:
         more = f"\n\n… and {len(failed) - MAX_FAILED} more." if len(failed) > MAX_FAILED else ""
         out.append(details(f"❌ Failing checks ({len(failed)})", table(HEADER, shown) + more,
                            opened=True))
-    warned = [c for c in j.verdict.checks if c.status == "warn"]
+    warned = [c for c in j.verdict.checks if c.status == "warn" and c.kind != "leakage"]
     out += [f"⚠️ {text(c.detail, 120)}" + (f": {units.count(c.limit)} → "
                                            f"{units.count(c.value)} rows"
                                            if c.kind == "holdout" else "") for c in warned]

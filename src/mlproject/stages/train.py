@@ -49,7 +49,9 @@ def main(params: Params, split_dir: Path, out_dir: Path) -> None:
     scores = metrics.quality(validation[target.column].to_numpy(dtype=object), proba,
                              target.classes, target.positive)
     meta = artifact.metadata_for(params, params.train.model.name, train_path)
-    meta.update(hyperparameters=params.train.model.params, validation_metrics=scores)
+    counts = validation[target.column].astype(str).value_counts()
+    meta.update(hyperparameters=params.train.model.params, validation_metrics=scores,
+                validation_rows={c: int(counts.get(c, 0)) for c in target.classes})
     artifact.save_model(model, out_dir / "model.skops", meta)
     print(f"train: {params.train.model.name} in {seconds:.1f}s on "
           f"{threads.count(params.train.threads)} thread(s), validation ROC AUC "

@@ -24,6 +24,9 @@ from mlproject.verdict.rescore import LABEL, MAIN, Rescored
 from mlproject.verdict.scoring import slice_codes
 
 RECORD_TOLERANCE = 2e-6  # main's recorded metrics have 6 decimals
+LEAK_METRIC = "roc_auc"
+LEAK_Z = 3.0  # holdout better than validation by this many standard errors of the difference
+LEAK_MIN = 0.01  # ... and by at least this much
 
 
 @dataclass
@@ -139,6 +142,7 @@ def compare(e: Evidence, rules: Rules, slice_columns: list[str], records: MainRe
                         rules.bootstrap)
     integrity = [*rescored.checks, *(extra or []),
                  *_integrity(e, records, point, rescored.main_bytes)]
+    integrity += _leakage(metrics.get(LEAK_METRIC), rescored.metadata.get("challenger"))
     slices, missing = _slices(e, pair, rules, slice_columns)
     integrity += [Check("integrity", "slices", column, "fail", None, None,
                         f"main judges slices of {column}; the holdout has no such column")
@@ -147,6 +151,38 @@ def compare(e: Evidence, rules: Rules, slice_columns: list[str], records: MainRe
                             "champion" in pair, integrity, best or {})
     return Judgement(e, comparison, gate.check(comparison, rules), rules, slice_columns,
                      records, point, _curves(rows, scored), _confusion(rows, scored), rescored)
+
+
+def auc_standard_error(auc: float, positives: int, negatives: int) -> float:
+    """Hanley and McNeil's (1982) standard error of a ROC AUC from its class sizes."""
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    variance = (auc * (1 - auc) + (positives - 1) * (q1 - auc * auc)
+                + (negatives - 1) * (q2 - auc * auc)) / (positives * negatives)
+    return float(np.sqrt(max(variance, 0.0)))
+
+
+def _leakage(est: Estimate | None, sidecar: dict | None) -> list[Check]:
+    """A warning when the challenger scores the holdout better than its own validation rows
+    (recorded in its sidecar at training) by more than the noise of both allows: a sign that
+    holdout rows, or something that knows them, reached training."""
+    sidecar = sidecar if isinstance(sidecar, dict) else {}
+    validation = (sidecar.get("validation_metrics") or {}).get(LEAK_METRIC)
+    rows = sidecar.get("validation_rows") or {}
+    counts = sorted(int(v) for v in rows.values() if isinstance(v, int | float) and v > 0) \
+        if isinstance(rows, dict) else []
+    if (est is None or est.challenger is None or None in est.own or len(counts) < 2
+            or not isinstance(validation, int | float) or not 0 < validation < 1):
+        return []
+    rarest = counts[0]
+    noise_val = auc_standard_error(float(validation), rarest, sum(counts) - rarest)
+    noise_hold = (est.own[1] - est.own[0]) / (2 * 1.96)
+    gap, noise = est.challenger - float(validation), float(np.hypot(noise_val, noise_hold))
+    if gap <= max(LEAK_MIN, LEAK_Z * noise):
+        return []
+    return [Check("integrity", "leakage", LEAK_METRIC, "warn", gap, LEAK_Z * noise,
+                  f"this PR's model scores the holdout better than its own validation rows "
+                  f"beyond noise ({LEAK_METRIC} {est.challenger:.4f} on the holdout, "
+                  f"{validation:.4f} on validation): did holdout rows reach training?")]
 
 
 def _slices(e: Evidence, pair: dict[str, bs.Scored], rules: Rules, columns: list[str]

@@ -131,6 +131,13 @@ def _judge(evidence_dir: Path, out_dir: Path, params: dict, root: Path, event: E
     j = compare(e, rules, slice_columns(params), records(e.pr.base_sha, root), cfg["headline"],
                 rescored, extra=bound)
     ctx = context(e, event, root, cfg, params)
+    theirs = own_rules(e, rules, root, params)
+    if theirs is not None:  # the PR changes the gate: what would its own rules say?
+        ctx.own_rules, their_rules = theirs
+        if their_rules is not None:
+            ctx.own_rules = own_verdict_line(compare(
+                e, their_rules, slice_columns(params), records(e.pr.base_sha, root),
+                cfg["headline"], rescored, extra=bound).verdict)
     ctx.history = history(root, params, cfg["history_versions"], cfg["headline"][0],
                           j.point["challenger"].get(cfg["headline"][0]))
     body = report.render(j, ctx, cfg)
@@ -138,12 +145,49 @@ def _judge(evidence_dir: Path, out_dir: Path, params: dict, root: Path, event: E
     summary = j.verdict.summary
     verdict = {"passed": j.verdict.passed, "pr": pr, "head_sha": e.pr.head_sha,
                "description": summary[:140], "rules_from": rules_source,
+               "under_own_rules": ctx.own_rules,
                "checks": [c.to_json() for c in j.verdict.checks],
                "system": {name: {"main": m.champion, "pr": m.challenger}
                           for name, m in j.comparison.system.items()}}
     storage.write_json(Path(out_dir) / VERDICT, verdict)
     print(f"judge: {'passed' if j.verdict.passed else 'failed'}: {summary}")
     return verdict
+
+
+MAX_PARAMS_BYTES = 200_000  # a PR's params.yaml is read as hostile text: capped first
+
+
+def own_rules(e: evidences.Evidence, rules, root: Path, params: dict):
+    """When the PR's own params.yaml (at its head) has a `gate:` that differs from the one it
+    is judged by: (a line for the comment, its rules to judge by, or None when refused).
+    None when the PR keeps the gate, or its head cannot be read here."""
+    from mlproject.from_yaml import safe_load
+    from mlproject.gate import load_rules
+
+    text = git_show(e.pr.head_sha, "params.yaml", root)
+    if text is None:
+        return None
+    if len(text) > MAX_PARAMS_BYTES:
+        return "This PR's params.yaml is too large to read its `gate:` section", None
+    try:
+        raw = safe_load(text)
+        gate = raw.get("gate") if isinstance(raw, dict) else None
+        if not isinstance(gate, dict):
+            return None
+        theirs = load_rules({**params, "gate": gate})
+    except Exception as exc:  # hostile text: any fault is one line, never the verdict's end
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        return f"This PR's own `gate:` section would be refused: {reason}", None
+    if theirs == rules:
+        return None
+    return "", theirs
+
+
+def own_verdict_line(verdict) -> str:
+    """What the verdict would be under the PR's own `gate:`, in one line."""
+    word = "pass" if verdict.passed else "fail"
+    return (f"Under this PR's own `gate:` (it judges the pull requests after this one is "
+            f"merged) the model would {word}: {verdict.summary}")
 
 
 def _check_origin(e: evidences.Evidence, event: Event | None, root: Path) -> None:
