@@ -23,7 +23,7 @@ EVENT ?=
 
 .PHONY: help setup data add-data run repro summary compare report gate judge publish test lint \
 	bench bench-gate clean \
-	refresh-data checkout-cached record-results push-results compare-failed data-changed fetch-head \
+	refresh-data checkout-cached record-results push-results compare-failed data-changed fetch-head accept \
 	verify-reproduced \
 	check-workflows \
 	promote push-tags notify rollback registry registry-history fetch-prod serve release
@@ -93,6 +93,9 @@ judge: setup ## CI (verdict workflow): judge build/evidence with this checkout's
 
 publish: setup ## CI (verdict workflow): post the comment and set the model gate status (EVENT, GH_TOKEN, REPO_TOKEN)
 	mlproject publish --verdict reports/pr --event "$(EVENT)"
+
+accept: setup ## CI (accept workflow): pass a failing model gate on PR's head SHA, on the record (PR, SHA, BY, REASON; GH_TOKEN)
+	mlproject accept --pr "$(PR)" --sha "$(SHA)" --by "$(BY)" --reason "$(REASON)"
 
 test: setup ## run the whole test suite (PYTEST_WORKERS processes; a test file stays in one)
 	@status=0; pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS) || status=$$?; \

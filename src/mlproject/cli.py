@@ -201,6 +201,15 @@ def _publish(args: argparse.Namespace) -> None:
     print(publish.publish(args.verdict, args.event))
 
 
+def _accept(args: argparse.Namespace) -> None:
+    from mlproject.verdict import accept
+
+    repo = args.repo or os.environ.get("GITHUB_REPOSITORY")
+    if not repo:
+        raise PipelineError("no repository: pass --repo or set GITHUB_REPOSITORY")
+    print(accept.accept(repo, args.pr, args.sha, args.by, args.reason or ""))
+
+
 def _promote(args: argparse.Namespace) -> int:
     from mlproject.registry.promote import promote
 
@@ -361,6 +370,13 @@ def build_parser() -> argparse.ArgumentParser:
     add("publish", _publish, "post the comment (CML) and set the `model gate` status (gh)",
         ("--verdict", {**path, "default": P("reports/pr")}),
         ("--event", {**path, "required": True, "help": "the workflow_run event"}))
+    add("accept", _accept, "set `model gate` to success on a PR head despite a failing "
+        "verdict, on the record (CI: the accept workflow; GH_TOKEN)",
+        ("--pr", {"type": int, "required": True, "help": "the pull request number"}),
+        ("--sha", {"required": True, "help": "its head commit, as the reviewer saw it"}),
+        ("--by", {"required": True, "help": "the GitHub login that accepts it"}),
+        ("--reason", {"help": "why, in one line (shown in the comment)"}),
+        ("--repo", {"help": "owner/name (default: GITHUB_REPOSITORY)"}))
     no_push = ("--no-push", {"action": "store_true",
                              "help": "create the tags locally only (CI pushes them itself)"})
     add("promote", _promote, "register HEAD's model and assign prod when it beats production",

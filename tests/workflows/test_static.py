@@ -29,6 +29,8 @@ WRITE_ALLOWED = {  # (workflow, job) -> write scopes it may hold, and why (check
     ("promote.yml", "record"): {"contents", "pull-requests"},
     ("continuous-training.yml", "open-pr"): {"contents", "pull-requests"},
     ("rollback.yml", "rollback"): {"contents", "id-token"},
+    # pass a failing gate on one PR head, behind the production environment's reviewers
+    ("accept.yml", "accept"): {"pull-requests", "statuses"},
     ("sweep.yml", "cell"): {"contents"},  # dvc exp push: the cell's experiment ref
 }
 # Jobs that run the pipeline and share DVC experiments through git (refs/exps): the token is
@@ -238,6 +240,7 @@ def test_w9_concurrency(workflows):
 def test_w10_promotion_in_production_environment_and_no_secrets_elsewhere(workflows):
     assert workflows["promote.yml"]["jobs"]["promote"]["environment"] == "production"
     assert workflows["rollback.yml"]["jobs"]["rollback"]["environment"] == "production"
+    assert workflows["accept.yml"]["jobs"]["accept"]["environment"] == "production"
     for name, job_id, job in jobs(workflows):
         if "environment" not in job:
             assert "secrets." not in _text(job), f"{name}:{job_id}"
