@@ -2,6 +2,7 @@
 
     make bench-gate                        # the project's own data; both cores kept busy
     make bench-gate ARGS="--rows 1000"     # a generated 1,000-row data set adopted by init-data
+    make bench-gate ARGS="--data credit.csv --target default"  # your file, adopted by init-data
     make bench-gate ARGS="--runs 5 --no-load"
 
 Each trial is a branch of a scratch clone, as a pull request would be: change params.yaml,
@@ -44,12 +45,19 @@ def sh(*cmd: str, cwd: Path) -> str:
     return done.stdout
 
 
-def project(tmp: Path, rows: int | None) -> Path:
+def project(tmp: Path, rows: int | None, data: tuple[Path, str, list[str]] | None = None
+            ) -> Path:
     """A scratch clone of this project with main's results in its DVC cache: its own data,
-    or (``rows``) a generated churn data set adopted with `mlproject init-data --commit`."""
+    a generated churn data set of ``rows`` rows, or ``data`` (file, target column, more
+    init-data arguments), adopted with `mlproject init-data --commit`."""
     repo = tmp / "repo"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
     sh("git", "checkout", "-q", "-B", "main", cwd=repo)
+    if data is not None:
+        source, target, extra = data
+        print(sh("mlproject", "init-data", str(source.resolve()), "--target", target, *extra,
+                 "--commit", cwd=repo).strip().splitlines()[-1])
+        return repo
     if rows is None:
         sh("dvc", "pull", "-q", "data.dvc", cwd=repo)
         sh("dvc", "repro", "-q", cwd=repo)
@@ -141,6 +149,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="trials of each kind (10)")
     parser.add_argument("--rows", type=int, help="use a generated data set of this many rows")
+    parser.add_argument("--data", type=Path, help="a CSV or Parquet file to adopt instead")
+    parser.add_argument("--target", help="--data's column to predict")
+    parser.add_argument("--positive", help="--data's positive class (init-data --positive)")
     parser.add_argument("--no-load", action="store_true", help="leave the cores idle")
     parser.add_argument("--degrade", action="append", metavar="KEY=VALUE",
                         help="the degradation (default: train.model.params.max_iter=5)")
@@ -150,7 +161,13 @@ def main() -> None:
     degrade = {k: value(v) for k, v in (d.split("=", 1) for d in args.degrade or
                                         ["train.model.params.max_iter=5"])}
     with tempfile.TemporaryDirectory() as tmp:
-        repo = project(Path(tmp), args.rows)
+        data = None
+        if args.data is not None:
+            if not args.target:
+                parser.error("--data needs --target")
+            data = (args.data, args.target,
+                    ["--positive", args.positive] if args.positive else [])
+        repo = project(Path(tmp), args.rows, data)
         holdout = json.loads((repo / "reports" / "validation.json").read_text())["holdout"]
         from ruamel.yaml import YAML
 
@@ -165,7 +182,8 @@ def main() -> None:
                 if not args.seeds_only:
                     results["degradation"].append(trial(
                         repo, f"worse-{i}", {**degrade, "train.seed": train_seed + 1 + i}))
-    data = f"{args.rows:,} generated rows" if args.rows else "the project's data"
+    data = (args.data.name if args.data else f"{args.rows:,} generated rows" if args.rows
+            else "the project's data")
     print(f"\nGate noise on {data} (holdout {holdout['rows']:,} rows), "
           f"{'cores busy' if not args.no_load else 'idle machine'}; degradation: "
           f"{', '.join(f'{k}={v}' for k, v in degrade.items())}\n")

@@ -231,6 +231,16 @@ class Sandbox:
                                 "html_url": f"https://github.com/{REPOSITORY}"}}
         return self.act("workflow_run", "verdict.yml", event)
 
+    def act_at(self, sha: str, event_name: str, workflow: str, event: dict,
+               env: dict[str, str] | None = None) -> Run:
+        """Run a workflow for an earlier commit (act takes github.sha from the work clone's
+        HEAD): a re-run of an older push."""
+        git(self.work, "checkout", "-q", "--detach", sha)
+        try:
+            return self.act(event_name, workflow, event, env=env)
+        finally:
+            git(self.work, "checkout", "-q", "main")
+
     def statuses(self, sha: str) -> list[dict]:
         return self.record("statuses.json").get(sha, [])
 

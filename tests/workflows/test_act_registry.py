@@ -4,7 +4,8 @@ One sandbox (this template adopted by a generated data set) plays a repository's
 push promotes v1.0.0 (no production yet: the floors and the rule baseline); a merge with a new
 model promotes v1.0.1, judged side by side against v1.0.0; a rollback; a README merge after it
 (the rolled-back model's bytes: refused, red, one tracking issue, nothing created); a manual run
-with `force` (re-uses the version, closes the issue); a re-run (nothing to promote, green). The
+with `force` (re-uses the version, closes the issue); a re-run (nothing to promote, green); a
+re-run of the first push, on its own commit (not main's tip: refused, nothing created). The
 runners' cache holds main's outputs, so the runs keep the committed results (FAKE_PIPELINE=1).
 """
 
@@ -37,6 +38,7 @@ def test_rollback_sticks_refusals_are_visible_and_reruns_create_nothing(tmp_path
     (tmp_path / "runner-cache").mkdir()
     seed_cache(tmp_path / "runner-cache", project_template)
     sandbox = Sandbox(tmp_path, tmp_path / "runner-cache", template=project_template)
+    first_sha = sandbox.origin_sha("main")
     first = sandbox.act("push", "promote.yml", push_event(sandbox, "0" * 40), env=FAST)
     assert first.returncode == 0, first.output[-4000:]
     assert {"model@v1.0.0", "model#prod#1"} <= set(sandbox.origin_tags())
@@ -81,3 +83,10 @@ def test_rollback_sticks_refusals_are_visible_and_reruns_create_nothing(tmp_path
     assert "promote: nothing to promote: the model file is model@v1.0.1's" in again.output
     assert set(sandbox.origin_tags()) - set(tags) == {"model#prod#5"}
     assert sum(c[:2] == ["release", "create"] for c in sandbox.calls("gh")) == 2
+
+    # a re-run of the first push: its own commit is checked out, and it is not main's tip
+    old = sandbox.act_at(first_sha, "push", "promote.yml",
+                         {**push_event(sandbox, "0" * 40), "after": first_sha}, env=FAST)
+    assert f"head={first_sha[:7]}" in old.output, old.output[-4000:]
+    assert f"not promoted: {first_sha[:8]} is not the tip of main" in old.output
+    assert set(sandbox.origin_tags()) - set(tags) == {"model#prod#5"}  # nothing new

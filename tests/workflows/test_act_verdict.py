@@ -3,9 +3,10 @@
 One sandbox plays one repository (this template adopted by a generated data set) through a
 series of pull requests, in order: a project's first PR (no champion yet), a PR whose champion
 must be rebuilt (cold cache), a fork PR that degrades the model and rewrites the Makefile,
-pr.yml and the gate to pass anyway, a PR that changes the holdout, a data-changing PR, and
-tampered evidence. Every verdict, comment and status is the real code's; GitHub, CML and the
-artifact store are the stand-ins of act_harness.
+pr.yml and the gate to pass anyway, a fork PR that passes main's model off as its own, a PR
+that changes the holdout, a data-changing PR, and tampered evidence. Every verdict, comment
+and status is the real code's; GitHub, CML and the artifact store are the stand-ins of
+act_harness.
 """
 
 from __future__ import annotations
@@ -138,6 +139,34 @@ def test_fork_pr_cannot_rewrite_its_own_verdict(sandbox):
     assert "roc_auc" in body.replace("\\", "") and "🔴" in body
     assert sandbox.origin_sha("forked") == sha  # nothing pushed to a fork
     assert "Job 'push the results commit to the PR branch'" not in verdict.output
+    assert SECRET not in run.output + verdict.output
+
+
+SWAP = (  # after the honest compare: main's model file and scores passed off as the PR's
+    "\tpython -c 'import json, shutil; e = \"build/evidence/\"; "
+    "shutil.copy(e + \"champion.skops\", e + \"model.skops\"); "
+    "shutil.copy(e + \"champion.json\", e + \"model.json\"); "
+    "d = json.load(open(e + \"evidence.json\")); "
+    "d[\"models\"][\"challenger\"] = d[\"models\"][\"champion\"]; "
+    "json.dump(d, open(e + \"evidence.json\", \"w\"))'\n")
+
+
+def test_a_fork_that_passes_off_mains_model_as_its_own_fails(sandbox):
+    """A fork trains a model that cannot learn, then puts main's model file and scores in the
+    evidence as its own: the PR's commit records other bytes, so the verdict fails."""
+    compare = "--out build/evidence $(if $(EVENT),--event \"$(EVENT)\")\n"
+    files = {"params.yaml": degraded(sandbox),
+             "Makefile": edit(sandbox, "Makefile", compare, compare + SWAP)}
+    sha = sandbox.branch("forged", files, "Same model, smaller config")
+    run = sandbox.pull_request(6, "forged", sha, fork=True)
+    TIMINGS["forged fork PR, pr.yml"] = run.seconds
+    assert run.returncode == 0, run.output[-4000:]
+    verdict = sandbox.verdict(run)
+    status, body = judged(sandbox, 6, run)
+    assert status["state"] == "failure", (status, verdict.output[-3000:])
+    assert "this PR's model is not the file its commit records" in status["description"], status
+    assert "is not the file its commit records" in body.replace("\\", "")
+    assert body.startswith("## ❌ Model gate failed")
     assert SECRET not in run.output + verdict.output
 
 
