@@ -267,6 +267,7 @@ def test_three_classes_from_parquet(template, tmp_path, capsys):
     assert {"coverage", "top_2_accuracy", "f1"} <= set(params["gate"]["max_drop"])
     assert "top_2_accuracy" in params["report"]["headline"]
     assert "macro F1" in (work / "params.yaml").read_text()
+    assert printed.strip().splitlines()[-1] == "init-data: main passes its own gate"
     command = next(line.strip() for line in printed.splitlines() if "git add" in line)
     subprocess.run(command, shell=True, cwd=work, check=True, capture_output=True)
     assert git(work, "status", "--porcelain") == ""

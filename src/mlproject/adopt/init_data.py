@@ -165,8 +165,8 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
     else:
         print("init-data: next, review params.yaml, then record the new data and its "
               f"results in one commit:\n  {commit.command(paths, message)}")
-        if failing:
-            print(f"init-data: warning: main fails its own gate: {failing}")
+        print(f"init-data: warning: main fails its own gate: {failing}" if failing else
+              "init-data: main passes its own gate")
 
 
 def fit_gate(root: Path, text: str, retrains: int) -> str:
