@@ -11,7 +11,7 @@ from typing import Any
 
 from mlproject import units
 from mlproject.gate import BASELINES, Check, Estimate
-from mlproject.metrics import LOWER_IS_BETTER
+from mlproject.metrics import LOWER_IS_BETTER, PRODUCT
 from mlproject.report.safe import text
 from mlproject.verdict.judge import Judgement, judged_metrics
 
@@ -110,8 +110,8 @@ def _margin_cell(j: Judgement, name: str, est: Estimate, baseline: str) -> str:
     kind, key = BASELINES[baseline]
     margin = getattr(j.rules, key).get(name)
     gap, (low, high) = est.margin(name, baseline)
-    if gap is None or (margin is None and baseline != "rule_baseline"):
-        return ""
+    if gap is None or (margin is None and (baseline != "rule_baseline" or name in PRODUCT)):
+        return ""  # a rule's confidence is all or nothing: its coverage compares with nothing
     who = "" if baseline == "rule_baseline" else f"{kind} "
     if margin is None:
         return f"{who}{units.signed(gap)}" + (" ⚠️ below" if gap < 0 else "")
