@@ -99,7 +99,7 @@ def test_a_rollback_sticks_until_a_new_model_passes_against_the_rolled_back_to_o
     repo.commit_results(0.79, "a new model, worse than the rolled-back-to one", variant=2)
     outcome = promote(repo)
     assert outcome.status == "refused"
-    assert "roc_auc changed by -0.0100; allowed -0.005" in outcome.reason
+    assert "roc_auc −0.0100, allowed −0.0050" in outcome.reason
     repo.commit_results(0.82, "a new model, better than v1.0.0", variant=3)
     assert promote(repo).status == "promoted" and prod(repo) == "v1.0.2"
     repo.commit_results(0.85, "back to the withdrawn model", variant=1)
@@ -223,4 +223,4 @@ def test_a_rebase_merge_cannot_loosen_its_own_gate(repo, judge, monkeypatch):
     before = _merge(repo, "rebase")
     outcome = promotion.promote(repo.path, before=before)
     assert outcome.status == "refused"
-    assert "roc_auc changed by -0.0200; allowed -0.005" in outcome.reason
+    assert "roc_auc −0.0200, allowed −0.0050" in outcome.reason

@@ -172,7 +172,7 @@ def test_worse_candidate_is_refused_and_says_why(repo, monkeypatch, capsys):
     outcome = promote(repo)
     assert outcome.status == "refused" and repo.tags() == ["model#prod#1", "model@v1.0.0"]
     assert "the gate failed against production v1.0.0" in outcome.reason
-    assert "roc_auc changed by -0.1000; allowed -0.005" in capsys.readouterr().out
+    assert "roc_auc −0.1000, allowed −0.0050" in capsys.readouterr().out
     saved = json.loads((repo.path / "build/release/promotion.json").read_text())
     assert saved["promoted"] is False and saved["version"] is None
     assert saved["production"] == "v1.0.0"

@@ -66,7 +66,7 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(["git", *args], cwd=root, capture_output=True)
 
 
-def _blob(root: Path, rev: str, path: str, limit: int = MAX_LOCK_BYTES) -> bytes | None:
+def blob(root: Path, rev: str, path: str, limit: int = MAX_LOCK_BYTES) -> bytes | None:
     """A file's bytes at ``rev`` (None when absent or over ``limit``)."""
     size = _git(root, "cat-file", "-s", f"{rev}:{path}")
     if size.returncode or int(size.stdout or 0) > limit:
@@ -90,12 +90,12 @@ def _sidecars(read) -> dict[str, dict]:
 
 def at_commit(root: Path, rev: str, where: str, base: str | None = None) -> Recorded:
     """What ``rev`` records, and whether its dvc.lock is up to date with it."""
-    lock = _blob(root, rev, "dvc.lock")
+    lock = blob(root, rev, "dvc.lock")
     if lock is None:
         return Recorded(where, problem=f"{where} records no dvc.lock (or one over "
                                        f"{MAX_LOCK_BYTES:,} bytes): {REDO}")
     recorded = Recorded(where, champions.locked_outputs(lock.decode("utf-8", "replace")),
-                        _sidecars(lambda path: _blob(root, rev, path)))
+                        _sidecars(lambda path: blob(root, rev, path)))
     stale = stale_reasons(root, rev, base)
     if stale:
         shown = "; ".join(stale[:2]) + (f"; and {len(stale) - 2} more" if len(stale) > 2 else "")
@@ -268,13 +268,13 @@ def _data_behind(root: Path, rev: str, base: str | None, tree: Path) -> list[str
     data changed and the pipeline was not run on it."""
     if base is None:
         return []
-    base_lock = (_blob(root, base, "dvc.lock") or b"").decode("utf-8", "replace")
+    base_lock = (blob(root, base, "dvc.lock") or b"").decode("utf-8", "replace")
     lock = (tree / "dvc.lock").read_text(errors="replace") if (tree / "dvc.lock").is_file() \
         else ""
     found = []
     for file in sorted(tree.glob("**/*.dvc")):
         rel = file.relative_to(tree).as_posix()
-        old = _blob(root, base, rel)
+        old = blob(root, base, rel)
         if old is None or old == file.read_bytes():
             continue
         tracked = _dvc_file_outs(file, tree)

@@ -160,17 +160,16 @@ MAX_PARAMS_BYTES = 200_000  # a PR's params.yaml is read as hostile text: capped
 def own_rules(e: evidences.Evidence, rules, root: Path, params: dict):
     """When the PR's own params.yaml (at its head) has a `gate:` that differs from the one it
     is judged by: (a line for the comment, its rules to judge by, or None when refused).
-    None when the PR keeps the gate, or its head cannot be read here."""
+    None when the PR keeps the gate, or its params.yaml cannot be read here (or is over
+    MAX_PARAMS_BYTES)."""
     from mlproject.from_yaml import safe_load
     from mlproject.gate import load_rules
 
-    text = git_show(e.pr.head_sha, "params.yaml", root)
-    if text is None:
+    data = provenance.blob(root, e.pr.head_sha, "params.yaml", MAX_PARAMS_BYTES)
+    if data is None:  # not readable here, or over the cap
         return None
-    if len(text) > MAX_PARAMS_BYTES:
-        return "This PR's params.yaml is too large to read its `gate:` section", None
     try:
-        raw = safe_load(text)
+        raw = safe_load(data.decode("utf-8", "replace"))
         gate = raw.get("gate") if isinstance(raw, dict) else None
         if not isinstance(gate, dict):
             return None
