@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlproject import gate
+from mlproject import gate, units
 from mlproject.errors import PipelineError
 from mlproject.gate import Comparison, Estimate, Measured, SliceEstimate
 
@@ -106,3 +106,45 @@ def test_the_anchor_holds_quality_near_the_best_production_had_on_these_rows():
     assert anchor.status == "fail" and anchor.value == pytest.approx(-0.02)
     assert "v1.2.0's 0.9100" in anchor.detail and not result.passed
     assert not [c for c in gate.check(comparison(), rules).checks if c.kind == "anchor"]
+
+
+MARGINS = {"gate": {"beat_rule_baseline_by": {"roc_auc": 0.05},
+                    "beat_dummy_by": {"log_loss": 0.0}}}
+
+
+@pytest.mark.parametrize(("over", "passed", "why"), [
+    ((0.06, 0.08), True, "the whole interval above the margin"),
+    ((0.01, 0.06), True, "short at face value (0.04), but the interval reaches the margin"),
+    ((0.01, 0.049), False, "the whole interval below the margin"),
+    ((None, None), False, "no interval: at face value, 0.04 < 0.05"),
+])
+def test_a_margin_fails_only_when_its_whole_interval_is_below_it(over, passed, why):
+    est = Estimate(0.84, None, 0.80, over={"rule_baseline": over})
+    c = Comparison({"roc_auc": est}, [], {}, "roc_auc", has_champion=False)
+    rules = gate.load_rules({"gate": {"beat_rule_baseline_by": {"roc_auc": 0.05}}})
+    [check] = gate.check(c, rules).checks
+    assert (check.status == "pass") == passed, why
+    assert (check.low, check.high) == over
+    interval = f" ({units.signed(over[0])} … {units.signed(over[1])})" if over[0] else ""
+    assert check.sentence() == (f"roc_auc beats the rule baseline by +0.0400{interval}, "
+                                "needs +0.0500")
+
+
+def test_a_lower_is_better_margin_is_measured_in_the_better_direction():
+    """log_loss 0.30 against the dummy's 0.50: 0.20 better; the interval of PR − dummy
+    (−0.25 … −0.15) becomes +0.15 … +0.25 better."""
+    est = Estimate(0.30, None, None, dummy=0.50, over={"dummy": (-0.25, -0.15)})
+    c = Comparison({"log_loss": est}, [], {}, "roc_auc", has_champion=False)
+    [check] = [ch for ch in gate.check(c, gate.load_rules(MARGINS)).checks
+               if ch.kind == "dummy"]
+    assert check.status == "pass"
+    assert check.value == pytest.approx(0.20) and (check.low, check.high) == (0.15, 0.25)
+
+
+@pytest.mark.parametrize(("own", "unsure"), [((0.55, 0.68), True), ((0.50, 0.58), False)])
+def test_a_floor_says_when_the_holdout_is_too_small_to_tell(own, unsure):
+    est = Estimate(0.57, own=own)
+    c = Comparison({"f1": est}, [], {}, "roc_auc", has_champion=False)
+    [check] = gate.check(c, gate.load_rules({"gate": {"min": {"f1": 0.6}}})).checks
+    assert check.status == "fail" and check.unsure == unsure
+    assert check.sentence().endswith("too few holdout rows to tell") == unsure
