@@ -187,8 +187,6 @@ def _judge(args: argparse.Namespace) -> int:
 
 
 def _fetch_head(args: argparse.Namespace) -> None:
-    import os
-
     from mlproject.verdict import provenance, run
 
     event = run.read_event(args.event)

@@ -21,16 +21,11 @@ from pathlib import Path
 from mlproject.errors import PipelineError
 from mlproject.report.safe import text
 from mlproject.verdict import publish
-from mlproject.verdict.publish import CONTEXT, gh, pages
+from mlproject.verdict.publish import CONTEXT, gh
 
 LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
 SHA = re.compile(r"[0-9a-f]{40}")
 MARKER = "<!-- mlproject-verdict: accepted -->"
-
-
-def _newest_status(repo: str, sha: str) -> dict | None:
-    found = pages(gh("api", f"repos/{repo}/commits/{sha}/statuses"))  # newest first
-    return next((s for s in found if isinstance(s, dict) and s.get("context") == CONTEXT), None)
 
 
 def accept(repo: str, pr: int, sha: str, by: str, reason: str = "") -> str:
@@ -45,7 +40,7 @@ def accept(repo: str, pr: int, sha: str, by: str, reason: str = "") -> str:
     problem = publish.verify(repo, pr, sha)
     if problem:
         raise PipelineError(f"not accepted: {problem}")
-    newest = _newest_status(repo, sha)
+    newest = publish.newest_status(repo, sha)
     if newest is None or newest.get("state") not in ("failure", "error"):
         state = newest.get("state") if newest else "no status"
         raise PipelineError(f"not accepted: '{CONTEXT}' on {sha[:12]} is {state}, not a "

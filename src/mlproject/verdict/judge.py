@@ -97,8 +97,8 @@ def judged_metrics(rules: Rules, headline: list[str], names: list[str]) -> list[
     return [m for m in dict.fromkeys([*headline, *ruled]) if m in names]
 
 
-def estimates(rows: bs.Rows, scored: dict[str, bs.Scored], point: dict, names: list[str],
-              wanted: list[str], b) -> dict[str, Estimate]:
+def estimates(scored: dict[str, bs.Scored], point: dict, names: list[str], wanted: list[str],
+              b) -> dict[str, Estimate]:
     """Each metric's values, with the paired intervals of the challenger against every other
     model (on the same resamples) and of its own value, for the ``wanted`` metrics."""
     resampled = bs.resample(wanted, scored, b.resamples, b.seed)
@@ -138,7 +138,7 @@ def compare(e: Evidence, rules: Rules, slice_columns: list[str], records: MainRe
     names = [m for m in (*QUALITY, *PRODUCT) if m != "top_2_accuracy" or len(e.classes) > 2]
     point = {model: {m: bs.point(m, s) for m in names} for model, s in scored.items()}
     pair = {k: scored[k] for k in ("challenger", "champion") if k in scored}
-    metrics = estimates(rows, scored, point, names, judged_metrics(rules, headline, names),
+    metrics = estimates(scored, point, names, judged_metrics(rules, headline, names),
                         rules.bootstrap)
     integrity = [*rescored.checks, *(extra or []),
                  *_integrity(e, records, point, rescored.main_bytes)]

@@ -115,6 +115,12 @@ def status(repo: str, sha: str, passed: bool, description: str) -> None:
     gh(*args)
 
 
+def newest_status(repo: str, sha: str) -> dict | None:
+    """The newest `model gate` status GitHub has on ``sha``, if any."""
+    found = pages(gh("api", f"repos/{repo}/commits/{sha}/statuses"))  # newest first
+    return next((x for x in found if isinstance(x, dict) and x.get("context") == CONTEXT), None)
+
+
 def carry(repo: str, judged: str, results: str) -> str:
     """Set the `model gate` status of the judged commit on its results commit too.
 
@@ -123,9 +129,7 @@ def carry(repo: str, judged: str, results: str) -> str:
     required `model gate` would wait on a commit no workflow runs for (GitHub starts no workflow
     for a push made with the workflow's own token).
     """
-    found = pages(gh("api", f"repos/{repo}/commits/{judged}/statuses"))  # newest first
-    newest = next((x for x in found if isinstance(x, dict) and x.get("context") == CONTEXT),
-                  None)
+    newest = newest_status(repo, judged)
     state = newest.get("state") if newest else None
     if state not in ("success", "failure", "error"):
         return f"no '{CONTEXT}' status on {judged[:12]} to carry"

@@ -128,16 +128,17 @@ def _judge(evidence_dir: Path, out_dir: Path, params: dict, root: Path, event: E
     own = {c.metric: recorded.sidecars[c.metric] for c in bound
            if c.status == "pass" and c.metric in recorded.sidecars}
     rescored = rescore(e, files, e.pr.base_sha, root, threads_n, repeats, own)
-    j = compare(e, rules, slice_columns(params), records(e.pr.base_sha, root), cfg["headline"],
-                rescored, extra=bound)
+    mains_records = records(e.pr.base_sha, root)
+    j = compare(e, rules, slice_columns(params), mains_records, cfg["headline"], rescored,
+                extra=bound)
     ctx = context(e, event, root, cfg, params)
     theirs = own_rules(e, rules, root, params)
-    if theirs is not None:  # the PR changes the gate: what would its own rules say?
-        ctx.own_rules, their_rules = theirs
-        if their_rules is not None:
-            ctx.own_rules = own_verdict_line(compare(
-                e, their_rules, slice_columns(params), records(e.pr.base_sha, root),
-                cfg["headline"], rescored, extra=bound).verdict)
+    if isinstance(theirs, str):  # main would refuse the PR's own gate
+        ctx.own_rules = theirs
+    elif theirs is not None:  # the PR changes the gate: what would its own rules say?
+        ctx.own_rules = own_verdict_line(compare(e, theirs, slice_columns(params),
+                                                 mains_records, cfg["headline"], rescored,
+                                                 extra=bound).verdict)
     ctx.history = history(root, params, cfg["history_versions"], cfg["headline"][0],
                           j.point["challenger"].get(cfg["headline"][0]))
     body = report.render(j, ctx, cfg)
@@ -158,10 +159,9 @@ MAX_PARAMS_BYTES = 200_000  # a PR's params.yaml is read as hostile text: capped
 
 
 def own_rules(e: evidences.Evidence, rules, root: Path, params: dict):
-    """When the PR's own params.yaml (at its head) has a `gate:` that differs from the one it
-    is judged by: (a line for the comment, its rules to judge by, or None when refused).
-    None when the PR keeps the gate, or its params.yaml cannot be read here (or is over
-    MAX_PARAMS_BYTES)."""
+    """The rules of the PR's own `gate:` (params.yaml at its head) when they differ from the
+    ones it is judged by, or the one line saying main would refuse them. None when the PR
+    keeps the gate, or its params.yaml cannot be read here (or is over MAX_PARAMS_BYTES)."""
     from mlproject.from_yaml import safe_load
     from mlproject.gate import load_rules
 
@@ -176,10 +176,8 @@ def own_rules(e: evidences.Evidence, rules, root: Path, params: dict):
         theirs = load_rules({**params, "gate": gate})
     except Exception as exc:  # hostile text: any fault is one line, never the verdict's end
         reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        return f"This PR's own `gate:` section would be refused: {reason}", None
-    if theirs == rules:
-        return None
-    return "", theirs
+        return f"This PR's own `gate:` section would be refused: {reason}"
+    return None if theirs == rules else theirs
 
 
 def own_verdict_line(verdict) -> str:
