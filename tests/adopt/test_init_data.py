@@ -208,8 +208,11 @@ def test_churn_with_a_planted_leak_and_the_first_commit(template, tmp_path, caps
     assert not leaked & set(params["evaluate"]["slices"]) and params["evaluate"]["slices"]
     assert params["refresh"]["files"] == ["churn.csv"] and params["gate"]["min"] == {}
     old, new = blocks(before), blocks(text)
-    for name in set(old) - {"data", "schema", "baseline", "evaluate", "gate", "refresh"}:
+    for name in set(old) - {"data", "schema", "baseline", "evaluate", "gate", "refresh",
+                            "report"}:
         assert new[name] == old[name]  # untouched sections byte for byte, comments included
+    # report.headline follows the task: no top-2 accuracy for two classes, whatever came before
+    assert "top_2_accuracy" not in params["report"]["headline"]
 
     # main is judged under the gate just written, against itself and seed-only retrains
     last = out.strip().splitlines()[-1]
