@@ -26,7 +26,8 @@ EVENT ?=
 	refresh-data checkout-cached record-results push-results compare-failed data-changed fetch-head accept \
 	verify-reproduced \
 	check-workflows \
-	promote push-tags notify rollback registry registry-history fetch-prod serve release
+	promote push-tags notify rollback registry registry-history fetch-prod serve release \
+	monitor monitor-fetch monitor-issue monitor-retrain
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -163,8 +164,22 @@ registry-history: setup ## every registration, assignment and rollback, oldest f
 fetch-prod: setup ## install the production model as models/production.skops
 	mlproject model fetch prod --out models/production.skops
 
-serve: fetch-prod ## serve the production model over HTTP on 127.0.0.1:8000
-	mlproject serve --model models/production.skops
+serve: setup ## serve over HTTP on 127.0.0.1:8000: production's model, else models/model.skops (MODEL=file)
+	@# MODEL is read from the environment by the shell, never pasted into the command text
+	mlproject serve --model "$${MODEL:-auto}"
+
+monitor: setup ## compare the prediction log's last window with the model's reference -> build/monitor (LOGS, LABELS)
+	@# LOGS and LABELS are read from the environment by the shell, never pasted into the text
+	mlproject monitor $${LOGS:+--logs "$$LOGS"} $${LABELS:+--labels "$$LABELS"}
+
+monitor-fetch: setup ## CI: copy the window's log files from monitor.storage -> build/monitor/logs
+	mlproject monitor-fetch
+
+monitor-issue: setup ## CI: open, update or close the one "production drift" issue (GH_TOKEN)
+	mlproject monitor-issue
+
+monitor-retrain: setup ## CI: dispatch continuous training when the monitor asks for it (GH_TOKEN)
+	mlproject monitor-retrain
 
 release: setup ## create the GitHub release of the last promotion with gh, once (needs GH_TOKEN)
 	mlproject release

@@ -35,7 +35,55 @@ def _stage(module: str):
 def _predict(args: argparse.Namespace) -> None:
     from mlproject import predict
 
-    predict.main(args.model, args.source, args.out)
+    log = None
+    if args.log is not None:
+        from mlproject.monitor import settings
+
+        log = settings.load(args.params).log if args.params.is_file() else settings.Log()
+    predict.main(args.model, args.source, args.out, log_dir=args.log, log_settings=log)
+
+
+def _monitor(args: argparse.Namespace) -> None:
+    from mlproject.monitor import actions, check, settings
+
+    s = settings.load(args.params)
+    result = check.run(s, args.logs or P(s.log.dir), args.out, labels=args.labels,
+                       until=args.until, hours=args.hours, reference_path=args.reference)
+    actions.summary((args.out / "report.md").read_text(encoding="utf-8"))
+    actions.output(status=result["status"].replace(" ", "-"),
+                   retrain=str(result["retrain"]).lower())
+    what = f" ({result['title']})" if result["title"] else ""
+    w = result["window"]
+    print(f"monitor: {result['status']}{what}: {w['predictions']:,} predictions, "
+          f"{w['start']} to {w['until']} -> {args.out / 'report.md'}")
+
+
+def _monitor_action(action: str):
+    def run(args: argparse.Namespace) -> None:
+        from mlproject.monitor import actions, settings
+
+        if action == "fetch":
+            actions.fetch(settings.load(args.params), args.out, args.until, args.hours)
+            return
+        result = actions.read_result(args.result / "monitor.json")
+        print(actions.issue(result, args.result) if action == "issue"
+              else actions.retrain(result))
+
+    return run
+
+
+def _simulate(args: argparse.Namespace) -> None:
+    from mlproject.config import load_params
+    from mlproject.monitor import simulate
+
+    target = load_params(args.params).data.target.column
+    done = simulate.run(args.url, args.rows, target, args.count, args.shift, args.share,
+                        args.flip_labels, args.labels_out, args.seed, args.concurrency,
+                        args.seconds)
+    labels = (f"; {done['labels']:,} labels -> {args.labels_out} ({done['flipped']:,} flipped)"
+              if "labels" in done else "")
+    print(f"simulate-traffic: {done['sent']:,} requests answered, {done['failed']:,} failed, "
+          f"{done['shifted']:,} shifted, in {done['seconds']} s{labels}")
 
 
 def _max_mb(path: Path) -> float:
@@ -266,8 +314,11 @@ def _sweep(args: argparse.Namespace) -> None:
 
 def _serve(args: argparse.Namespace) -> None:
     from mlproject import serve
+    from mlproject.monitor import settings
 
-    serve.main(args.model, args.host, args.port)
+    log = settings.load(args.params).log if args.params.is_file() else settings.Log()
+    log_dir = None if args.no_log or not log.enabled else (args.log_dir or P(log.dir))
+    serve.main(serve.choose_model(args.model, args.params), args.host, args.port, log_dir, log)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -293,10 +344,14 @@ def build_parser() -> argparse.ArgumentParser:
         ("split_dir", path), ("--out-dir", {**path, "required": True}))
     add("evaluate", _stage("evaluate"), "metrics of model and baselines on the holdout",
         ("--holdout", {**path, "dest": "holdout_path", "required": True}),
+        ("--train", {**path, "dest": "train_path", "default": None,
+                     "help": "the model's training rows: also write models/reference.json"}),
         ("--models-dir", {**path, "required": True}),
         ("--out-dir", {**path, "required": True}))
     add("predict", _predict, "batch predictions from a CSV or Parquet file",
-        ("model", path), ("source", path), ("--out", {**path, "required": True}))
+        ("model", path), ("source", path), ("--out", {**path, "required": True}),
+        ("--log", {**path, "default": None, "metavar": "DIR",
+                   "help": "also record the predictions in the prediction log in DIR"}))
     data_dvc = ("target", {**path, "nargs": "?", "default": P("data.dvc")})
     add("check-data", _check_data, "fail unless data/ matches the version in data.dvc",
         data_dvc, ("--sizes-only", {"action": "store_true",
@@ -405,8 +460,50 @@ def build_parser() -> argparse.ArgumentParser:
         ("--matrix", {"help": "pull, summary: the JSON that plan printed"}),
         ("--base-branch", {"default": "main", "help": "summary: the branch the PR targets"}))
     add("serve", _serve, "HTTP prediction service (/predict, /health, /model)",
-        ("--model", {**path, "default": P("models/production.skops")}),
-        ("--host", {"default": "127.0.0.1"}), ("--port", {"type": int, "default": 8000}))
+        ("--model", {"default": "auto",
+                     "help": "a model file (default: production's, else models/model.skops)"}),
+        ("--host", {"default": "127.0.0.1"}), ("--port", {"type": int, "default": 8000}),
+        ("--log-dir", {**path, "default": None,
+                       "help": "where the prediction log goes (default: monitor.log.dir)"}),
+        ("--no-log", {"action": "store_true", "help": "do not log predictions"}))
+    window = (("--until", {"default": None, "metavar": "ISO",
+                           "help": "the window's end (default: now, UTC)"}),
+              ("--hours", {"type": float, "default": None,
+                           "help": "the window's length (default: monitor.window_hours)"}))
+    add("monitor", _monitor, "compare a window of the prediction log with the model's "
+        "reference: drift, predictions, quality; write monitor.json and report.md",
+        ("--logs", {**path, "default": None, "help": "default: monitor.log.dir"}),
+        ("--labels", {**path, "default": None,
+                      "help": "true labels known so far: CSV or Parquet of request_id, label "
+                              "(and record)"}),
+        *window,
+        ("--reference", {**path, "default": None,
+                         "help": "default: models/reference.json of the window's model, from "
+                                 "the workspace or git history"}),
+        ("--out", {**path, "default": P("build/monitor")}))
+    add("monitor-fetch", _monitor_action("fetch"), "copy the window's log files from "
+        "monitor.storage (CI)", ("--out", {**path, "default": P("build/monitor/logs")}), *window)
+    result = ("--result", {**path, "default": P("build/monitor"),
+                           "help": "the folder mlproject monitor wrote"})
+    add("monitor-issue", _monitor_action("issue"),
+        "open, update or close the one 'production drift' issue (CI: GH_TOKEN)", result)
+    add("monitor-retrain", _monitor_action("retrain"),
+        "dispatch continuous-training.yml when the result asks for retraining (CI: GH_TOKEN)",
+        result)
+    add("simulate-traffic", _simulate, "send holdout rows to the service on this machine, "
+        "optionally shifted; write their true labels",
+        ("--url", {"default": "http://127.0.0.1:8000"}),
+        ("--rows", {**path, "default": P("artifacts/prepared/holdout.parquet")}),
+        ("--count", {"type": int, "default": 2000, "help": "requests, one record each"}),
+        ("--shift", {"action": "append", "default": [], "metavar": "COL=CHANGE",
+                     "help": "age=+1sd, age=+5, age=*2 or workclass=Private (repeatable)"}),
+        ("--share", {"type": float, "default": 1.0, "help": "the share of requests shifted"}),
+        ("--flip-labels", {"type": float, "default": 0.0,
+                           "help": "the share of labels swapped in --labels-out"}),
+        ("--labels-out", {**path, "default": None, "help": "write request_id,label here"}),
+        ("--seed", {"type": int, "default": 0}),
+        ("--concurrency", {"type": int, "default": 4}),
+        ("--seconds", {"type": float, "default": 300.0, "help": "stop sending after this"}))
     return parser
 
 

@@ -138,8 +138,8 @@ class Params:
         return [c for c in self.features if c in self.schema.categorical]
 
 
-# Sections parsed elsewhere (report, gate, registry); kept as plain dicts here.
-OTHER_SECTIONS = {"report", "gate", "registry", "refresh", "sweep"}
+# Sections parsed elsewhere (report, gate, registry, monitor, ...); kept as plain dicts here.
+OTHER_SECTIONS = {"report", "gate", "registry", "refresh", "sweep", "monitor"}
 
 
 def load_params(path: Path | str = PARAMS_FILE) -> Params:
@@ -158,6 +158,10 @@ def load_params(path: Path | str = PARAMS_FILE) -> Params:
 def parse_params(raw: Any, source: str = "params.yaml") -> Params:
     if not isinstance(raw, dict):
         raise PipelineError(f"{source}: expected a mapping of sections at the top level")
+    if "monitor" in raw:  # read by no stage, checked by every command all the same
+        from mlproject.monitor.settings import parse
+
+        parse(raw["monitor"], source)
     extra = {k: raw[k] for k in OTHER_SECTIONS if k in raw}
     core = {k: v for k, v in raw.items() if k not in OTHER_SECTIONS}
     try:

@@ -13,6 +13,8 @@ float in its range (booleans and integers too large for a float included).
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -80,7 +82,9 @@ class Predictor:
 
     def predict_proba(self, records: pd.DataFrame | list[dict[str, Any]]) -> np.ndarray:
         """Class probabilities, columns in the order of ``self.classes``."""
-        frame = self.frame(records)
+        return self._proba(self.frame(records))
+
+    def _proba(self, frame: pd.DataFrame) -> np.ndarray:
         # inputs were just checked, so skip scikit-learn's per-call re-validation
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
             if len(frame) >= SMALL_BATCH:
@@ -91,11 +95,17 @@ class Predictor:
                 return self.model.predict_proba(frame)
 
     def predict(self, records: pd.DataFrame | list[dict[str, Any]]) -> list[Prediction]:
-        proba = self.predict_proba(records)
+        return self.predict_frame(records)[1]
+
+    def predict_frame(self, records: pd.DataFrame | list[dict[str, Any]]
+                      ) -> tuple[pd.DataFrame, list[Prediction]]:
+        """The checked feature table (what the prediction log records) and the predictions."""
+        frame = self.frame(records)
+        proba = self._proba(frame)
         best = proba.argmax(axis=1)
         scores = proba[np.arange(len(proba)), best]
-        return [Prediction(self.classes[i], round(float(s), 6), bool(s >= self.threshold))
-                for i, s in zip(best, scores, strict=True)]
+        return frame, [Prediction(self.classes[i], round(float(s), 6), bool(s >= self.threshold))
+                       for i, s in zip(best, scores, strict=True)]
 
 
 def table(records: Any, features: list[str], source: str = "input") -> pd.DataFrame:
@@ -118,11 +128,26 @@ def table(records: Any, features: list[str], source: str = "input") -> pd.DataFr
     return pd.DataFrame.from_records(records)
 
 
-def main(model: Path, source: Path, out: Path, max_mb: float = 1000) -> None:
-    """Batch predictions: read CSV or Parquet, write the same format with three new columns."""
+def main(model: Path, source: Path, out: Path, max_mb: float = 1000,
+         log_dir: Path | None = None, log_settings: Any = None) -> None:
+    """Batch predictions: read CSV or Parquet, write the same format with three new columns;
+    with ``log_dir``, also record them in the prediction log (one request, a record per row)."""
     predictor = Predictor.load(model)
     table = storage.read_table(source, max_mb=max_mb, cap="the limit of mlproject predict")
-    rows = [asdict(p) for p in predictor.predict(table)]
+    log = None
+    if log_dir is not None:
+        from mlproject.monitor.log import PredictionLog
+
+        log = PredictionLog.open(log_dir, predictor, log_settings)
+    start = time.perf_counter()
+    frame, predictions = predictor.predict_frame(table)
+    rows = [asdict(p) for p in predictions]
+    if log is not None:
+        log.put(uuid.uuid4().hex, frame, [p.label for p in predictions],
+                np.array([p.score for p in predictions]),
+                np.array([p.above_threshold for p in predictions]),
+                (time.perf_counter() - start) * 1000 / max(1, len(rows)))
+        log.close()
     result = table.assign(**pd.DataFrame(rows, index=table.index).add_prefix("prediction_"))
     if out.suffix == ".parquet":
         storage.write_table(out, result)

@@ -6,15 +6,25 @@
 
 Requests are checked by the same schema as batch prediction; a bad request is HTTP 422 with
 the one-line message a PipelineError carries.
+
+Every answer carries a request id (the caller's ``X-Request-ID`` when it is a plain token of at
+most 64 characters, else a new one), in the body and the ``X-Request-ID`` header: with it, true
+labels known later can be joined to the prediction log (``monitor.log`` in params.yaml,
+docs/monitoring.md), which records every prediction off the request path.
 """
 
 from __future__ import annotations
 
+import re
+import time
+import uuid
+from contextlib import asynccontextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+import numpy as np
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictInt, StringConstraints
@@ -43,7 +53,16 @@ class PredictionOut(BaseModel):
 
 class PredictResponse(BaseModel):
     model_version: str | None
+    request_id: str
     predictions: list[PredictionOut]
+
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def request_id(header: str | None) -> str:
+    """The caller's request id when it is a plain token, else a new random one."""
+    return header if header and REQUEST_ID.fullmatch(header) else uuid.uuid4().hex
 
 
 def describe(predictor: Predictor) -> dict[str, Any]:
@@ -56,12 +75,20 @@ def describe(predictor: Predictor) -> dict[str, Any]:
             "tag": registry.get("tag"), "commit": registry.get("commit"),
             "sha256": meta.get("sha256"), "classes": predictor.classes,
             "confidence_threshold": predictor.threshold, "features": predictor.features,
-            "validation_metrics": metrics}
+            "schema": meta.get("schema"), "validation_metrics": metrics}
 
 
-def create_app(predictor: Predictor) -> FastAPI:
-    """The FastAPI app serving ``predictor``."""
-    app = FastAPI(title="mlproject prediction service")
+def create_app(predictor: Predictor, log: Any = None) -> FastAPI:
+    """The FastAPI app serving ``predictor``; ``log`` (a PredictionLog) records predictions
+    and is closed, everything written, when the server stops (SIGTERM included)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> Any:
+        yield
+        if log is not None:
+            log.close()
+
+    app = FastAPI(title="mlproject prediction service", lifespan=lifespan)
     info = describe(predictor)
 
     @app.exception_handler(PipelineError)
@@ -87,24 +114,53 @@ def create_app(predictor: Predictor) -> FastAPI:
         return await call_next(request)
 
     @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    def health() -> dict[str, Any]:
+        return {"status": "ok", **({"log": log.status()} if log is not None else {})}
 
     @app.get("/model")
     def model() -> dict[str, Any]:
         return info
 
     @app.post("/predict", response_model=PredictResponse)
-    def predict(body: PredictRequest) -> dict[str, Any]:
+    def predict(body: PredictRequest, request: Request, response: Response) -> dict[str, Any]:
         # a sync endpoint: FastAPI runs it in a worker thread, so scoring never blocks the loop
-        predictions = predictor.predict(body.records)
-        return {"model_version": info["version"],
+        start = time.perf_counter()
+        rid = request_id(request.headers.get("x-request-id"))
+        frame, predictions = predictor.predict_frame(body.records)
+        response.headers["X-Request-ID"] = rid
+        if log is not None:
+            log.put(rid, frame, [p.label for p in predictions],
+                    np.array([p.score for p in predictions]),
+                    np.array([p.above_threshold for p in predictions]),
+                    (time.perf_counter() - start) * 1000)
+        return {"model_version": info["version"], "request_id": rid,
                 "predictions": [asdict(p) for p in predictions]}
 
     return app
 
 
-def main(model: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+WORKSPACE_MODEL = Path("models/model.skops")
+
+
+def choose_model(model: str, params: Path) -> Path:
+    """``auto``: production's model when a version is in production (fetched and verified),
+    else the workspace's model, said in the first line; any other value: that file."""
+    if model != "auto":
+        return Path(model)
+    from mlproject.registry import load_settings, tags
+    from mlproject.registry.fetch import DEFAULT_OUT, fetch
+
+    settings = load_settings(params)
+    if tags.read_state(settings.artifact, ".").in_stage(settings.stage) is None:
+        print(f"serving {WORKSPACE_MODEL} (not a registered version: nothing is in "
+              f"{settings.stage} yet)", flush=True)
+        return WORKSPACE_MODEL
+    return fetch(settings.stage, DEFAULT_OUT, ".", params)
+
+
+def main(model: Path, host: str = "127.0.0.1", port: int = 8000, log_dir: Path | None = None,
+         log_settings: Any = None) -> None:
+    """Serve ``model``; with ``log_dir``, record every prediction there."""
     import uvicorn
 
     from mlproject.registry.fetch import refuse_deprecated
@@ -114,5 +170,13 @@ def main(model: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
                             "(or pass --model models/model.skops)")
     predictor = Predictor.load(model)
     refuse_deprecated(predictor.metadata)
-    app = create_app(predictor)
+    log = None
+    if log_dir is not None:
+        from mlproject.monitor.log import PredictionLog
+
+        log = PredictionLog.open(log_dir, predictor, log_settings)
+        print(f"serve: logging predictions to {log_dir}/ (monitor.log in params.yaml)",
+              flush=True)
+    app = create_app(predictor, log)
+    print(f"serve: {model} on http://{host}:{port}", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

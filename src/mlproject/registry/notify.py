@@ -10,14 +10,11 @@ issue is handled with GitHub's CLI (``gh`` and GH_TOKEN); without them it is ski
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlproject import storage
+from mlproject import storage, tracking
 from mlproject.errors import PipelineError
 from mlproject.registry import OUTCOME
 
@@ -65,32 +62,15 @@ def sync_issue(n: Notice, outcome: dict, directory: Path) -> str:
     """Open, update or close the tracking issue with gh; return what happened."""
     if n.state == "superseded":
         return "tracking issue: left as it is (this run is not main's tip)"
-    if not os.environ.get("GH_TOKEN") or shutil.which("gh") is None:
-        return "tracking issue: skipped (needs gh and GH_TOKEN)"
-    try:
-        found = json.loads(_gh("issue", "list", "--state", "open", "--limit", "100",
-                               "--json", "number,title") or "[]")
-    except ValueError:
-        raise PipelineError("gh issue list: unexpected output") from None
-    numbers = [str(int(i["number"])) for i in found if isinstance(i, dict)
-               and str(i.get("title", "")).startswith(TITLE)]
-    commit, url = str(outcome.get("commit", "?"))[:12], _run_url()
+    commit, url = str(outcome.get("commit", "?"))[:12], tracking.run_url()
     run = f" ({url})" if url else ""
+    problem = None
     if n.state == "refused":
-        title = _line(f"{TITLE}: {n.headline}", 200)
-        body = _file(directory, "issue.md", _body(n, outcome, url))
-        if not numbers:
-            opened = _gh("issue", "create", "--title", title, "--body-file", body)
-            return f"tracking issue: opened {opened}"
-        _gh("issue", "edit", numbers[0], "--title", title, "--body-file", body)
-        _gh("issue", "comment", numbers[0], "--body-file",
-            _file(directory, "comment.md", f"Still not promoted at `{commit}`: {n.headline}{run}"))
-        return f"tracking issue: updated #{numbers[0]}"
-    for number in numbers:
-        _gh("issue", "close", number, "--comment", f"Production is up to date with main at "
-            f"`{commit}`: {n.headline}{run}")
-    closed = ", ".join(f"#{n}" for n in numbers)
-    return f"tracking issue: closed {closed}" if numbers else "tracking issue: none open"
+        problem = tracking.Problem(f"{TITLE}: {n.headline}", _body(n, outcome, url),
+                                   f"Still not promoted at `{commit}`: {n.headline}{run}")
+    done = tracking.sync(TITLE, problem, f"Production is up to date with main at `{commit}`: "
+                         f"{n.headline}{run}", directory)
+    return f"tracking issue: {done}"
 
 
 def _body(n: Notice, outcome: dict, url: str) -> str:
@@ -122,30 +102,4 @@ def _summary(n: Notice, outcome: dict, issue: str) -> None:
         print(text)
 
 
-def _gh(*args: str) -> str:
-    done = subprocess.run(["gh", *args], capture_output=True, text=True)
-    if done.returncode:
-        detail = (done.stderr.strip().splitlines() or ["failed"])[-1]
-        raise PipelineError(f"gh {' '.join(args[:2])}: {detail}")
-    return done.stdout.strip()
-
-
-def _file(directory: Path, name: str, text: str) -> str:
-    storage.write_bytes(directory / name, text.encode("utf-8"))
-    return str(directory / name)
-
-
-def _run_url() -> str:
-    parts = [os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY",
-                                         "GITHUB_RUN_ID")]
-    return f"{parts[0]}/{parts[1]}/actions/runs/{parts[2]}" if all(parts) else ""
-
-
-def _line(text: str, limit: int = 500) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
-
-
-def _escape(text: str) -> str:
-    """A workflow command's message: %, CR and LF are escaped, so one line stays one line."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+_line, _escape = tracking.line, tracking.escape

@@ -23,7 +23,7 @@ AXES = {"roc": ("ROC curve", "false positive rate", "true positive rate", "roc_a
                              "average_precision", "AP")}
 
 
-def _block(lines: list[str], palette: list[str], horizontal: bool = False) -> str:
+def block(lines: list[str], palette: list[str], horizontal: bool = False) -> str:
     init = {"themeVariables": {"xyChart": {"plotColorPalette": ", ".join(palette)}}}
     kind = "xychart-beta horizontal" if horizontal else "xychart-beta"
     return "\n".join(["```mermaid", f"%%{{init: {json.dumps(init)}}}%%", kind, *lines, "```"])
@@ -50,10 +50,10 @@ def curve(kind: str, series: dict[str, list[tuple[float, float]]], value: dict[s
     lines = [f'  title "{title}"', f'  x-axis "{xlabel}" [{", ".join(f"{x:g}" for x in xs)}]',
              f'  y-axis "{ylabel}" {low:g} --> 1']
     lines += [f"  line [{', '.join(f'{y:.3f}' for _, y in pts)}]" for *_, pts in shown]
-    return f"{legend}\n\n{_block(lines, [colour for _, _, colour, _ in shown])}"
+    return f"{legend}\n\n{block(lines, [colour for _, _, colour, _ in shown])}"
 
 
-def _label(value: str, limit: int = 24) -> str:
+def label(value: str, limit: int = 24) -> str:
     """A category name Mermaid shows as is: letters, digits and a few signs, quoted."""
     clean = re.sub(r"[^\w =.+-]", "_", value)[:limit]
     return f'"{clean}"'
@@ -64,7 +64,7 @@ def slice_changes(metric: str, deltas: list[tuple[str, float]], limit: float | N
     the allowed drop (horizontal: slice names on the side, where long names fit)."""
     values = [d for _, d in deltas]
     top = math.ceil(max(0.01, *(abs(v) for v in values), limit or 0) * 100) / 100
-    names = ", ".join(_label(k, 18) for k, _ in deltas)
+    names = ", ".join(label(k, 18) for k, _ in deltas)
     series = [[0.0] * len(values)] + ([[-limit] * len(values)] if limit is not None else [])
     lines = [f'  title "{metric}: this PR − main, per judged slice"', f"  x-axis [{names}]",
              f'  y-axis "change" {-top:g} --> {top:g}']
@@ -72,18 +72,18 @@ def slice_changes(metric: str, deltas: list[tuple[str, float]], limit: float | N
     palette = [GREY] + ([RED] if limit is not None else []) + [BRANCH]
     legend = f"{MARKS[BRANCH]} change · ⚪ no change" + (
         f" · 🔴 allowed drop ({units.signed(-limit)})" if limit is not None else "")
-    return f"{legend}\n\n{_block(lines, palette, horizontal=True)}"
+    return f"{legend}\n\n{block(lines, palette, horizontal=True)}"
 
 
 def history(metric: str, points: list[tuple[str, float]]) -> str:
     """The headline metric across production versions, this PR last."""
     low = _floor(min(v for _, v in points), 0.01)
     high = min(1.0, math.ceil(max(v for _, v in points) * 100) / 100 + 0.01)
-    names = ", ".join(_label(k, 16) for k, _ in points)
+    names = ", ".join(label(k, 16) for k, _ in points)
     lines = [f'  title "{metric} of production versions, then this PR"', f"  x-axis [{names}]",
              f'  y-axis "{metric}" {low:g} --> {high:g}',
              f"  line [{', '.join(f'{v:.4f}' for _, v in points)}]"]
-    return _block(lines, [BRANCH])
+    return block(lines, [BRANCH])
 
 
 def pngs(curves: dict[str, dict[str, list]], out_dir: Path) -> list[Path]:

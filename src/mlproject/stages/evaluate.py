@@ -1,8 +1,10 @@
 """evaluate: the model and both baselines on the holdout: quality, product and slice metrics.
 
-Writes reports/metrics.json (quality, product and the exact model size), reports/slices.json and
-the plot data under reports/plots/. Every value is deterministic: timings are measured when two
-models are compared side by side (`mlproject compare`), never recorded here.
+Writes reports/metrics.json (quality, product and the exact model size), reports/slices.json,
+the plot data under reports/plots/ and, given the training rows, the model's reference for
+monitoring (models/reference.json, see mlproject.monitor.reference). Every value is
+deterministic: timings are measured when two models are compared side by side (`mlproject
+compare`), never recorded here.
 """
 
 from __future__ import annotations
@@ -44,9 +46,19 @@ def evaluate(predictors: dict[str, Predictor], holdout: pd.DataFrame, params: Pa
     return out
 
 
-def main(params: Params, holdout_path: Path, models_dir: Path, out_dir: Path) -> None:
+def main(params: Params, holdout_path: Path, models_dir: Path, out_dir: Path,
+         train_path: Path | None = None) -> None:
     predictors = {name: Predictor.load(models_dir / f"{name}.skops") for name in MODELS}
-    result = evaluate(predictors, storage.read_table(holdout_path), params)
+    holdout = storage.read_table(holdout_path)
+    result = evaluate(predictors, holdout, params)
+    if train_path is not None:
+        from mlproject.monitor import reference
+
+        target = params.data.target
+        with threads.limited(params.train.threads):
+            profile = reference.profile(storage.read_table(train_path), holdout,
+                                        predictors["model"], target.column, target.positive)
+        reference.write(models_dir / "reference.json", profile)
     for kind, rows in result.pop("plots").items():
         storage.write_csv(out_dir / "plots" / f"{kind}.csv", rows)
     for name, content in result.items():
