@@ -4,7 +4,8 @@ Every distance is an effect size in a unit people can read, never a p-value (on 
 million predictions every p-value is tiny):
 
 - numeric features: the Wasserstein-1 distance (how far values moved, on average) in training
-  standard deviations, on a grid of 100 quantiles both sides share;
+  standard deviations, on a grid of 100 quantiles both sides share (the outermost 1 % on each
+  side left out);
 - categories and predicted labels: the Jensen-Shannon distance (base 2, in [0, 1]) of shares;
 - the score: the Wasserstein-1 distance of the predicted label's score (in score units).
 
@@ -21,6 +22,7 @@ import numpy as np
 
 # quantile levels: the midpoints of 100 equal bins; values are observed ones (inverted CDF)
 PROBS = [round((i + 0.5) / 100, 3) for i in range(100)]
+TRIM = 1  # quantile levels left out on each side (the lowest and highest 1 %)
 FLOOR_DRAWS = 200
 FLOOR_ROWS = 20_000  # windows larger than this are drawn at this size (a higher, safer floor)
 OTHER, UNSEEN = "(other)", "(unseen)"
@@ -32,8 +34,14 @@ def quantiles(values: np.ndarray) -> list[float]:
 
 
 def wasserstein(a: list[float] | np.ndarray, b: list[float] | np.ndarray) -> float:
-    """Wasserstein-1 distance of two distributions given by the same quantile levels."""
-    return float(np.mean(np.abs(np.asarray(a, float) - np.asarray(b, float))))
+    """Wasserstein-1 distance of two distributions given by the same quantile levels, the
+    outermost level on each side left out: a few extreme values (a 99999 code in a heavy
+    tail) must not read as drift of the whole distribution."""
+    return float(_trimmed(np.asarray(a, float), np.asarray(b, float)))
+
+
+def _trimmed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.mean(np.abs(a - b)[..., TRIM:len(PROBS) - TRIM], axis=-1)
 
 
 def js_distance(p: Mapping[str, float], q: Mapping[str, float]) -> float:
@@ -69,7 +77,7 @@ def numeric_floor(reference: list[float], n: int, scale: float = 1.0, seed: int 
     points = np.asarray(reference, float)
     draws = _rng(seed, m).choice(points, size=(FLOOR_DRAWS, m))
     q = np.quantile(draws, PROBS, axis=1, method="inverted_cdf").T
-    return float(np.quantile(np.mean(np.abs(q - points), axis=1), 0.99)) / scale
+    return float(np.quantile(_trimmed(q, points), 0.99)) / scale
 
 
 def categorical_floor(shares: Mapping[str, float], n: int, seed: int = 0) -> float:

@@ -1,0 +1,117 @@
+"""The prediction log: every answered request is on disk after SIGTERM, ids round-trip, files
+are completed, and the folder's size is bounded."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mlproject.monitor.log import PredictionLog
+from mlproject.monitor.settings import Log
+from mlproject.predict import Predictor
+
+from .logs import write_log
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL, HOLDOUT = ROOT / "models" / "model.skops", ROOT / "artifacts/prepared/holdout.parquet"
+pytestmark = pytest.mark.skipif(not (MODEL.exists() and HOLDOUT.exists()),
+                                reason="run `make run` first (model and holdout)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_no_request_is_lost_when_the_service_gets_sigterm(tmp_path):
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    server = subprocess.Popen([sys.executable, "-m", "mlproject.cli", "serve", "--model",
+                               str(MODEL), "--port", str(port), "--log-dir", str(tmp_path)],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        holdout = pd.read_parquet(HOLDOUT)
+        features = Predictor.load(MODEL).features
+        rows = holdout[features].head(40).astype(object)
+        records = rows.where(rows.notna(), None).to_dict("records")
+        ids = []
+        for i, record in enumerate(records):
+            req = urllib.request.Request(f"{url}/predict", method="POST", headers={
+                "content-type": "application/json", "x-request-id": f"req-{i}"},
+                data=json.dumps({"records": [record]}).encode())
+            with urllib.request.urlopen(req, timeout=10) as r:
+                body = json.loads(r.read())
+                assert r.headers["x-request-id"] == body["request_id"] == f"req-{i}"
+                ids.append(body["request_id"])
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+    logged = pd.read_parquet(tmp_path)
+    assert sorted(logged["request_id"]) == sorted(ids)
+    assert not list(tmp_path.glob("*.part"))
+    assert logged["input_age"].tolist() == holdout["age"].head(40).astype(float).tolist()
+
+
+def test_a_hostile_request_id_is_replaced():
+    from mlproject.serve import request_id
+
+    assert request_id("ok-1.2:3_x") == "ok-1.2:3_x"
+    for bad in ("a" * 65, "x\ny", "<script>", "", None):
+        assert len(request_id(bad)) == 32
+
+
+def test_files_rotate_and_the_folder_stays_under_its_cap(tmp_path):
+    predictor, holdout = Predictor.load(MODEL), pd.read_parquet(HOLDOUT)
+    settings = Log(rotate_mb=0.02, max_total_mb=0.05, idle_seconds=60)
+    log = PredictionLog.open(tmp_path, predictor, settings)
+    for start in range(0, 3000, 500):
+        frame, predictions = predictor.predict_frame(holdout.iloc[start:start + 500])
+        log.put(f"b{start}", frame, [p.label for p in predictions],
+                pd.Series([p.score for p in predictions]).to_numpy(),
+                pd.Series([p.above_threshold for p in predictions]).to_numpy(), 1.0)
+        time.sleep(0.3)
+    log.close()
+    files = sorted(tmp_path.glob("predictions-*.parquet"))
+    assert files and int(files[-1].name.split("-")[-1].split(".")[0]) >= 3  # rotated
+    assert sum(f.stat().st_size for f in files) <= 0.05e6
+    assert log.dropped == 0
+
+
+def test_batch_predict_logs_every_row(tmp_path):
+    predictor, holdout = Predictor.load(MODEL), pd.read_parquet(HOLDOUT)
+    source = tmp_path / "rows.csv"
+    holdout[predictor.features].head(123).to_csv(source, index=False)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run([sys.executable, "-m", "mlproject.cli", "predict", str(MODEL),
+                           str(source), "--out", str(tmp_path / "out.csv"), "--log",
+                           str(tmp_path / "logs")], cwd=ROOT, env=env, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    logged = pd.read_parquet(tmp_path / "logs")
+    assert len(logged) == 123 and logged["record"].tolist() == list(range(123))
+
+
+def test_the_in_process_log_helper_matches_labels(tmp_path):
+    predictor, holdout = Predictor.load(MODEL), pd.read_parquet(HOLDOUT)
+    rows = write_log(tmp_path / "logs", predictor, holdout, "income", 100, per_request=10)
+    logged = pd.read_parquet(tmp_path / "logs")
+    assert list(zip(logged["request_id"], logged["record"], strict=True)) == \
+        list(zip(rows["request_id"], rows["record"], strict=True))

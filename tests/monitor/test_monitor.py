@@ -1,0 +1,166 @@
+"""mlproject monitor on real logs of the starter model: no alarm on an unchanged window, an
+alarm for a shifted feature and for flipped labels, and one line for each kind of bad input."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mlproject.errors import PipelineError
+from mlproject.monitor import check, reference, settings
+from mlproject.monitor.log import file_time
+from mlproject.predict import Predictor
+
+from .logs import write_log
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL, HOLDOUT = ROOT / "models" / "model.skops", ROOT / "artifacts/prepared/holdout.parquet"
+pytestmark = pytest.mark.skipif(not (MODEL.exists() and HOLDOUT.exists()),
+                                reason="run `make run` first (model and holdout)")
+S = settings.parse(None)
+
+
+@pytest.fixture(scope="module")
+def model() -> tuple[Predictor, pd.DataFrame]:
+    return Predictor.load(MODEL), pd.read_parquet(HOLDOUT)
+
+
+def logged(tmp_path: Path, model, n: int = 2000, **kw) -> Path:
+    predictor, holdout = model
+    write_log(tmp_path / "logs", predictor, holdout, "income", n, per_request=50,
+              labels=tmp_path / "labels.csv", **kw)
+    return tmp_path
+
+
+def run(d: Path, **kw) -> dict:
+    return check.run(S, d / "logs", d / "out", reference_path=ROOT / "models/reference.json",
+                     **kw)
+
+
+def test_an_unchanged_window_is_normal_and_quality_holds(tmp_path, model):
+    result = run(logged(tmp_path, model, 3000, seed=3), labels=tmp_path / "labels.csv")
+    assert result["status"] == "normal", result["alarms"]
+    assert not result["retrain"] and result["quality"]["dropped"] is False
+    assert result["window"]["predictions"] == 3000 and result["window"]["requests"] == 60
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert report.startswith("## ✅ No drift") and "```mermaid" in report
+
+
+def test_a_numeric_shift_of_30_percent_of_requests_is_found(tmp_path, model):
+    result = run(logged(tmp_path, model, shifts=["age=+1sd"], share=0.3))
+    assert result["status"] == "drift" and result["title"] == "age"
+    assert result["retrain"] and result["features"]["age"]["drift"]["value"] > 0.2
+    assert "## 🔴 Production drift: age" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_a_category_mix_change_and_flipped_labels_are_found(tmp_path, model):
+    result = run(logged(tmp_path, model, shifts=["workclass=Self-emp-inc"], share=0.3,
+                        flip=0.1), labels=tmp_path / "labels.csv")
+    kinds = {a["kind"]: a["name"] for a in result["alarms"]}
+    assert kinds == {"features": "workclass", "quality": "accuracy"}, result["alarms"]
+    q = result["quality"]
+    assert q["dropped"] and q["interval"][1] < -0.02 and q["matched"] == 2000
+
+
+def test_a_small_window_judges_nothing(tmp_path, model):
+    result = run(logged(tmp_path, model, 200, shifts=["age=+1sd"]))
+    assert result["status"] == "too few predictions" and not result["alarms"]
+
+
+def test_the_reference_is_found_in_the_workspace_by_the_models_sha(tmp_path, model):
+    d = logged(tmp_path, model, 300)
+    result = check.run(S, d / "logs", d / "out", root=ROOT)
+    assert result["model"]["reference"] == "models/reference.json"
+
+
+def one_line(func) -> str:
+    with pytest.raises(PipelineError) as err:
+        func()
+    assert "\n" not in str(err.value)
+    return str(err.value)
+
+
+def test_bad_input_is_one_line(tmp_path, model):
+    d = logged(tmp_path, model, 300)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "no completed log file" in one_line(lambda: check.run(S, empty, d / "o"))
+    other = dict(reference.read(ROOT / "models/reference.json"))
+    other["model"] = {**other["model"], "sha256": "0" * 64}
+    reference.write(tmp_path / "other.json", other)
+    assert "describes model 000000000000" in one_line(
+        lambda: check.run(S, d / "logs", d / "o", reference_path=tmp_path / "other.json"))
+    assert "no reference for model" in one_line(
+        lambda: check.run(S, d / "logs", d / "o", root=tmp_path))
+    assert "not an ISO time" in one_line(lambda: run(d, until="yesterday"))
+    labels = tmp_path / "unknown.csv"
+    labels.write_text("request_id,label\nnope-1,>50K\n")
+    assert "none of its 1 label(s)" in one_line(lambda: run(d, labels=labels))
+    labels.write_text("request_id,label\nr0-0,maybe\n")
+    assert "'maybe'" in one_line(lambda: run(d, labels=labels))
+    labels.write_text("id,truth\n1,2\n")
+    assert "needs the columns request_id and label" in one_line(lambda: run(d, labels=labels))
+    single = tmp_path / "single.csv"
+    single.write_text("request_id,label\nr0-0,>50K\n")
+    assert "add a record column" in one_line(lambda: run(d, labels=single))
+    good = sorted((d / "logs").glob("*.parquet"))[0]
+    corrupt = d / "logs" / good.name.replace("-1.parquet", "-9.parquet")
+    corrupt.write_bytes(b"PAR1 not really")
+    assert f"{corrupt}: not a readable Parquet file" in one_line(lambda: run(d))
+    corrupt.unlink()
+    pd.DataFrame({"a": [1]}).to_parquet(corrupt)
+    assert "not a prediction log" in one_line(lambda: run(d))
+
+
+def test_an_old_window_has_no_predictions(tmp_path, model):
+    d = logged(tmp_path, model, 200)
+    # a window from 25 to 40 minutes after the file began: the file can hold such rows
+    # (monitor.log.rotate_minutes is 60), this one does not
+    first = file_time(sorted((d / "logs").glob("*.parquet"))[0].name)
+    until = (first + timedelta(minutes=40)).isoformat()
+    assert "no predictions between" in one_line(lambda: run(d, until=until, hours=0.25))
+
+
+@pytest.mark.parametrize("raw, key", [
+    ({"drift": {"numeric": 0}}, "monitor.drift.numeric"),
+    ({"drift": {"categorical": 1.5}}, "monitor.drift.categorical"),
+    ({"min_predictions": 10}, "monitor.min_predictions"),
+    ({"quality": {"metric": "f2"}}, "monitor.quality.metric"),
+    ({"quality": {"resamples": 10}}, "monitor.quality.resamples"),
+    ({"log": {"max_total_mb": 10, "rotate_mb": 32}}, "monitor.log.max_total_mb"),
+    ({"window_hours": 24 * 40}, "monitor.window_hours"),
+    ({"retrain_on": ["volume"]}, "monitor.retrain_on[0]"),
+    ({"treshold": 1}, "monitor.treshold"),
+])
+def test_nonsensical_settings_are_refused_naming_the_key(raw, key):
+    assert f"params.yaml: {key}:" in one_line(lambda: settings.parse(raw))
+
+
+def test_the_reference_has_the_same_bytes_when_written_again(tmp_path, model):
+    predictor, holdout = model
+    train = pd.read_parquet(ROOT / "artifacts/split/train.parquet")
+    profile = reference.profile(train, holdout, predictor, "income", ">50K")
+    reference.write(tmp_path / "reference.json", profile)
+    assert (tmp_path / "reference.json").read_bytes() == \
+        (ROOT / "models/reference.json").read_bytes()
+
+
+def test_the_cli_writes_outputs_and_exits_0_on_drift_1_on_bad_input(tmp_path, model):
+    d = logged(tmp_path, model, shifts=["age=+1sd"], share=0.3)
+    out = tmp_path / "github_output"
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "GITHUB_OUTPUT": str(out),
+           "PYTHONPATH": str(ROOT / "src")}
+    cmd = [sys.executable, "-m", "mlproject.cli", "monitor", "--logs", str(d / "logs"),
+           "--out", str(d / "cli")]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "status=drift\nretrain=true\n" in out.read_text()
+    shutil.rmtree(d / "logs")
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1
