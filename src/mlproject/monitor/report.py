@@ -31,8 +31,8 @@ def markdown(r: dict[str, Any]) -> str:
     if r["alarms"]:
         lines += ["**What moved**", ""]
         lines += [f"- {text(a['what'], 120)} ({a['kind']})" for a in r["alarms"]]
-        action = "continuous training was asked to retrain" if r["retrain"] else \
-            "not a reason to retrain (monitor.retrain_on)"
+        action = "asked for (monitor.retrain_on)" if r["retrain"] else \
+            "not asked for (monitor.retrain_on)"
         lines += ["", f"Retraining: {action}.", ""]
     for other in r["other_models"]:
         lines += [f"> {other['predictions']:,} predictions of another model "
@@ -124,7 +124,7 @@ def _quality(q: dict[str, Any] | None) -> str:
 def _volume(volume: list[dict[str, Any]]) -> str:
     if not volume:
         return ""
-    points = [(v["hour"][11:16] if len(volume) <= 24 else v["hour"][5:13].replace("T", " "),
+    points = [(v["hour"][11:13] + "h" if len(volume) <= 24 else v["hour"][5:13].replace("T", " "),
                v["predictions"]) for v in volume][-MAX_BARS:]
     top = max(c for _, c in points)
     chart = ['  title "predictions per hour (UTC)"',
