@@ -124,8 +124,9 @@ verify-reproduced: setup ## say whether the workspace results reproduce those co
 push-results: setup ## CI (verdict workflow): check the results commit in BUNDLE and push it to the PR branch
 	mlproject push-results --bundle "$(BUNDLE)" --event "$(EVENT)"
 
-refresh-data: setup ## update data/ from refresh.source in params.yaml; records a new version when it changed
-	mlproject refresh-data
+refresh-data: setup ## update data/ from refresh.source in params.yaml; records a new version when it changed (REASON)
+	@# REASON (why training was asked for) is read from the environment, never pasted into the text
+	mlproject refresh-data $${REASON:+--reason "$$REASON"}
 
 data-changed: ## print true when data.dvc differs from the last commit (after refresh-data)
 	@if git diff --quiet -- data.dvc; then echo false; else echo true; fi
@@ -168,12 +169,12 @@ serve: setup ## serve over HTTP on 127.0.0.1:8000: production's model, else mode
 	@# MODEL is read from the environment by the shell, never pasted into the command text
 	mlproject serve --model "$${MODEL:-auto}"
 
-monitor: setup ## compare the prediction log's last window with the model's reference -> build/monitor (LOGS, LABELS)
-	@# LOGS and LABELS are read from the environment by the shell, never pasted into the text
-	mlproject monitor $${LOGS:+--logs "$$LOGS"} $${LABELS:+--labels "$$LABELS"}
+monitor: setup ## compare the prediction log's last window with the model's reference -> build/monitor (LOGS, LABELS, UNTIL)
+	@# LOGS, LABELS and UNTIL are read from the environment by the shell, never pasted into the text
+	mlproject monitor $${LOGS:+--logs "$$LOGS"} $${LABELS:+--labels "$$LABELS"} $${UNTIL:+--until "$$UNTIL"}
 
-monitor-fetch: setup ## CI: copy the window's log files from monitor.storage -> build/monitor/logs
-	mlproject monitor-fetch
+monitor-fetch: setup ## CI: copy the window's logs (monitor.storage) and labels (monitor.labels) -> build/monitor (UNTIL)
+	mlproject monitor-fetch $${UNTIL:+--until "$$UNTIL"}
 
 monitor-issue: setup ## CI: open, update or close the one "production drift" issue (GH_TOKEN)
 	mlproject monitor-issue

@@ -63,7 +63,8 @@ def _monitor_action(action: str):
         from mlproject.monitor import actions, settings
 
         if action == "fetch":
-            actions.fetch(settings.load(args.params), args.out, args.until, args.hours)
+            actions.fetch(settings.load(args.params), args.out, args.until, args.hours,
+                          args.labels_out)
             return
         result = actions.read_result(args.result / "monitor.json")
         print(actions.issue(result, args.result) if action == "issue"
@@ -128,8 +129,10 @@ def _rename(args: argparse.Namespace) -> None:
 
 
 def _refresh_data(args: argparse.Namespace) -> None:
-    from mlproject import refresh
+    from mlproject import refresh, tracking
 
+    if args.reason:
+        print(f"refresh-data: training asked for: {tracking.line(args.reason, 200)}")
     refresh.refresh(_raw_params(args.params).get("refresh"), max_mb=_max_mb(args.params))
 
 
@@ -377,7 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
         "clear the example results, re-run", ("name", {"help": "new package name"}),
         ("--no-run", {"action": "store_true", "help": "do not set up and run afterwards"}))
     add("refresh-data", _refresh_data,
-        "update data/ from refresh.source; record a new version with DVC when it changed")
+        "update data/ from refresh.source; record a new version with DVC when it changed",
+        ("--reason", {"default": "", "help": "why training was asked for (printed)"}))
     add("summary", _summary, "print the key metrics beside the baselines",
         ("--metrics", {**path, "default": P("reports/metrics.json")}))
     add("record-results", _ci("record-results"),
@@ -474,15 +478,17 @@ def build_parser() -> argparse.ArgumentParser:
         "reference: drift, predictions, quality; write monitor.json and report.md",
         ("--logs", {**path, "default": None, "help": "default: monitor.log.dir"}),
         ("--labels", {**path, "default": None,
-                      "help": "true labels known so far: CSV or Parquet of request_id, label "
-                              "(and record)"}),
+                      "help": "true labels known so far: a CSV or Parquet file of request_id, "
+                              "label (and record), or a folder of them"}),
         *window,
         ("--reference", {**path, "default": None,
                          "help": "default: models/reference.json of the window's model, from "
                                  "the workspace or git history"}),
         ("--out", {**path, "default": P("build/monitor")}))
     add("monitor-fetch", _monitor_action("fetch"), "copy the window's log files from "
-        "monitor.storage (CI)", ("--out", {**path, "default": P("build/monitor/logs")}), *window)
+        "monitor.storage and the label files from monitor.labels (CI)",
+        ("--out", {**path, "default": P("build/monitor/logs")}),
+        ("--labels-out", {**path, "default": P("build/monitor/labels")}), *window)
     result = ("--result", {**path, "default": P("build/monitor"),
                            "help": "the folder mlproject monitor wrote"})
     add("monitor-issue", _monitor_action("issue"),

@@ -1,7 +1,8 @@
 """Measure the performance bars of PRODUCT.md §5 and print them as a Markdown table.
 
     make bench                 # everything (a few minutes on 2 cores)
-    make bench ARGS="--quick"  # skip the 1,000,000-row run
+    make bench ARGS="--quick"  # skip the 1,000,000-row runs and the monitoring rows
+    make bench ARGS="--monitor"  # only the monitoring rows (tests/benchmarks/monitor_bench.py)
     make bench ARGS="--scale"  # time and memory per stage at 50k, 1M and 5M rows, training
                                # on 1 thread and on every core (train.threads in params.yaml)
 
@@ -168,7 +169,9 @@ def prediction(repo: Path) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="skip the 1M-row run")
+    parser.add_argument("--quick", action="store_true",
+                        help="skip the 1M-row runs and the monitoring rows")
+    parser.add_argument("--monitor", action="store_true", help="only the monitoring rows")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scale", nargs="*", type=int, metavar="ROWS",
                         help="time each stage on these row counts instead "
@@ -177,6 +180,21 @@ def main() -> None:
     if args.scale is not None:
         scale_table(args.scale or [50_000, 1_000_000, 5_000_000])
         return
+    sys.path.insert(0, str(Path(__file__).parent))
+    rows: list[tuple[str, str, str]] = []
+    if args.monitor:
+        from monitor_bench import rows as monitoring
+
+        rows += monitoring(args.runs)
+    else:
+        rows += measure_all(args)
+    print(f"| measure (median of {args.runs}) | result | bar |\n|---|---|---|")
+    for name, value, bar in rows:
+        print(f"| {name} | {value} | {bar} |")
+
+
+def measure_all(args: argparse.Namespace) -> list[tuple[str, str, str]]:
+    """Every row but the scale table."""
     rows: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -237,7 +255,6 @@ def main() -> None:
         rows.append(("PR evidence, main's model rebuilt (cold path: not cached, not on the "
                      "remote)", f"{cold:.1f} s", f"{cold / full:.2f}x full repro (<= 2x)"))
         sh("dvc config --local --unset cache.dir && dvc checkout -q", repo, env)
-        sys.path.insert(0, str(Path(__file__).parent))
         from serve_load import measure
 
         http = measure(300, repo / "models" / "model.skops")
@@ -248,9 +265,11 @@ def main() -> None:
             seconds, peak = scale(repo, 1_000_000)
             rows.append(("1,000,000-row `dvc repro`", f"{seconds:.0f} s, peak {peak:,.0f} MB",
                          "<= 120 s, <= 3 GB"))
-    print(f"| measure (median of {args.runs}) | result | bar |\n|---|---|---|")
-    for name, value, bar in rows:
-        print(f"| {name} | {value} | {bar} |")
+    if not args.quick:
+        from monitor_bench import rows as monitoring
+
+        rows += monitoring(args.runs)
+    return rows
 
 
 if __name__ == "__main__":

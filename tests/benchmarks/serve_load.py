@@ -3,7 +3,7 @@
     python tests/benchmarks/serve_load.py [--model models/model.skops] [-n 300]
 
 ``measure()`` starts `mlproject serve` on 127.0.0.1 on a free port, sends a bounded number of
-one-record /predict requests one after another, and stops the server. Numbers are for the
+one-record /predict requests one after another, and stops the server (SIGTERM). Numbers are for the
 performance table only; tests never assert them.
 """
 
@@ -16,6 +16,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,12 +36,22 @@ def free_port() -> int:
 
 
 def measure(n_requests: int = 300, model: Path | str = ROOT / "models/model.skops",
-            batch: int = 1, start_timeout_s: float = 60.0) -> dict[str, float]:
-    """Serve ``model``, send ``n_requests`` requests of ``batch`` records; return the numbers."""
+            batch: int = 1, start_timeout_s: float = 60.0, extra: list[str] | None = None
+            ) -> dict[str, float]:
+    """Serve ``model`` (with ``extra`` arguments; by default its prediction log goes to a
+    temporary folder), send ``n_requests`` requests of ``batch`` records, stop the server with
+    SIGTERM; return the numbers."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return _measure(n_requests, model, batch, start_timeout_s,
+                        extra if extra is not None else ["--log-dir", tmp])
+
+
+def _measure(n_requests: int, model: Path | str, batch: int, start_timeout_s: float,
+             extra: list[str]) -> dict[str, float]:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "mlproject.cli", "serve", "--model", str(model), "--port",
-         str(port)], cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+         str(port), *extra], cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -73,7 +84,7 @@ def measure(n_requests: int = 300, model: Path | str = ROOT / "models/model.skop
         except subprocess.TimeoutExpired:
             server.kill()
     q = statistics.quantiles(latencies, n=100)
-    return {"requests": n_requests, "batch": batch,
+    return {"requests": n_requests, "batch": batch, "answered": n_requests + min(20, n_requests),
             "requests_per_s": round(n_requests / elapsed, 1),
             "p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2)}
 

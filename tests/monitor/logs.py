@@ -1,10 +1,14 @@
 """Prediction logs made in process, for the monitoring tests and benchmarks: holdout rows
 through a real Predictor and the real PredictionLog, optionally shifted like simulate-traffic
-does, with their true labels (some flipped)."""
+does, with their true labels (some flipped). ``Names`` picks what to shift from the project's
+own params and reference, so the tests hold for whatever data the project has."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,3 +53,34 @@ def write_log(directory: Path, predictor: Predictor, holdout: pd.DataFrame, targ
         storage.write_csv(labels, out.to_dict("records") if per_request > 1 else
                           out[["request_id", "label"]].to_dict("records"))
     return out
+
+
+@dataclass(frozen=True)
+class Names:
+    target: str
+    positive: str | None
+    numeric: str  # the most continuous numeric feature: a shift of it moves every quantile
+    categorical: str  # a categorical feature, and its rarest value seen in training
+    rare: str
+
+    @classmethod
+    def of(cls, params: Any, reference: dict[str, Any]) -> Names:
+        """Chosen from a project's params (mlproject.config.Params) and model reference."""
+        features = reference["features"]
+        numeric = max((n for n, f in features.items() if f["kind"] == "numeric"),
+                      key=lambda n: (len(set(features[n]["quantiles"])), n))
+        shares = {n: f["shares"] for n, f in features.items()
+                  if f["kind"] == "categorical" and len(f["shares"]) >= 2}
+        categorical = max(shares, key=lambda n: (max(shares[n].values()), n))
+        rare = min((v for v, share in shares[categorical].items() if share > 0),
+                   key=lambda v: (shares[categorical][v], v))
+        return cls(params.data.target.column, params.data.target.positive, numeric,
+                   categorical, rare)
+
+    @classmethod
+    def of_project(cls, root: Path) -> Names:
+        """For the project in ``root`` (its params.yaml and models/reference.json)."""
+        from mlproject.config import load_params
+
+        return cls.of(load_params(root / "params.yaml"),
+                      json.loads((root / "models" / "reference.json").read_text()))

@@ -1,5 +1,6 @@
-"""mlproject monitor on real logs of the starter model: no alarm on an unchanged window, an
-alarm for a shifted feature and for flipped labels, and one line for each kind of bad input."""
+"""mlproject monitor on real logs of a model trained on generated data (conftest.monitored): no
+alarm on an unchanged window, an alarm for a shifted feature and for flipped labels, and one
+line for each kind of bad input."""
 
 from __future__ import annotations
 
@@ -15,32 +16,30 @@ import pytest
 from mlproject.errors import PipelineError
 from mlproject.monitor import check, reference, settings
 from mlproject.monitor.log import file_time
-from mlproject.predict import Predictor
 
+from .conftest import Monitored
 from .logs import write_log
 
 ROOT = Path(__file__).resolve().parents[2]
-MODEL, HOLDOUT = ROOT / "models" / "model.skops", ROOT / "artifacts/prepared/holdout.parquet"
-pytestmark = pytest.mark.skipif(not (MODEL.exists() and HOLDOUT.exists()),
-                                reason="run `make run` first (model and holdout)")
 S = settings.parse(None)
 
 
-@pytest.fixture(scope="module")
-def model() -> tuple[Predictor, pd.DataFrame]:
-    return Predictor.load(MODEL), pd.read_parquet(HOLDOUT)
+@pytest.fixture
+def model(monitored: Monitored) -> Monitored:
+    return monitored
 
 
-def logged(tmp_path: Path, model, n: int = 2000, **kw) -> Path:
-    predictor, holdout = model
-    write_log(tmp_path / "logs", predictor, holdout, "income", n, per_request=50,
-              labels=tmp_path / "labels.csv", **kw)
+def logged(tmp_path: Path, model: Monitored, n: int = 2000, **kw) -> Path:
+    """tmp_path, holding logs/ (n predictions in requests of 50), labels.csv and the model's
+    reference as reference.json."""
+    write_log(tmp_path / "logs", model.predictor, model.pool, model.names.target, n,
+              per_request=50, labels=tmp_path / "labels.csv", **kw)
+    shutil.copy(model.reference, tmp_path / "reference.json")
     return tmp_path
 
 
 def run(d: Path, **kw) -> dict:
-    return check.run(S, d / "logs", d / "out", reference_path=ROOT / "models/reference.json",
-                     **kw)
+    return check.run(S, d / "logs", d / "out", reference_path=d / "reference.json", **kw)
 
 
 def test_an_unchanged_window_is_normal_and_quality_holds(tmp_path, model):
@@ -53,29 +52,31 @@ def test_an_unchanged_window_is_normal_and_quality_holds(tmp_path, model):
 
 
 def test_a_numeric_shift_of_30_percent_of_requests_is_found(tmp_path, model):
-    result = run(logged(tmp_path, model, shifts=["age=+1sd"], share=0.3))
-    assert result["status"] == "drift" and result["title"] == "age"
-    assert result["retrain"] and result["features"]["age"]["drift"]["value"] > 0.2
-    assert "## 🔴 Production drift: age" in (tmp_path / "out" / "report.md").read_text()
+    feature = model.names.numeric
+    result = run(logged(tmp_path, model, shifts=[f"{feature}=+1sd"], share=0.3))
+    assert result["status"] == "drift" and result["title"].startswith(feature)
+    assert result["retrain"] and result["features"][feature]["drift"]["value"] > 0.2
+    assert f"## 🔴 Production drift: {feature}" in (tmp_path / "out" / "report.md").read_text()
 
 
 def test_a_category_mix_change_and_flipped_labels_are_found(tmp_path, model):
-    result = run(logged(tmp_path, model, shifts=["workclass=Self-emp-inc"], share=0.3,
-                        flip=0.1), labels=tmp_path / "labels.csv")
-    kinds = {a["kind"]: a["name"] for a in result["alarms"]}
-    assert kinds == {"features": "workclass", "quality": "accuracy"}, result["alarms"]
+    names = model.names
+    result = run(logged(tmp_path, model, shifts=[f"{names.categorical}={names.rare}"],
+                        share=0.3, flip=0.1), labels=tmp_path / "labels.csv")
+    alarms = {(a["kind"], a["name"]) for a in result["alarms"]}
+    assert {("features", names.categorical), ("quality", "accuracy")} <= alarms, alarms
     q = result["quality"]
     assert q["dropped"] and q["interval"][1] < -0.02 and q["matched"] == 2000
 
 
 def test_a_small_window_judges_nothing(tmp_path, model):
-    result = run(logged(tmp_path, model, 200, shifts=["age=+1sd"]))
+    result = run(logged(tmp_path, model, 200, shifts=[f"{model.names.numeric}=+1sd"]))
     assert result["status"] == "too few predictions" and not result["alarms"]
 
 
 def test_the_reference_is_found_in_the_workspace_by_the_models_sha(tmp_path, model):
     d = logged(tmp_path, model, 300)
-    result = check.run(S, d / "logs", d / "out", root=ROOT)
+    result = check.run(S, d / "logs", d / "out", root=model.root)
     assert result["model"]["reference"] == "models/reference.json"
 
 
@@ -91,7 +92,7 @@ def test_bad_input_is_one_line(tmp_path, model):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert "no completed log file" in one_line(lambda: check.run(S, empty, d / "o"))
-    other = dict(reference.read(ROOT / "models/reference.json"))
+    other = dict(reference.read(model.reference))
     other["model"] = {**other["model"], "sha256": "0" * 64}
     reference.write(tmp_path / "other.json", other)
     assert "describes model 000000000000" in one_line(
@@ -100,14 +101,15 @@ def test_bad_input_is_one_line(tmp_path, model):
         lambda: check.run(S, d / "logs", d / "o", root=tmp_path))
     assert "not an ISO time" in one_line(lambda: run(d, until="yesterday"))
     labels = tmp_path / "unknown.csv"
-    labels.write_text("request_id,label\nnope-1,>50K\n")
+    a_class = model.predictor.classes[0]
+    labels.write_text(f"request_id,label\nnope-1,{a_class}\n")
     assert "none of its 1 label(s)" in one_line(lambda: run(d, labels=labels))
     labels.write_text("request_id,label\nr0-0,maybe\n")
     assert "'maybe'" in one_line(lambda: run(d, labels=labels))
     labels.write_text("id,truth\n1,2\n")
     assert "needs the columns request_id and label" in one_line(lambda: run(d, labels=labels))
     single = tmp_path / "single.csv"
-    single.write_text("request_id,label\nr0-0,>50K\n")
+    single.write_text(f"request_id,label\nr0-0,{a_class}\n")
     assert "add a record column" in one_line(lambda: run(d, labels=single))
     good = sorted((d / "logs").glob("*.parquet"))[0]
     corrupt = d / "logs" / good.name.replace("-1.parquet", "-9.parquet")
@@ -143,24 +145,24 @@ def test_nonsensical_settings_are_refused_naming_the_key(raw, key):
 
 
 def test_the_reference_has_the_same_bytes_when_written_again(tmp_path, model):
-    predictor, holdout = model
-    train = pd.read_parquet(ROOT / "artifacts/split/train.parquet")
-    profile = reference.profile(train, holdout, predictor, "income", ">50K")
+    names = model.names
+    profile = reference.profile(model.train, model.holdout, model.predictor, names.target,
+                                names.positive)
     reference.write(tmp_path / "reference.json", profile)
-    assert (tmp_path / "reference.json").read_bytes() == \
-        (ROOT / "models/reference.json").read_bytes()
+    assert (tmp_path / "reference.json").read_bytes() == model.reference.read_bytes()
 
 
 def test_the_cli_writes_outputs_and_exits_0_on_drift_1_on_bad_input(tmp_path, model):
-    d = logged(tmp_path, model, shifts=["age=+1sd"], share=0.3)
+    d = logged(tmp_path, model, shifts=[f"{model.names.numeric}=+1sd"], share=0.3)
+    (d / "params.yaml").write_text("monitor: {}\n")  # the defaults
     out = tmp_path / "github_output"
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "GITHUB_OUTPUT": str(out),
            "PYTHONPATH": str(ROOT / "src")}
     cmd = [sys.executable, "-m", "mlproject.cli", "monitor", "--logs", str(d / "logs"),
-           "--out", str(d / "cli")]
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+           "--reference", str(d / "reference.json"), "--out", str(d / "cli")]
+    done = subprocess.run(cmd, cwd=d, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "status=drift\nretrain=true\n" in out.read_text()
     shutil.rmtree(d / "logs")
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(cmd, cwd=d, env=env, capture_output=True, text=True)
     assert done.returncode == 1 and done.stderr.count("\n") == 1

@@ -5,8 +5,9 @@ fast pipeline switch (fixtures/fake-targets.mk: FAKE_PIPELINE=1 keeps the commit
 instead of running `dvc repro`); its `origin` is a local bare repository that plays GitHub.
 Actions are mapped to the stand-ins in standins/, and `cml`/`gh` are stand-ins from bin/ over a
 small fake GitHub in `records` (pulls.json, comments.json, statuses.json, prs.json,
-releases.json, calls.jsonl). A pull request runs pr.yml from its own branch, as GitHub does;
-its verdict runs verdict.yml from main, reading the pr run's artifacts by run id.
+releases.json, issues.json, dispatches.json, calls.jsonl). A pull request runs pr.yml from its
+own branch, as GitHub does; its verdict runs verdict.yml from main, reading the pr run's
+artifacts by run id.
 """
 
 from __future__ import annotations
@@ -179,6 +180,10 @@ class Sandbox:
     def record(self, name: str) -> dict:
         path = self.records / name
         return json.loads(path.read_text()) if path.exists() else {}
+
+    def record_list(self, name: str) -> list:
+        path = self.records / name
+        return json.loads(path.read_text()) if path.exists() else []
 
     def calls(self, tool: str) -> list[list[str]]:
         path = self.records / "calls.jsonl"

@@ -32,6 +32,8 @@ WRITE_ALLOWED = {  # (workflow, job) -> write scopes it may hold, and why (check
     # pass a failing gate on one PR head, behind the production environment's reviewers
     ("accept.yml", "accept"): {"pull-requests", "statuses"},
     ("sweep.yml", "cell"): {"contents"},  # dvc exp push: the cell's experiment ref
+    ("monitor.yml", "issue"): {"issues"},  # the one "production drift" issue
+    ("monitor.yml", "retrain"): {"actions"},  # dispatch continuous-training.yml
 }
 # Jobs that run the pipeline and share DVC experiments through git (refs/exps): the token is
 # passed to the one step that pushes or pulls them, and to no other.
@@ -235,6 +237,21 @@ def test_w9_concurrency(workflows):
     for name in ("promote.yml", "rollback.yml"):
         assert workflows[name]["concurrency"] == {"group": "promote", "cancel-in-progress": False}
     assert workflows["continuous-training.yml"]["concurrency"]["cancel-in-progress"] is False
+
+
+def test_monitoring_reads_logs_without_a_token_and_each_writer_runs_one_command(workflows):
+    """The job that reads production's logs holds no token and no write scope; the two jobs
+    that write do one tested command each, and retraining only when the check asked for it."""
+    monitor = workflows["monitor.yml"]
+    assert monitor["concurrency"] == {"group": "monitor", "cancel-in-progress": False}
+    check = monitor["jobs"]["check"]
+    assert check["permissions"] == {"contents": "read"} and "github.token" not in _text(check)
+    for job_id, command in (("issue", "make monitor-issue"), ("retrain", "make monitor-retrain")):
+        runs = [s["run"].strip() for s in monitor["jobs"][job_id]["steps"] if "run" in s]
+        assert runs == [command], f"monitor.yml:{job_id}"
+    assert monitor["jobs"]["retrain"]["if"] == "needs.check.outputs.retrain == 'true'"
+    reason = workflows["continuous-training.yml"]["on"]["workflow_dispatch"]["inputs"]["reason"]
+    assert reason["type"] == "string"
 
 
 def test_w10_promotion_in_production_environment_and_no_secrets_elsewhere(workflows):

@@ -1,6 +1,7 @@
 """What the monitor workflow does with a result: fetch the logs, keep the issue, ask to retrain.
 
-    mlproject monitor-fetch            # monitor.storage -> build/monitor/logs (the window's files)
+    mlproject monitor-fetch            # monitor.storage -> build/monitor/logs (the window's files),
+                                       # monitor.labels -> build/monitor/labels
     mlproject monitor-issue            # open/update/close "production drift: ..."
     mlproject monitor-retrain          # dispatch continuous-training.yml with the reason
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from mlproject.monitor.settings import Monitor
 TITLE = "production drift"
 WORKFLOW = "continuous-training.yml"
 MAX_FETCH_MB = 20_000
+LABEL_SUFFIXES = (".csv", ".parquet")
 
 
 def output(**values: str) -> None:
@@ -46,9 +49,10 @@ def summary(text: str) -> None:
 
 
 def fetch(settings: Monitor, out: Path, until: str | None = None,
-          hours: float | None = None) -> int:
+          hours: float | None = None, labels_out: Path | None = None) -> int:
     """Copy the window's completed log files from monitor.storage (a folder, or a URL fsspec
-    reads: s3://, gs://, az:// with its package installed) into ``out``; return how many."""
+    reads: s3://, gs://, az:// with its package installed) into ``out``, and the label files
+    under monitor.labels into ``labels_out``; return how many log files."""
     if not settings.storage:
         output(configured="false")
         summary("## Monitoring is not set up\n\nSet `monitor.storage` in params.yaml to where "
@@ -57,31 +61,41 @@ def fetch(settings: Monitor, out: Path, until: str | None = None,
     end = parse_time(until)
     start = end - timedelta(hours=hours if hours is not None else settings.window_hours)
     earliest = start - timedelta(minutes=settings.log.rotate_minutes)
+    names = _copy("monitor.storage", settings.storage, out, lambda name: (
+        t := file_time(name)) is not None and earliest <= t < end)
+    labelled = 0
+    if settings.labels:
+        labelled = len(_copy("monitor.labels", settings.labels,
+                             labels_out or out.parent / "labels",
+                             lambda name: name.endswith(LABEL_SUFFIXES)))
+    output(configured="true", files=str(len(names)), labels=str(labelled > 0).lower())
+    return len(names)
+
+
+def _copy(key: str, url: str, out: Path, wanted: Callable[[str], bool]) -> list[str]:
+    """Copy the files directly under ``url`` whose name is ``wanted`` into ``out``, at most
+    MAX_FETCH_MB in all; return their names."""
     import fsspec
 
     try:
-        fs, root = fsspec.core.url_to_fs(settings.storage)
-        names = [p for p in fs.ls(root, detail=False)
-                 if (t := file_time(Path(p).name)) is not None and earliest <= t < end]
+        fs, root = fsspec.core.url_to_fs(url)
+        names = sorted(p for p in fs.ls(root, detail=False) if wanted(Path(p).name))
     except (ImportError, ValueError) as exc:
-        raise PipelineError(f"monitor.storage: {settings.storage[:80]!r} cannot be read here "
+        raise PipelineError(f"{key}: {url[:80]!r} cannot be read here "
                             f"({str(exc).splitlines()[0][:120]})") from None
     except (FileNotFoundError, OSError) as exc:
-        raise PipelineError(f"monitor.storage: {settings.storage[:80]!r}: "
-                            f"{type(exc).__name__}") from None
+        raise PipelineError(f"{key}: {url[:80]!r}: {type(exc).__name__}") from None
     out.mkdir(parents=True, exist_ok=True)
     total = 0
-    for name in sorted(names):
-        size = fs.size(name) or 0
-        total += size
+    for name in names:
+        total += fs.size(name) or 0
         if total > MAX_FETCH_MB * 1e6:
-            raise PipelineError(f"monitor.storage: the window's files are over {MAX_FETCH_MB:,}"
-                                " MB; shorten monitor.window_hours")
+            raise PipelineError(f"{key}: the files to fetch are over {MAX_FETCH_MB:,} MB; "
+                                "shorten monitor.window_hours or move old files away")
         with fs.open(name, "rb") as src, storage.atomic_path(out / Path(name).name) as tmp, \
                 open(tmp, "wb") as dst:
             shutil.copyfileobj(src, dst)
-    output(configured="true", files=str(len(names)))
-    return len(names)
+    return names
 
 
 def read_result(path: Path) -> dict[str, Any]:

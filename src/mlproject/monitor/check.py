@@ -167,9 +167,9 @@ def _measure(con: Any, settings: Monitor, files: list[Path], start: datetime, en
             raise PipelineError(f"prediction log: no column {column} for the feature {name!r} "
                                 "the reference describes")
         if spec["kind"] == "numeric":
-            features[name] = _numeric(con, column, spec, n, settings)
+            features[name] = _numeric(con, column, spec, n, ref["rows"]["train"], settings)
         else:
-            features[name] = _categorical(con, column, spec, n, settings)
+            features[name] = _categorical(con, column, spec, n, ref["rows"]["train"], settings)
     enough = n >= settings.min_predictions
     predictions = _predictions(con, ref, n, settings)
     result: dict[str, Any] = {
@@ -218,20 +218,22 @@ def title(alarms: list[dict[str, Any]]) -> str:
     return ", ".join(names[:3]) + more
 
 
-def _numeric(con: Any, column: str, spec: dict, n: int, settings: Monitor) -> dict[str, Any]:
+def _numeric(con: Any, column: str, spec: dict, n: int, n_ref: int, settings: Monitor
+             ) -> dict[str, Any]:
     q = ident(column)
     present, qs, mean = con.execute(
         f"SELECT count({q}), quantile_disc({q}, ?::DOUBLE[]), avg({q}) FROM w",  # noqa: S608
         [stats.PROBS]).fetchone()
     missing = 1 - present / n if n else 0.0
     out: dict[str, Any] = {"kind": "numeric", "rows": int(present),
-                           "missing": _missing(missing, spec["missing"], n, settings),
+                           "missing": _missing(missing, spec["missing"], n, n_ref, settings),
                            "mean": {"reference": spec["mean"], "window": _r(mean)}}
     alarms = [out["missing"]["alarm"]] if out["missing"]["alarm"] else []
     if present and spec.get("quantiles"):
         scale = spec["std"] or 1.0
         distance = stats.wasserstein(qs, spec["quantiles"]) / scale
-        floor = stats.numeric_floor(spec["quantiles"], int(present), scale)
+        floor = stats.numeric_floor(spec["quantiles"], int(present),
+                                    round(n_ref * (1 - spec["missing"])), scale)
         limit = settings.drift.numeric
         moved = distance > max(limit, floor)
         out["drift"] = {"measure": "wasserstein_sd", "value": _r(distance), "floor": _r(floor),
@@ -243,7 +245,7 @@ def _numeric(con: Any, column: str, spec: dict, n: int, settings: Monitor) -> di
     return out
 
 
-def _categorical(con: Any, column: str, spec: dict, n: int, settings: Monitor
+def _categorical(con: Any, column: str, spec: dict, n: int, n_ref: int, settings: Monitor
                  ) -> dict[str, Any]:
     q = ident(column)
     counts = {str(v): int(c) for v, c in con.execute(
@@ -253,12 +255,12 @@ def _categorical(con: Any, column: str, spec: dict, n: int, settings: Monitor
     allowed = set(spec["allowed"]) if spec.get("allowed") else None
     name = column[len(PREFIX):]
     out: dict[str, Any] = {"kind": "categorical", "rows": present,
-                           "missing": _missing(missing, spec["missing"], n, settings)}
+                           "missing": _missing(missing, spec["missing"], n, n_ref, settings)}
     alarms = [out["missing"]["alarm"]] if out["missing"]["alarm"] else []
     if allowed is not None:
         unseen = sum(c for v, c in counts.items() if v not in allowed) / n if n else 0.0
         limit = settings.drift.unseen_rate
-        moved = unseen > max(limit, stats.rate_floor(0.0, n))
+        moved = unseen > max(limit, stats.rate_floor(0.0, n))  # training had none
         top = sorted((v for v in counts if v not in allowed), key=lambda v: -counts[v])[:5]
         out["unseen"] = {"value": _r(unseen), "limit": limit, "moved": moved,
                          "values": [v[:80] for v in top]}
@@ -267,7 +269,8 @@ def _categorical(con: Any, column: str, spec: dict, n: int, settings: Monitor
     if present and spec["shares"]:
         shares = stats.grouped_shares(counts, spec["shares"], allowed)
         distance = stats.js_distance(shares, spec["shares"])
-        floor = stats.categorical_floor(spec["shares"], present)
+        floor = stats.categorical_floor(spec["shares"], present,
+                                        round(n_ref * (1 - spec["missing"])))
         limit = settings.drift.categorical
         moved = distance > max(limit, floor)
         out["drift"] = {"measure": "jensen_shannon", "value": _r(distance), "floor": _r(floor),
@@ -282,10 +285,11 @@ def _categorical(con: Any, column: str, spec: dict, n: int, settings: Monitor
     return out
 
 
-def _missing(window: float, ref: float, n: int, settings: Monitor) -> dict[str, Any]:
+def _missing(window: float, ref: float, n: int, n_ref: int, settings: Monitor
+             ) -> dict[str, Any]:
     rise = window - ref
     limit = settings.drift.missing_rate
-    moved = rise > max(limit, stats.rate_floor(ref, n))
+    moved = rise > max(limit, stats.rate_floor(ref, n, n_ref))
     return {"reference": ref, "window": _r(window), "limit": limit, "moved": moved,
             "alarm": f"missing rate {ref:.1%} -> {window:.1%}" if moved else None}
 
@@ -297,9 +301,9 @@ def _predictions(con: Any, ref: dict, n: int, settings: Monitor) -> dict[str, An
     shares = {str(k): v / n for k, v in counts.items()}
     pred = ref["predictions"]
     score = stats.wasserstein(qs, pred["score_quantiles"])
-    score_floor = stats.numeric_floor(pred["score_quantiles"], n)
+    score_floor = stats.numeric_floor(pred["score_quantiles"], n, ref["rows"]["holdout"])
     labels = stats.js_distance(shares, pred["labels"])
-    label_floor = stats.categorical_floor(pred["labels"], n)
+    label_floor = stats.categorical_floor(pred["labels"], n, ref["rows"]["holdout"])
     out = {"score": {"measure": "wasserstein", "value": _r(score), "floor": _r(score_floor),
                      "limit": settings.drift.score,
                      "moved": score > max(settings.drift.score, score_floor)},
@@ -319,19 +323,25 @@ def _quality(con: Any, path: Path, ref: dict, settings: Monitor) -> dict[str, An
     import duckdb
 
     qs = settings.quality
-    storage.check_file(path, MAX_LABELS_MB, cap="the labels file limit")
-    reader = "read_parquet(?)" if path.suffix == ".parquet" else \
-        "read_csv(?, all_varchar = true, header = true)"
-    try:
-        con.execute(f"CREATE TEMP TABLE labels AS SELECT * FROM {reader}",  # noqa: S608
-                    [str(path)])
-    except duckdb.Error as exc:
-        raise PipelineError(f"{path}: not a readable labels file "
-                            f"({(str(exc).splitlines() or ['unreadable'])[0][:120]})") from None
-    columns = {r[0] for r in con.execute("DESCRIBE labels").fetchall()}
-    if not {"request_id", "label"} <= columns:
-        raise PipelineError(f"{path}: a labels file needs the columns request_id and label "
-                            "(and record, for requests of several records)")
+    con.execute("CREATE TEMP TABLE labels (request_id VARCHAR, label VARCHAR, record INTEGER)")
+    by_record = True
+    for file in label_files(path):
+        reader = "read_parquet(?)" if file.suffix == ".parquet" else \
+            "read_csv(?, all_varchar = true, header = true)"
+        try:
+            columns = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}",  # noqa: S608
+                                                 [str(file)]).fetchall()}
+            if not {"request_id", "label"} <= columns:
+                raise PipelineError(f"{file}: a labels file needs the columns request_id and "
+                                    "label (and record, for requests of several records)")
+            by_record = by_record and "record" in columns
+            record = "CAST(record AS INTEGER)" if "record" in columns else "NULL"
+            insert = (f"INSERT INTO labels SELECT CAST(request_id AS VARCHAR), "  # noqa: S608
+                      f"CAST(label AS VARCHAR), {record} FROM {reader}")  # constant text
+            con.execute(insert, [str(file)])
+        except duckdb.Error as exc:
+            first = (str(exc).splitlines() or ["unreadable"])[0][:120]
+            raise PipelineError(f"{file}: not a readable labels file ({first})") from None
     total = con.execute("SELECT count(*) FROM labels").fetchone()[0]
     classes = ref["model"]["classes"]
     bad = [r[0] for r in con.execute(
@@ -341,7 +351,6 @@ def _quality(con: Any, path: Path, ref: dict, settings: Monitor) -> dict[str, An
         shown = ", ".join(repr(b)[:40] for b in bad)
         raise PipelineError(f"{path}: label(s) {shown} are not classes of the model "
                             f"({', '.join(classes[:5])})")
-    by_record = "record" in columns
     if not by_record:
         several = con.execute(
             "SELECT count(*) FROM (SELECT request_id FROM w WHERE request_id IN (SELECT "
@@ -382,6 +391,25 @@ def _quality(con: Any, path: Path, ref: dict, settings: Monitor) -> dict[str, An
     if len(rows) < total:
         out["unmatched"] = int(total - len(rows))
     return out
+
+
+def label_files(path: Path) -> list[Path]:
+    """A labels file, or the CSV and Parquet files of a folder (monitor-fetch's), each checked
+    against the size cap."""
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix in (".csv", ".parquet"))
+        if not files:
+            raise PipelineError(f"{path}: no labels file (.csv or .parquet) in the folder")
+    else:
+        files = [path]
+    total = 0
+    for file in files:
+        storage.check_file(file, MAX_LABELS_MB, cap="the labels file limit")
+        total += file.stat().st_size
+    if total > MAX_LABELS_MB * 1_000_000:
+        raise PipelineError(f"{path}: {total / 1e6:.1f} MB of labels is over the "
+                            f"{MAX_LABELS_MB} MB cap (the labels file limit)")
+    return files
 
 
 def ident(name: str) -> str:

@@ -159,7 +159,10 @@ def check(data: Any, source: str) -> dict[str, Any]:
     ok = (isinstance(data, dict) and data.get("format") == FORMAT
           and isinstance(data.get("model"), dict) and isinstance(data.get("features"), dict)
           and isinstance(data["model"].get("sha256"), str)
-          and isinstance(data.get("predictions"), dict) and isinstance(data.get("quality"), dict))
+          and isinstance(data.get("predictions"), dict) and isinstance(data.get("quality"), dict)
+          and isinstance(data.get("rows"), dict)
+          and all(isinstance(data["rows"].get(k), int) and data["rows"][k] > 0
+                  for k in ("train", "holdout")))
     if not ok:
         raise PipelineError(f"{source}: not a reference file of format {FORMAT} (written by "
                             "`mlproject evaluate`)")

@@ -52,6 +52,7 @@ class Quality:
 class Monitor:
     log: Log = field(default_factory=Log)
     storage: str = ""
+    labels: str = ""
     window_hours: float = 24.0
     min_predictions: int = 500
     drift: Drift = field(default_factory=Drift)

@@ -9,9 +9,12 @@ million predictions every p-value is tiny):
 - categories and predicted labels: the Jensen-Shannon distance (base 2, in [0, 1]) of shares;
 - the score: the Wasserstein-1 distance of the predicted label's score (in score units).
 
-A distance is also held to what sampling alone gives at the window's size (``noise_floor``):
-the 99th percentile of the distance between the reference and windows drawn from it. A small
-window of an unchanged distribution then never alarms, whatever the threshold.
+A distance is also held to what sampling alone gives (the ``*_floor`` functions): the 99.9th
+percentile of the distance between two samples drawn from the reference, one of the window's
+size and one of the size the reference was measured on (its training rows, or its holdout for
+the predictions). A small window of an unchanged distribution then never alarms, whatever the
+threshold, and neither does a reference measured on few rows (48 categories from 900 training
+rows are themselves noisy).
 """
 
 from __future__ import annotations
@@ -23,8 +26,12 @@ import numpy as np
 # quantile levels: the midpoints of 100 equal bins; values are observed ones (inverted CDF)
 PROBS = [round((i + 0.5) / 100, 3) for i in range(100)]
 TRIM = 1  # quantile levels left out on each side (the lowest and highest 1 %)
-FLOOR_DRAWS = 200
-FLOOR_ROWS = 20_000  # windows larger than this are drawn at this size (a higher, safer floor)
+# The noise floor is this quantile of the distances sampling alone gives. A window makes about
+# thirty checks (a few per feature, two on the predictions): at the 99.9th percentile an
+# unchanged window alarms by chance about once in thirty windows or fewer.
+LEVEL = 0.999
+Z_LEVEL = 3.09  # the standard normal's LEVEL quantile
+FLOOR_DRAWS = 4000
 OTHER, UNSEEN = "(other)", "(unseen)"
 
 
@@ -56,44 +63,70 @@ def js_arrays(a: np.ndarray, b: np.ndarray) -> float:
     """Jensen-Shannon distance (base 2) of two histograms (normalised here)."""
     if a.sum() <= 0 or b.sum() <= 0:
         return 0.0 if a.sum() == b.sum() else 1.0
-    a, b = a / a.sum(), b / b.sum()
-    m = (a + b) / 2
-
-    def kl(x: np.ndarray) -> float:
-        mask = x > 0
-        return float(np.sum(x[mask] * np.log2(x[mask] / m[mask])))
-
-    return float(np.sqrt(min(1.0, max(0.0, (kl(a) + kl(b)) / 2))))
+    return float(js_rows(a[None, :], b[None, :])[0])
 
 
 def _rng(seed: int, n: int) -> np.random.Generator:
     return np.random.default_rng([seed, n])
 
 
-def numeric_floor(reference: list[float], n: int, scale: float = 1.0, seed: int = 0) -> float:
-    """The 99th percentile of the Wasserstein distance (÷ scale) of n values drawn from the
-    reference's quantiles, against the reference."""
-    m = max(1, min(n, FLOOR_ROWS))
-    points = np.asarray(reference, float)
-    draws = _rng(seed, m).choice(points, size=(FLOOR_DRAWS, m))
-    q = np.quantile(draws, PROBS, axis=1, method="inverted_cdf").T
-    return float(np.quantile(_trimmed(q, points), 0.99)) / scale
+def numeric_floor(reference: list[float], n: int, n_reference: int, scale: float = 1.0,
+                  seed: int = 0) -> float:
+    """The LEVEL quantile of the Wasserstein distance (÷ scale) between n values and
+    n_reference values, both drawn from the reference's quantiles.
+
+    A sample drawn from the 100 quantile points is described by how many times it drew each
+    point, so its quantiles come from the cumulative counts: the cost does not grow with n."""
+    points = np.sort(np.asarray(reference, float))
+    rng = _rng(seed, n)
+    window, ref = (_sample_quantiles(points, rng.multinomial(max(1, m), np.full(
+        len(points), 1 / len(points)), size=FLOOR_DRAWS)) for m in (n, n_reference))
+    return float(np.quantile(_trimmed(window, ref), LEVEL)) / scale
 
 
-def categorical_floor(shares: Mapping[str, float], n: int, seed: int = 0) -> float:
-    """The 99th percentile of the Jensen-Shannon distance of n values drawn from the shares."""
-    m = max(1, min(n, FLOOR_ROWS))
+def _sample_quantiles(points: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The PROBS quantiles (inverted CDF) of samples given as counts of each sorted point."""
+    cumulative = np.cumsum(counts, axis=1)
+    # the rank of each level's value, ceil(p * n), with p * n = 2025.0000000000002 read as 2025
+    targets = np.ceil(np.asarray(PROBS)[None, :] * cumulative[:, -1:] - 1e-9)
+    # one search over all samples: sample i's counts are lifted by i * (its total + 1), so
+    # the rows stay in order; the position found, less i's row start, is the point's index
+    lift = np.arange(len(counts))[:, None] * (cumulative[:, -1:] + 1.0)
+    found = np.searchsorted((cumulative + lift).ravel(), (targets + lift).ravel())
+    index = found.reshape(targets.shape) - np.arange(len(counts))[:, None] * len(points)
+    return points[np.minimum(index, len(points) - 1)]
+
+
+def categorical_floor(shares: Mapping[str, float], n: int, n_reference: int,
+                      seed: int = 0) -> float:
+    """The LEVEL quantile of the Jensen-Shannon distance between the counts of n values and
+    of n_reference values, both drawn from the shares."""
     p = np.array(list(shares.values()), float)
     if p.sum() <= 0:
         return 0.0
     p = p / p.sum()
-    counts = _rng(seed, m).multinomial(m, p, size=FLOOR_DRAWS)
-    return float(np.quantile([js_arrays(c.astype(float), p) for c in counts], 0.99))
+    rng = _rng(seed, n)
+    window, ref = (rng.multinomial(max(1, m), p, size=FLOOR_DRAWS).astype(float)
+                   for m in (n, n_reference))
+    return float(np.quantile(js_rows(window, ref), LEVEL))
 
 
-def rate_floor(p: float, n: int) -> float:
-    """How far a rate p moves in a window of n by chance (99th percentile, normal approx.)."""
-    return 2.33 * float(np.sqrt(max(p * (1 - p), 1.0 / max(n, 1)) / max(n, 1)))
+def js_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Jensen-Shannon distances (base 2) of the rows of two count matrices."""
+    a = a / np.maximum(a.sum(axis=1, keepdims=True), 1e-300)
+    b = b / np.maximum(b.sum(axis=1, keepdims=True), 1e-300)
+    m = (a + b) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kl = (np.where(a > 0, a * np.log2(a / m), 0.0).sum(axis=1)
+              + np.where(b > 0, b * np.log2(b / m), 0.0).sum(axis=1))
+    return np.sqrt(np.clip(kl / 2, 0.0, 1.0))
+
+
+def rate_floor(p: float, n: int, n_reference: int | None = None) -> float:
+    """How far a rate p moves in a window of n by chance (the LEVEL quantile, normal
+    approximation), the reference's own rate measured on n_reference rows."""
+    spread = 1.0 / max(n, 1) + (1.0 / n_reference if n_reference else 0.0)
+    return Z_LEVEL * float(np.sqrt(max(p * (1 - p), 1.0 / max(n, 1)) * spread))
 
 
 def grouped_shares(counts: Mapping[str, int], known: Mapping[str, float],

@@ -1,0 +1,138 @@
+"""Measure the monitoring bars of PRODUCT.md §5 and print them as a Markdown table.
+
+    make bench ARGS="--monitor"      # only these rows (a few minutes on 2 cores)
+    python tests/benchmarks/monitor_bench.py [--runs 3]
+
+On the project's own model and holdout (run `make run` first), with logs written by the real
+PredictionLog (tests/monitor/logs.py):
+- false alarms: 10 unchanged windows of 5,000 predictions;
+- detection: 10 windows of 2,000 predictions in which 30 % of requests have one numeric feature
+  moved by +1 standard deviation, and 10 windows whose 2,000 labels have 10 % flipped;
+- `mlproject monitor` over 1,000,000 logged rows: wall time and peak memory (median of runs);
+- the HTTP service's one-record p50 with the log on and off (interleaved runs), and whether
+  every answered request is in the log after SIGTERM.
+Nothing here asserts: the bars are for people.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.monitor.logs import Names, write_log  # noqa: E402
+
+from mlproject.monitor import check, settings  # noqa: E402
+from mlproject.predict import Predictor  # noqa: E402
+
+MODEL, HOLDOUT = ROOT / "models" / "model.skops", ROOT / "artifacts/prepared/holdout.parquet"
+REFERENCE = ROOT / "models" / "reference.json"
+
+
+def windows(tmp: Path, predictor: Predictor, holdout: pd.DataFrame, names: Names, n: int,
+            count: int, **shift) -> list[dict]:
+    """``count`` windows of ``n`` logged predictions (seeds 100...), each checked."""
+    results = []
+    for i in range(count):
+        d = tmp / f"w{n}-{i}-{len(shift)}"
+        labels = d / "labels.csv" if "flip" in shift else None
+        write_log(d / "logs", predictor, holdout, names.target, n, seed=100 + i,
+                  per_request=50, labels=labels, **shift)
+        results.append(check.run(settings.parse(None), d / "logs", d / "out", labels=labels,
+                                 reference_path=REFERENCE))
+    return results
+
+
+def million(tmp: Path, predictor: Predictor, holdout: pd.DataFrame, names: Names) -> Path:
+    """1,000,000 logged predictions, in requests of 10,000 records."""
+    write_log(tmp / "million", predictor, holdout, names.target, 1_000_000, seed=7,
+              per_request=10_000)
+    return tmp / "million"
+
+
+def monitor_run(logs: Path, out: Path) -> tuple[float, float]:
+    """(seconds, peak MB) of `mlproject monitor` in a fresh process."""
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%e %M", sys.executable, "-m", "mlproject.cli", "monitor",
+         "--logs", str(logs), "--reference", str(REFERENCE), "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    if done.returncode:
+        sys.exit(f"mlproject monitor failed: {done.stderr[-1000:]}")
+    seconds, kb = done.stderr.strip().splitlines()[-1].split()
+    return float(seconds), int(kb) / 1024
+
+
+def logging_cost(runs: int, tmp: Path) -> tuple[float, float, str]:
+    """(p50 ms with the log, p50 ms without, requests lost at SIGTERM) over interleaved runs."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from serve_load import measure
+
+    on, off = [], []
+    lost = []
+    for i in range(runs):
+        logs = tmp / f"serve-logs-{i}"
+        done = measure(300, MODEL, extra=["--log-dir", str(logs)])
+        on.append(done["p50_ms"])
+        logged = sum(len(pd.read_parquet(f)) for f in logs.glob("*.parquet"))
+        lost.append(done["answered"] - logged)
+        off.append(measure(300, MODEL, extra=["--no-log"])["p50_ms"])
+    return statistics.median(on), statistics.median(off), ", ".join(map(str, lost))
+
+
+def rows(runs: int) -> list[tuple[str, str, str]]:
+    """The table's rows: (measure, result, bar)."""
+    if not (MODEL.exists() and HOLDOUT.exists() and REFERENCE.exists()):
+        sys.exit("monitor_bench: run `make run` first (model, holdout, reference)")
+    predictor, holdout, names = Predictor.load(MODEL), pd.read_parquet(HOLDOUT), Names.of(ROOT)
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        stable = windows(tmp, predictor, holdout, names, 5000, 10)
+        alarms = sum(r["status"] != "normal" for r in stable)
+        out.append(("monitoring: unchanged windows of 5,000 predictions that alarm",
+                    f"{alarms} of 10", "0 of 10"))
+        shifted = windows(tmp, predictor, holdout, names, 2000, 10,
+                          shifts=[f"{names.numeric}=+1sd"], share=0.3)
+        found = sum(any(a["name"] == names.numeric for a in r["alarms"]) for r in shifted)
+        out.append((f"monitoring: `{names.numeric}` +1 SD on 30 % of 2,000 predictions found",
+                    f"{found} of 10", "10 of 10"))
+        flipped = windows(tmp, predictor, holdout, names, 2000, 10, flip=0.1)
+        found = sum(any(a["kind"] == "quality" for a in r["alarms"]) for r in flipped)
+        drops = [r["quality"]["change"] for r in flipped]
+        out.append(("monitoring: 10 % of 2,000 labels flipped, found by quality",
+                    f"{found} of 10 (change {statistics.median(drops):+.3f})", "10 of 10"))
+        logs = million(tmp, predictor, holdout, names)
+        timed = [monitor_run(logs, tmp / f"m{i}") for i in range(runs)]
+        seconds = statistics.median(t for t, _ in timed)
+        peak = statistics.median(m for _, m in timed)
+        out.append(("`mlproject monitor` on 1,000,000 logged predictions",
+                    f"{seconds:.1f} s, peak {peak:,.0f} MB", "<= 10 s, <= 1 GB"))
+        with_log, without, lost = logging_cost(runs, tmp)
+        out.append(("HTTP one record p50, prediction log on vs off (300 requests)",
+                    f"{with_log:.2f} ms vs {without:.2f} ms "
+                    f"({(with_log / without - 1) * 100:+.0f} %)", "<= +10 %"))
+        out.append(("requests answered but not logged after SIGTERM (per run)", lost, "0"))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    print(f"| measure (median of {args.runs}) | result | bar |\n|---|---|---|")
+    for name, value, bar in rows(args.runs):
+        print(f"| {name} | {value} | {bar} |")
+
+
+if __name__ == "__main__":
+    main()
