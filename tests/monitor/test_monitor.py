@@ -166,3 +166,20 @@ def test_the_cli_writes_outputs_and_exits_0_on_drift_1_on_bad_input(tmp_path, mo
     shutil.rmtree(d / "logs")
     done = subprocess.run(cmd, cwd=d, env=env, capture_output=True, text=True)
     assert done.returncode == 1 and done.stderr.count("\n") == 1
+
+
+def test_labels_in_a_folder_of_csv_and_parquet_files_are_read_together(tmp_path, model):
+    d = logged(tmp_path, model, 600)
+    labels = pd.read_csv(d / "labels.csv", dtype=str)
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    labels.iloc[:250].to_csv(folder / "monday.csv", index=False)
+    labels.iloc[250:].to_parquet(folder / "tuesday.parquet")
+    (folder / "README.md").write_text("not labels")
+    result = run(d, labels=folder)
+    assert result["quality"]["labels"] == result["quality"]["matched"] == 600
+    empty = tmp_path / "no-labels"
+    empty.mkdir()
+    assert "no labels file (.csv or .parquet)" in one_line(lambda: run(d, labels=empty))
+    (folder / "broken.csv").write_text("request_id,label\n\"unterminated\n")
+    assert "broken.csv" in one_line(lambda: run(d, labels=folder))
