@@ -8,8 +8,12 @@ throughput) need the model, not its outputs: see the evaluate stage and `mlproje
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
+
+from mlproject.errors import PipelineError
 
 GRID = np.linspace(0, 1, 21)  # curves are stored on a uniform grid: small and chart-ready
 # The names every other module uses (gate, report, registry), and which way is better.
@@ -60,6 +64,18 @@ def quality(y: np.ndarray, proba: np.ndarray, classes: list[str], positive: str 
     return _rounded(out)
 
 
+def class_order(model_classes: Iterable[Any], classes: list[str]) -> list[int] | None:
+    """The columns of a fitted estimator's predict_proba (in its ``classes_`` order, which
+    scikit-learn sorts) that give ``classes`` in params' order; None when they already do."""
+    fitted = [str(c) for c in model_classes]
+    missing = [c for c in classes if c not in fitted]
+    if missing or len(fitted) != len(classes):
+        raise PipelineError(f"the model was fitted on the classes {', '.join(fitted[:5])}; "
+                            f"its metadata names {', '.join(classes[:5])}")
+    order = [fitted.index(c) for c in classes]
+    return None if order == list(range(len(classes))) else order
+
+
 def codes(labels: np.ndarray, classes: list[str]) -> np.ndarray:
     """Index of each label in ``classes`` (-1 for a label that is not one of them)."""
     import pandas as pd
@@ -75,7 +91,7 @@ def product(y: np.ndarray, proba: np.ndarray, classes: list[str], threshold: flo
            "precision_when_shown": right[shown].mean() if shown.any() else 0.0}
     if len(classes) > 2:
         top2 = np.argsort(proba, axis=1)[:, -2:]
-        truth = np.searchsorted(np.asarray(classes, dtype=object), y)
+        truth = codes(y, classes)
         out["top_2_accuracy"] = np.mean([t in row for t, row in zip(truth, top2, strict=True)])
     return _rounded(out)
 

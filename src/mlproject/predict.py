@@ -26,7 +26,7 @@ import pandas as pd
 import sklearn
 from threadpoolctl import ThreadpoolController
 
-from mlproject import artifact, schema, storage
+from mlproject import artifact, metrics, schema, storage
 from mlproject.config import Range, Schema
 from mlproject.errors import PipelineError
 
@@ -52,6 +52,9 @@ class Predictor:
                              categorical=spec["categorical"],
                              datetime=spec.get("datetime", []))
         self.features = list(metadata["features"])
+        # scikit-learn orders predict_proba's columns by its sorted classes_; the API's columns
+        # follow params' classes (["stay", "downgrade", "leave"] is not sorted)
+        self._order = metrics.class_order(getattr(model, "classes_", self.classes), self.classes)
         self._allowed = {k: set(v) for k, v in self.schema.categorical.items()}
         self.unseen: Counter[str] = Counter()
         self._threads = ThreadpoolController()
@@ -88,11 +91,13 @@ class Predictor:
         # inputs were just checked, so skip scikit-learn's per-call re-validation
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
             if len(frame) >= SMALL_BATCH:
-                return self.model.predict_proba(frame)
-            # a few rows gain nothing from OpenMP threads, and on a busy machine waiting for
-            # them turns milliseconds into seconds
-            with self._threads.limit(limits=1, user_api="openmp"):
-                return self.model.predict_proba(frame)
+                proba = self.model.predict_proba(frame)
+            else:
+                # a few rows gain nothing from OpenMP threads, and on a busy machine waiting
+                # for them turns milliseconds into seconds
+                with self._threads.limit(limits=1, user_api="openmp"):
+                    proba = self.model.predict_proba(frame)
+        return proba if self._order is None else proba[:, self._order]
 
     def predict(self, records: pd.DataFrame | list[dict[str, Any]]) -> list[Prediction]:
         return self.predict_frame(records)[1]

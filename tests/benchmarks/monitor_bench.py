@@ -93,7 +93,8 @@ def rows(runs: int) -> list[tuple[str, str, str]]:
     """The table's rows: (measure, result, bar)."""
     if not (MODEL.exists() and HOLDOUT.exists() and REFERENCE.exists()):
         sys.exit("monitor_bench: run `make run` first (model, holdout, reference)")
-    predictor, holdout, names = Predictor.load(MODEL), pd.read_parquet(HOLDOUT), Names.of(ROOT)
+    predictor, holdout = Predictor.load(MODEL), pd.read_parquet(HOLDOUT)
+    names = Names.of_project(ROOT)
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

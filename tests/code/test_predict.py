@@ -57,3 +57,28 @@ def test_batch_cli(trained, tmp_path, suffix, capsys):
     assert list(result.columns[-3:]) == ["prediction_label", "prediction_score",
                                          "prediction_above_threshold"]
     assert "unseen categories: plan=1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["model", "rule_baseline", "dummy"])
+def test_probabilities_follow_the_classes_in_params_order_not_sorted(tmp_path, name):
+    """params lists stay, downgrade, leave; scikit-learn sorts them: the API's labels and the
+    validation metrics must still be scikit-learn's own answers, in params' order."""
+    from mlproject.config import parse_params
+    from mlproject.stages import prepare, split, train
+
+    from ..fixture_data import THREE, generated_params, typed_table, write_csv
+
+    params = parse_params(generated_params(THREE))
+    prepare.main(params, write_csv(tmp_path / "three.csv", 900, seed=6, classes=THREE), None,
+                 tmp_path / "prepared", tmp_path / "validation.json")
+    split.main(params, tmp_path / "prepared" / "train.parquet", tmp_path / "split")
+    train.main(params, tmp_path / "split", tmp_path / "models")
+    predictor = Predictor.load(tmp_path / "models" / f"{name}.skops")
+    rows = typed_table(400, seed=8, classes=THREE)
+    assert predictor.classes == THREE != sorted(THREE)
+    labels = [p.label for p in predictor.predict(rows[predictor.features])]
+    assert labels == list(predictor.model.predict(rows[predictor.features]))
+    if name == "model":
+        accuracy = (pd.Series(labels) == rows["churned"].to_numpy()).mean()
+        assert accuracy > 0.6  # below a third when the columns were read in sorted order
+        assert predictor.metadata["validation_metrics"]["roc_auc"] > 0.75

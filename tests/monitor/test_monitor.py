@@ -183,3 +183,45 @@ def test_labels_in_a_folder_of_csv_and_parquet_files_are_read_together(tmp_path,
     assert "no labels file (.csv or .parquet)" in one_line(lambda: run(d, labels=empty))
     (folder / "broken.csv").write_text("request_id,label\n\"unterminated\n")
     assert "broken.csv" in one_line(lambda: run(d, labels=folder))
+
+
+def test_a_small_skewed_three_class_project_is_monitored(tmp_path):
+    """480-odd training rows, three classes of which one is rare: unchanged windows are
+    normal, a category mix change is found, and labels of every class are judged."""
+    from mlproject.config import parse_params
+    from mlproject.predict import Predictor
+    from mlproject.stages import prepare, split, train
+
+    from ..fixture_data import THREE, generated_params, raw_rows, typed_table
+    from .logs import Names
+
+    params = parse_params(generated_params(THREE))
+    raw = raw_rows(1200, seed=4, classes=THREE)
+    rare = raw.index[raw["churned"] == "leave"][60:]  # 'leave' becomes about 5 % of rows
+    raw.drop(index=rare).to_csv(tmp_path / "skewed.csv", index=False)
+    prepare.main(params, tmp_path / "skewed.csv", None, tmp_path / "prepared",
+                 tmp_path / "validation.json")
+    split.main(params, tmp_path / "prepared" / "train.parquet", tmp_path / "split")
+    train.main(params, tmp_path / "split", tmp_path / "models")
+    predictor = Predictor.load(tmp_path / "models" / "model.skops")
+    profile = reference.profile(pd.read_parquet(tmp_path / "split" / "train.parquet"),
+                                pd.read_parquet(tmp_path / "prepared" / "holdout.parquet"),
+                                predictor, "churned", None)
+    reference.write(tmp_path / "reference.json", profile)
+    names = Names.of(params, profile)
+    pool = typed_table(30_000, seed=77, classes=THREE)
+    pool = pool.drop(index=pool.index[pool["churned"] == "leave"][1300:])  # skewed as well
+
+    def window(name: str, **shift) -> dict:
+        d = tmp_path / name
+        write_log(d / "logs", predictor, pool, "churned", 2000, seed=len(name),
+                  per_request=20, labels=d / "labels.csv", **shift)
+        return check.run(S, d / "logs", d / "out", labels=d / "labels.csv",
+                         reference_path=tmp_path / "reference.json")
+
+    assert profile["rows"]["train"] < 600 and profile["predictions"]["labels"]["leave"] < 0.1
+    stable = window("stable")
+    assert stable["status"] == "normal", stable["alarms"]
+    assert stable["quality"]["matched"] == 2000 and stable["quality"]["dropped"] is False
+    moved = window("moved", shifts=[f"{names.categorical}={names.rare}"], share=0.3)
+    assert ("features", names.categorical) in {(a["kind"], a["name"]) for a in moved["alarms"]}

@@ -45,7 +45,8 @@ def markdown(r: dict[str, Any]) -> str:
               "<sub>Numeric features: Wasserstein-1 distance in training standard deviations; "
               "categories and labels: Jensen-Shannon distance (0 to 1); score: Wasserstein-1 "
               "in score units. A value moves when it is over its limit (monitor.drift) and over "
-              "its noise floor: what sampling alone gives at this window's size. "
+              "its noise floor: what sampling alone gives at this window's size and the "
+              "size of the data the reference was measured on. "
               "docs/monitoring.md</sub>", ""]
     return "\n".join(line for line in lines if line is not None)
 

@@ -46,6 +46,8 @@ def main(params: Params, split_dir: Path, out_dir: Path) -> None:
     seconds = time.perf_counter() - start  # printed only: a measurement is never a tracked output
     target = params.data.target
     proba = model.predict_proba(validation[params.features])
+    order = metrics.class_order(model.classes_, target.classes)  # params' order, not sorted
+    proba = proba if order is None else proba[:, order]
     scores = metrics.quality(validation[target.column].to_numpy(dtype=object), proba,
                              target.classes, target.positive)
     meta = artifact.metadata_for(params, params.train.model.name, train_path)
