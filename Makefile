@@ -26,7 +26,7 @@ EVENT ?=
 	refresh-data checkout-cached record-results push-results compare-failed data-changed fetch-head accept \
 	verify-reproduced \
 	check-workflows \
-	promote push-tags notify rollback registry registry-history fetch-prod serve release \
+	promote push-tags notify rollback registry registry-history site fetch-prod serve release \
 	monitor monitor-fetch monitor-issue monitor-retrain
 
 help: ## list the targets
@@ -161,6 +161,12 @@ registry: setup ## show the production version and every registered version with
 
 registry-history: setup ## every registration, assignment and rollback, oldest first
 	@mlproject registry history
+
+site: setup ## the registry as a static site -> build/site, opened in a browser (MONITOR: a monitor.json)
+	@# MONITOR is read from the environment by the shell, never pasted into the text
+	mlproject site --out build/site $${MONITOR:+--monitor "$$MONITOR"}
+	@if [ -z "$${CI:-}" ]; then python -m webbrowser -t "file://$(CURDIR)/build/site/index.html" \
+	  >/dev/null 2>&1 || true; fi
 
 fetch-prod: setup ## install the production model as models/production.skops
 	mlproject model fetch prod --out models/production.skops

@@ -300,6 +300,16 @@ def _registry(args: argparse.Namespace) -> None:
     print(show(load_settings(args.params), ".", as_json=args.json))
 
 
+def _site(args: argparse.Namespace) -> None:
+    from mlproject import site
+    from mlproject.registry import load_settings
+
+    data = site.build(load_settings(args.params), args.out, ".", args.monitor,
+                      site.repo_url(args.repo_url))
+    print(f"site: {len(data['versions'])} version(s), {data['stage']} = "
+          f"{data['production'] or 'none'} -> {args.out / 'index.html'}")
+
+
 def _model(args: argparse.Namespace) -> None:
     from mlproject.registry.fetch import fetch
 
@@ -450,6 +460,13 @@ def build_parser() -> argparse.ArgumentParser:
     add("notify", _notify, "report the last promotion: job summary, annotation, tracking issue",
         ("--job-status", {"default": "success", "choices": ["success", "failure", "cancelled"],
                           "help": "the CI job's status so far"}))
+    add("site", _site, "the registry as a static site (GitHub Pages): production, versions, "
+        "cards, stage history",
+        ("--out", {**path, "default": P("build/site")}),
+        ("--monitor", {**path, "default": None,
+                       "help": "a monitor.json to show the monitoring status from"}),
+        ("--repo-url", {"default": None, "help": "https://github.com/OWNER/REPO for links "
+                        "(default: from GitHub Actions' environment)"}))
     add("registry", _registry, "registry show: production and versions; history: all events",
         ("action", {"choices": ["show", "history"]}), ("--json", {"action": "store_true"}))
     add("model", _model, "model fetch VERSION|prod: install a registered model file",

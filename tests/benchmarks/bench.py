@@ -3,6 +3,7 @@
     make bench                 # everything (a few minutes on 2 cores)
     make bench ARGS="--quick"  # skip the 1,000,000-row runs and the monitoring rows
     make bench ARGS="--monitor"  # only the monitoring rows (tests/benchmarks/monitor_bench.py)
+    make bench ARGS="--site"   # only the registry site's rows (tests/benchmarks/site_bench.py)
     make bench ARGS="--scale"  # time and memory per stage at 50k, 1M and 5M rows, training
                                # on 1 thread and on every core (train.threads in params.yaml)
 
@@ -172,6 +173,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="skip the 1M-row runs and the monitoring rows")
     parser.add_argument("--monitor", action="store_true", help="only the monitoring rows")
+    parser.add_argument("--site", action="store_true", help="only the registry site's rows")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scale", nargs="*", type=int, metavar="ROWS",
                         help="time each stage on these row counts instead "
@@ -182,10 +184,12 @@ def main() -> None:
         return
     sys.path.insert(0, str(Path(__file__).parent))
     rows: list[tuple[str, str, str]] = []
-    if args.monitor:
+    if args.monitor or args.site:
         from monitor_bench import rows as monitoring
+        from site_bench import rows as site
 
-        rows += monitoring(args.runs)
+        rows += monitoring(args.runs) if args.monitor else []
+        rows += site(100, args.runs) if args.site else []
     else:
         rows += measure_all(args)
     print(f"| measure (median of {args.runs}) | result | bar |\n|---|---|---|")
@@ -265,6 +269,9 @@ def measure_all(args: argparse.Namespace) -> list[tuple[str, str, str]]:
             seconds, peak = scale(repo, 1_000_000)
             rows.append(("1,000,000-row `dvc repro`", f"{seconds:.0f} s, peak {peak:,.0f} MB",
                          "<= 120 s, <= 3 GB"))
+    from site_bench import rows as site
+
+    rows += site(100, args.runs)
     if not args.quick:
         from monitor_bench import rows as monitoring
 

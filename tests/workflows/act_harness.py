@@ -33,6 +33,9 @@ ACTIONS = {  # the pins used in .github/workflows -> stand-in directory
     "actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae": "cache",  # and cache/restore
     "actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f": "upload-artifact",
     "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c": "download-artifact",
+    "actions/upload-pages-artifact@fc324d3547104276b827a68afc52ff2a11cc49c9":
+        "upload-pages-artifact",
+    "actions/deploy-pages@cd2ce8fcbc39b97be8ca5fce6e763baed58fa128": "deploy-pages",
 }
 
 

@@ -5,15 +5,21 @@ push promotes v1.0.0 (no production yet: the floors and the rule baseline); a me
 model promotes v1.0.1, judged side by side against v1.0.0; a rollback; a README merge after it
 (the rolled-back model's bytes: refused, red, one tracking issue, nothing created); a manual run
 with `force` (re-uses the version, closes the issue); a re-run (nothing to promote, green); a
-re-run of the first push, on its own commit (not main's tip: refused, nothing created). The
+re-run of the first push, on its own commit (not main's tip: refused, nothing created). After
+each promotion and rollback the registry site is deployed (pages.yml), and what it says is in
+production and in the stage history is what `gto show` and `gto history` say. The
 runners' cache holds main's outputs, so the runs keep the committed results (FAKE_PIPELINE=1).
 """
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
-from .act_harness import REPOSITORY, VENV, Sandbox, act_binary, seed_cache
+from ..registry.conftest import gto
+from .act_harness import REPOSITORY, VENV, Sandbox, act_binary, git, seed_cache
 
 pytestmark = [
     pytest.mark.slow,
@@ -27,6 +33,22 @@ TITLE = "main is ahead of production: the model file is model@v1.0.1's and prod 
 def push_event(sandbox: Sandbox, before: str) -> dict:
     return {"ref": "refs/heads/main", "before": before, "after": sandbox.origin_sha("main"),
             "repository": {"full_name": REPOSITORY}}
+
+
+def gto_production(sandbox: Sandbox) -> str:
+    """What `gto show` says is in prod, on a clone that has origin's tags."""
+    git(sandbox.work, "fetch", "-q", "--tags", "origin")
+    shown = json.loads(gto("show", "model", "--json", cwd=sandbox.work))
+    [prod] = [v["version"] for v in shown if any(s["stage"] == "prod" for s in v["stages"])]
+    return prod
+
+
+def deployed_production(sandbox: Sandbox) -> str:
+    """The production version the deployed registry site names on its home page."""
+    home = (sandbox.records / "pages" / "index.html").read_text()
+    found = re.search(r"<h1>model (v[\d.]+) is in prod</h1>", home)
+    assert found, home[:2000]
+    return found.group(1)
 
 
 def open_issues(sandbox: Sandbox) -> list[dict]:
@@ -59,6 +81,7 @@ def test_rollback_sticks_refusals_are_visible_and_reruns_create_nothing(tmp_path
     assert rollback.returncode == 0, rollback.output[-4000:]
     assert {"model#prod#3", "model#prod!#4"} <= set(sandbox.origin_tags())
     assert "pushed model#prod#3, model#prod!#4 to origin (atomically)" in rollback.output
+    assert deployed_production(sandbox) == gto_production(sandbox) == "v1.0.0"
 
     before = sandbox.origin_sha("main")
     sandbox.on_main({"README.md": "# mlci\n"}, "Describe the project")
@@ -77,6 +100,12 @@ def test_rollback_sticks_refusals_are_visible_and_reruns_create_nothing(tmp_path
     assert "promote: re-used model@v1.0.1" in forced.output
     assert set(sandbox.origin_tags()) - set(tags) == {"model#prod#5"}  # no new version
     assert open_issues(sandbox) == [] and "tracking issue: closed #1" in forced.output
+    assert deployed_production(sandbox) == gto_production(sandbox) == "v1.0.1"
+    history = json.loads(gto("history", "model", "--json", "--ascending", cwd=sandbox.work))
+    deployed = (sandbox.records / "pages" / "history.html").read_text()
+    assert re.findall(r"<code>(model[@#][^<]+)</code>", deployed) == [e["ref"] for e in history]
+    # the site was published after each promotion and rollback, not after the refusal
+    assert len((sandbox.records / "deployments.txt").read_text().split()) == 4
 
     again = sandbox.act("workflow_dispatch", "promote.yml", dispatch, env=FAST)
     assert again.returncode == 0, again.output[-4000:]

@@ -20,6 +20,7 @@ from .conftest import BAD, ROOT, WORKFLOWS, jobs, steps
 BIN = Path(sys.executable).parent
 FILES = sorted(WORKFLOWS.glob("*.yml"))
 PIN = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+LOCAL_WORKFLOW = re.compile(r"\s*uses: \./\.github/workflows/[\w-]+\.yml(\s|$)")
 VERSION_COMMENT = re.compile(r"uses:\s*(\S+)\s+#\s*v\d+\.\d+\.\d+\s*$")
 WRITE_ALLOWED = {  # (workflow, job) -> write scopes it may hold, and why (checklist §1.1)
     ("verdict.yml", "publish"): {"pull-requests", "statuses"},  # the comment, the status
@@ -34,6 +35,11 @@ WRITE_ALLOWED = {  # (workflow, job) -> write scopes it may hold, and why (check
     ("sweep.yml", "cell"): {"contents"},  # dvc exp push: the cell's experiment ref
     ("monitor.yml", "issue"): {"issues"},  # the one "production drift" issue
     ("monitor.yml", "retrain"): {"actions"},  # dispatch continuous-training.yml
+    # the registry site: the jobs that call pages.yml grant what its deploy job needs
+    ("pages.yml", "deploy"): {"pages", "id-token"},
+    ("promote.yml", "site"): {"pages", "id-token"},
+    ("rollback.yml", "site"): {"pages", "id-token"},
+    ("monitor.yml", "site"): {"pages", "id-token"},
 }
 # Jobs that run the pipeline and share DVC experiments through git (refs/exps): the token is
 # passed to the one step that pushes or pulls them, and to no other.
@@ -179,8 +185,16 @@ def test_w5_actions_pinned_to_full_sha_with_version_comment(workflows):
             assert PIN.match(step["uses"]), f"{name}:{job_id}: {step['uses']}"
     for path in FILES:
         for line in path.read_text(encoding="utf-8").splitlines():
-            if re.match(r"\s*(- )?uses:", line):
+            if re.match(r"\s*(- )?uses:", line) and not LOCAL_WORKFLOW.match(line):
                 assert VERSION_COMMENT.search(line), f"{path.name}: {line.strip()}"
+
+
+def test_reusable_workflows_are_this_repositorys_own(workflows):
+    """A job that calls a workflow calls one of this repository's files, at the same commit."""
+    for name, job_id, job in jobs(workflows):
+        if "uses" in job:
+            assert job["uses"].startswith("./.github/workflows/"), f"{name}:{job_id}"
+            assert (ROOT / job["uses"]).is_file(), f"{name}:{job_id}"
 
 
 def test_w6_checkout_never_persists_credentials(workflows):
@@ -273,6 +287,8 @@ def test_w11_no_static_cloud_keys():
 
 def test_w12_every_job_has_a_timeout(workflows):
     for name, job_id, job in jobs(workflows):
+        if "uses" in job:
+            continue  # a called workflow's own jobs have theirs
         assert isinstance(job.get("timeout-minutes"), int), f"{name}:{job_id}"
 
 
@@ -328,7 +344,8 @@ def test_training_runs_where_the_repository_variable_says_and_nothing_else_moves
     for name, job_id, job in jobs(workflows):
         if (name, job_id) not in TRAINING_JOBS:
             assert "vars.TRAIN_RUNS_ON" not in _text(job), f"{name}:{job_id}"
-        if (name, job_id) in WRITE_ALLOWED and (name, job_id) not in SHARES_EXPERIMENTS:
+        if (name, job_id) in WRITE_ALLOWED and (name, job_id) not in SHARES_EXPERIMENTS \
+                and "uses" not in job:  # a called workflow: its jobs are checked themselves
             assert job["runs-on"] == "ubuntu-latest", f"{name}:{job_id}"
 
 
