@@ -31,7 +31,8 @@ def version_page(data: dict[str, Any], v: dict[str, Any], links: dict[str, str])
              ["registered", when(v["registered"])],
              ["model type", f"<code>{escape(str(v['model_type']))}</code>"],
              ["classes", escape(", ".join(map(str, v["classes"] or []))[:200]) or "–"],
-             ["data version (data.dvc md5)", f"<code>{escape(str(v['data_version']))}</code>"],
+             ["data version (data.dvc md5)",
+              f"<code>{escape(str(v['data_version'] or '–'))}</code>"],
              ["model file sha256", f"<code>{escape(str(v['sha256']))}</code>"],
              ["release", link(links, "release", v["tag"], f"<code>{escape(v['tag'])}</code>")]]
     body = [f"<h1>{escape(data['artifact'])} {escape(v['version'])}</h1>",

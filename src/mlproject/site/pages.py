@@ -156,7 +156,7 @@ def versions(data: dict[str, Any], links: dict[str, str]) -> str:
         if v["ever_in_stage"] and not state:
             state.append(f"was in {escape(data['stage'])}")
         rows.append([f'<a href="v/{escape(v["version"])}.html">{escape(v["version"])}</a>',
-                     ", ".join(state) or "registered",
+                     (", ".join(state) or "registered").replace(" ", "&nbsp;"),
                      link(links, "commit", v["commit"], f"<code>{v['commit'][:8]}</code>"),
                      when(v["registered"])[:10], f"<code>{escape(str(v['model_type']))}</code>",
                      f"<code>{escape(str(v['data_version'] or '–')[:8])}</code>",
