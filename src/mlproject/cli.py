@@ -185,7 +185,8 @@ def _raw_params(path: Path) -> dict:
     try:
         raw = safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise PipelineError(f"{path}: cannot be read as YAML ({type(exc).__name__})") from None
+        first = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+        raise PipelineError(f"{path}: cannot be read as YAML: {first}") from None
     return raw if isinstance(raw, dict) else {}
 
 

@@ -18,9 +18,26 @@ from typing import Any, Literal
 
 import yaml
 
+MAX_BYTES = 1_000_000  # a params file is a few kilobytes; this is far above any real one
+MAX_ALIASES = 20  # a "billion laughs" needs dozens of aliases; params files need none
+
+
+class TooMuchYaml(yaml.YAMLError):
+    """YAML refused before it is built: too large, or too many aliases (one line)."""
+
 
 class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader with the YAML 1.2 core schema's booleans."""
+    """PyYAML's safe loader with the YAML 1.2 core schema's booleans, refusing documents with
+    more than MAX_ALIASES aliases (each alias can double what the document expands to)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases_seen = getattr(self, "aliases_seen", 0) + 1
+            if self.aliases_seen > MAX_ALIASES:
+                line = self.peek_event().start_mark.line + 1
+                raise TooMuchYaml(f"line {line}: more than {MAX_ALIASES} aliases (*name); "
+                                  "write the values out instead")
+        return super().compose_node(parent, index)
 
 
 _BOOL = "tag:yaml.org,2002:bool"
@@ -32,7 +49,10 @@ _Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False
 
 
 def safe_load(text: str | bytes) -> Any:
-    """Parse YAML (no tags beyond the safe ones) with YAML 1.2 booleans."""
+    """Parse YAML (no tags beyond the safe ones) with YAML 1.2 booleans; refuse text over
+    MAX_BYTES or with more than MAX_ALIASES aliases (TooMuchYaml, a YAMLError)."""
+    if len(text) > MAX_BYTES:
+        raise TooMuchYaml(f"{len(text):,} bytes is over the {MAX_BYTES:,}-byte limit for YAML")
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
 
 
@@ -45,8 +65,10 @@ if yaml.__with_libyaml__:
 
 def fast_load(text: str | bytes) -> Any:
     """safe_load with libyaml's C parser when PyYAML has it, for reading many files (the
-    registry site reads params.yaml at every version's commit); its error messages differ."""
-    if not yaml.__with_libyaml__:
+    registry site reads params.yaml at every version's commit); its error messages differ.
+    Text with an alias or an anchor goes through safe_load, which counts them."""
+    if not yaml.__with_libyaml__ or len(text) > MAX_BYTES or \
+            ("*" in text if isinstance(text, str) else b"*" in text):
         return safe_load(text)
     return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a CSafeLoader subclass
 

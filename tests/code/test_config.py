@@ -76,3 +76,40 @@ def test_params_rewritten_by_dvc_keep_yes_and_no_as_strings(tmp_path):
     assert "- no\n" in path.read_text() or "[no, yes]" in path.read_text()
     target = load_params(path).data.target
     assert (target.classes, target.positive) == (["no", "yes"], "yes")
+
+
+LAUGHS = ('lol: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
+          + "".join(f"l{i}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n"
+                    for i in range(8)))
+
+
+def test_a_billion_laughs_is_refused_before_it_grows(tmp_path):
+    """A 1 kB params.yaml of nested aliases (it would expand to 9**9 strings) is refused in
+    one line naming the line, by the validated reader and by the raw one every command uses
+    before DVC runs (`make data` and `make repro` start with `mlproject check-data`)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(generated_params()) + LAUGHS)
+    assert len(LAUGHS) < 1100
+    with pytest.raises(PipelineError, match=r"not valid YAML: line \d+: more than 20 aliases"):
+        load_params(path)
+    (tmp_path / "data.dvc").write_text("outs:\n- md5: 0\n  path: data\n")
+    done = subprocess.run([sys.executable, "-m", "mlproject.cli", "--params", str(path),
+                           "check-data", "--sizes-only", str(tmp_path / "data.dvc")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "cannot be read as YAML: line" in done.stderr and "more than 20 aliases" in done.stderr
+
+
+def test_an_oversized_params_file_is_refused_and_a_few_anchors_are_fine(tmp_path):
+    path = tmp_path / "params.yaml"
+    text = yaml.safe_dump(generated_params())
+    path.write_text(text + "# " + "x" * 1_000_000 + "\n")
+    with pytest.raises(PipelineError, match="over the 1,000,000-byte limit"):
+        load_params(path)
+    text = text.replace("holdout_seed: 7", "holdout_seed: &seed 7")
+    assert "split:\n  seed: 3\n" in text
+    path.write_text(text.replace("split:\n  seed: 3\n", "split:\n  seed: *seed\n"))
+    assert load_params(path).split.seed == 7  # an anchor and an alias, as people write them
