@@ -20,9 +20,19 @@ class PipelineError(Exception):
         super().__init__(" ".join(str(message).split()))
 
 
+def plain(value: Any) -> Any:
+    """A NumPy scalar as the Python value it holds (``np.int64(5)`` reads as ``5``)."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        try:
+            return value.item()
+        except (TypeError, ValueError):
+            return value
+    return value
+
+
 def quote(value: Any) -> str:
-    """``repr`` of a value, cut to MAX_QUOTED characters."""
-    text = repr(value)
+    """``repr`` of a value as plain Python (no NumPy reprs), cut to MAX_QUOTED characters."""
+    text = repr(plain(value))
     return text if len(text) <= MAX_QUOTED else text[: MAX_QUOTED - 2] + "…" + text[-1]
 
 
@@ -32,6 +42,8 @@ def quote_some(values: Iterable[Any], total: int | None = None) -> str:
     for value in values:
         if len(shown) == MAX_VALUES:
             break
-        shown.append(quote(value) if not isinstance(value, int) else str(value))
+        value = plain(value)
+        shown.append(str(value) if isinstance(value, int) and not isinstance(value, bool)
+                     else quote(value))
     more = (total or 0) - len(shown)
     return ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")

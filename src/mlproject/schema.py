@@ -7,14 +7,13 @@ rules to records at prediction time. Errors name the raw file and its 1-based li
 
 from __future__ import annotations
 
-import reprlib
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from mlproject.config import ROW_KEY, Params, Range, Schema, Target
-from mlproject.errors import PipelineError, quote_some
+from mlproject.errors import PipelineError, quote, quote_some
 
 if TYPE_CHECKING:  # pandera loads in ~1 s: prediction and the report never need it
     import pandera.pandas as pa
@@ -126,7 +125,7 @@ def _numbers(values: np.ndarray, rng: Range, name: str, source: str) -> np.ndarr
         bad |= np.isinf(numbers) | (numbers < low) | (numbers > high)
     if bad.any():
         rows = np.flatnonzero(bad)[:MAX_SHOWN]
-        shown = ", ".join(f"{i}: {reprlib.repr(values[i])}" for i in rows)  # 10**400: short
+        shown = ", ".join(f"{i}: {quote(values[i])}" for i in rows)  # 10**400: cut short
         raise PipelineError(f"{source}: column {name!r}: not a finite number in "
                             f"[{rng.min}, {rng.max}] (rows {shown})")
     return numbers

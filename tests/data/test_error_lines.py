@@ -83,3 +83,19 @@ def test_quote_some_caps_length_and_count():
     text = quote_some(["y" * 500, *"abcdefg"], total=8)
     assert text.count("y") < MAX_QUOTED and text.endswith("and 3 more")
     assert len(text.split(", ")) == 5
+
+
+def test_values_are_quoted_as_plain_python_never_as_numpy_reprs():
+    """np.int64(500), np.True_ and np.float64(inf) read as 500, True and inf."""
+    import numpy as np
+
+    from mlproject.config import Range
+    from mlproject.errors import PipelineError, quote
+    from mlproject.schema import _numbers
+
+    assert quote_some([np.int64(500), np.True_, np.float64("inf"), "a"]) == "500, True, inf, 'a'"
+    assert quote(np.str_("x" * 500)).startswith("'xxx") and len(quote(np.str_("x" * 500))) == \
+        MAX_QUOTED
+    with pytest.raises(PipelineError) as err:
+        _numbers(np.array([1, 77516, np.inf], dtype=object), Range(0, 100), "age", "input")
+    assert "np." not in str(err.value) and "1: 77516, 2: inf" in str(err.value)
