@@ -144,8 +144,19 @@ def main(model: Path, source: Path, out: Path, max_mb: float = 1000,
         from mlproject.monitor.log import PredictionLog
 
         log = PredictionLog.open(log_dir, predictor, log_settings)
+    if table.empty:
+        raise PipelineError(f"{source}: header only, no rows to predict")
+    # errors name the file and its lines (CSV: the header is line 1; Parquet: rows from 1)
+    first = 1 if source.suffix == ".parquet" else 2
     start = time.perf_counter()
-    frame, predictions = predictor.predict_frame(table)
+    try:
+        frame, predictions = predictor.predict_frame(
+            table.set_axis(pd.RangeIndex(first, first + len(table), name="line")))
+    except PipelineError as exc:
+        message = str(exc)
+        if message.startswith("input:"):
+            raise PipelineError(f"{source}:{message[len('input:'):]}") from None
+        raise
     rows = [asdict(p) for p in predictions]
     if log is not None:
         log.put(uuid.uuid4().hex, frame, [p.label for p in predictions],

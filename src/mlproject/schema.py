@@ -104,16 +104,18 @@ def conform(df: pd.DataFrame, sc: Schema, features: list[str], source: str = "in
     for name in features:
         values = df[name].to_numpy()
         if name in sc.numeric:
-            out[name] = _numbers(values, sc.numeric[name], name, source)
+            out[name] = _numbers(values, sc.numeric[name], name, source, df.index)
         elif name in sc.datetime:
-            out[name] = _numbers(_days(values), Range(), name, source)
+            out[name] = _numbers(_days(values), Range(), name, source, df.index)
         else:
             out[name] = pd.array(values, dtype="str")
     return pd.DataFrame(out, index=df.index, copy=False)
 
 
-def _numbers(values: np.ndarray, rng: Range, name: str, source: str) -> np.ndarray:
-    """float64 array of ``values``, or a PipelineError naming the column and the bad rows."""
+def _numbers(values: np.ndarray, rng: Range, name: str, source: str,
+             index: pd.Index | None = None) -> np.ndarray:
+    """float64 array of ``values``, or a PipelineError naming the column and the bad rows
+    (by ``index``'s labels when given: a batch file's lines are named "line")."""
     if values.dtype.kind in "iuf":  # numbers already: the fast path of a typed table
         numbers, bad = values.astype("float64"), np.zeros(len(values), dtype=bool)
     else:  # booleans, text, objects: one by one, so True is refused, not read as 1
@@ -125,9 +127,11 @@ def _numbers(values: np.ndarray, rng: Range, name: str, source: str) -> np.ndarr
         bad |= np.isinf(numbers) | (numbers < low) | (numbers > high)
     if bad.any():
         rows = np.flatnonzero(bad)[:MAX_SHOWN]
-        shown = ", ".join(f"{i}: {quote(values[i])}" for i in rows)  # 10**400: cut short
+        labels = index if index is not None else range(len(values))
+        shown = ", ".join(f"{labels[i]}: {quote(values[i])}" for i in rows)  # 10**400: cut
+        unit = "lines" if index is not None and index.name == "line" else "rows"
         raise PipelineError(f"{source}: column {name!r}: not a finite number in "
-                            f"[{rng.min}, {rng.max}] (rows {shown})")
+                            f"[{rng.min}, {rng.max}] ({unit} {shown})")
     return numbers
 
 

@@ -12,6 +12,8 @@ from mlproject.errors import PipelineError
 from mlproject.estimators import build_model
 from mlproject.predict import Predictor
 
+from ..fixture_data import RECORD
+
 SCHEMA = Schema(numeric={"weight": Range(0, 90), "age": Range()},
                 categorical={"colour": ["black", "white"]})
 FEATURES = ["weight", "age", "colour"]
@@ -89,3 +91,26 @@ def test_a_missing_value_is_allowed_when_the_key_is_there(predictor):
     """None is a missing value (imputed); an absent key is a mistake (refused above)."""
     [answer] = predictor.predict([{**PET, "age": None}])
     assert answer.label in ("no", "yes")
+
+
+def test_the_batch_cli_names_the_file_and_its_lines(trained, tmp_path, capsys):
+    """A bad value on the third data row of a CSV is line 4 of that file (line 1 is the
+    header), a Parquet file's rows count from 1, and a header-only file is named."""
+    from mlproject.cli import main
+
+    rows = pd.DataFrame([RECORD] * 5).astype(object)
+    rows.loc[2, "tenure"] = "old"
+    model = str(trained / "models" / "model.skops")
+    for name, first in (("people.csv", 4), ("people.parquet", 3)):
+        source = tmp_path / name
+        rows.astype(str).to_parquet(source) if name.endswith(".parquet") else \
+            rows.to_csv(source, index=False)
+        assert main(["predict", model, str(source), "--out", str(tmp_path / "o.csv")]) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"error: {source}: column 'tenure': not a finite number"), err
+        assert f"(lines {first}: 'old')" in err and "np." not in err
+    header = tmp_path / "header.csv"
+    header.write_text(",".join(RECORD) + "\n")
+    assert main(["predict", model, str(header), "--out", str(tmp_path / "o.csv")]) == 1
+    assert f"{header}: header only" in capsys.readouterr().err
+    assert not (tmp_path / "o.csv").exists()
