@@ -108,6 +108,12 @@ def conform(df: pd.DataFrame, sc: Schema, features: list[str], source: str = "in
         elif name in sc.datetime:
             out[name] = _numbers(_days(values), Range(), name, source, df.index)
         else:
+            nested = [i for i, v in enumerate(values) if isinstance(v, dict | list | set | tuple)]
+            if nested:
+                labels = df.index[nested[:MAX_SHOWN]].tolist()
+                raise PipelineError(f"{source}: column {name!r}: a category is text or a "
+                                    f"number, not {type(values[nested[0]]).__name__} "
+                                    f"(rows {', '.join(map(str, labels))})")
             out[name] = pd.array(values, dtype="str")
     return pd.DataFrame(out, index=df.index, copy=False)
 
@@ -181,6 +187,10 @@ def _describe(cases: pd.DataFrame, keys: np.ndarray, source: str) -> str:
     (column, check), rows = groups[0]
     where = "table" if pd.isna(column) or column in ("", "None") else f"column {column!r}"
     index = rows["index"].dropna().astype(int).to_numpy()
+    check = str(check)
+    if check.startswith("isin(") and len(check) > 80:  # the whole allowed list: say where it is
+        check = f"isin(schema.categorical.{column})"
+    check = check if len(check) <= 80 else check[:79] + "…"
     detail = f"{len(rows)} row(s) fail {check}"
     if len(index):
         detail += (f" ({unit} {quote_some(keys[index].tolist(), len(index))}: "

@@ -98,7 +98,9 @@ def create_app(predictor: Predictor, log: Any = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         # say where and what, never echo the input back (it can be megabytes)
-        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in exc.errors()]
+        errors = [{"loc": [part if isinstance(part, int) else str(part)[:80]
+                           for part in e.get("loc", ())][:10], "msg": str(e.get("msg"))[:200]}
+                  for e in exc.errors()]  # a key can be a megabyte long too
         return JSONResponse(status_code=422, content={"detail": errors[:5]})
 
     @app.middleware("http")

@@ -57,6 +57,10 @@ BAD = [  # (records, the message's start)
     ([PET, PET, {k: v for k, v in PET.items() if k != "age"}],
      "input: missing column(s): age (record 2)"),
     ([], "no records to predict"),
+    ([PET, {**PET, "colour": {"dark": True}}],
+     "input: column 'colour': a category is text or a number, not dict (rows 1)"),
+    ([{**PET, "colour": ["black"]}],
+     "input: column 'colour': a category is text or a number, not list (rows 0)"),
     (pd.DataFrame([{**PET, "weight": True}]), "input: column 'weight': not a finite number"),
     (pd.DataFrame({"weight": [1.0]}), "input: missing column(s): age, colour"),
 ]

@@ -99,3 +99,18 @@ def test_values_are_quoted_as_plain_python_never_as_numpy_reprs():
     with pytest.raises(PipelineError) as err:
         _numbers(np.array([1, 77516, np.inf], dtype=object), Range(0, 100), "age", "input")
     assert "np." not in str(err.value) and "1: 77516, 2: inf" in str(err.value)
+
+
+def test_a_category_check_over_a_long_list_is_named_not_printed():
+    """100,000 allowed values: the line says where they are listed, not all of them."""
+    import numpy as np
+    import pandas as pd
+
+    from mlproject.schema import _describe
+
+    allowed = [f"city-{i}" for i in range(100_000)]
+    cases = pd.DataFrame({"column": ["city"], "check": [f"isin({allowed})"], "index": [0],
+                          "failure_case": ["atlantis"]})
+    line = _describe(cases, np.array([2]), "train.csv")
+    assert "isin(schema.categorical.city)" in line and "'atlantis'" in line
+    assert len(line) < 120, line

@@ -73,3 +73,9 @@ def test_oversized_and_odd_requests_are_refused_without_echo(client):
     assert nested.status_code == 422 and "[1, 2]" not in nested.text
     long = client.post("/predict", json={"records": [{"plan": "y" * 5000}]})
     assert long.status_code == 422 and "yyyy" not in long.text
+
+
+def test_a_megabyte_key_is_not_echoed(client):
+    key = "k" * 1_000_000
+    answer = client.post("/predict", json={"records": [{key: [1]}]})
+    assert answer.status_code == 422 and len(answer.content) < 5_000
