@@ -134,6 +134,9 @@ def read_raw(path: Path | str, reader: Reader, max_mb: float) -> pd.DataFrame:
             raise PipelineError(f"{path}: missing column(s): {', '.join(missing)}")
         return df[reader.columns].assign(**{ROW_KEY: range(1, len(df) + 1)})
     skip = reader.skip_rows.get(path.name, 0)
+    data = path.read_bytes()
+    if not reader.header:  # pandas would drop an extra field or fill a missing one silently
+        check_field_counts(path, data, reader, skip)
     try:
         df = pd.read_csv(
             path,
@@ -159,10 +162,48 @@ def read_raw(path: Path | str, reader: Reader, max_mb: float) -> pd.DataFrame:
         raise PipelineError(f"{path}: cannot be parsed ({_first_line(exc)})") from None
     if df.empty:
         raise PipelineError(f"{path}: no rows (header only)")
-    lines = data_lines(path.read_bytes(), skip, reader.header)
+    lines = data_lines(data, skip, reader.header)
     # a quoted field with a line break spans two lines: then rows are numbered instead
     df[ROW_KEY] = lines if len(lines) == len(df) else range(1, len(df) + 1)
     return df
+
+
+ASCII_LIKE = {"utf8", "utf8sig", "ascii", "latin1", "iso88591", "cp1252"}
+
+
+def check_field_counts(path: Path, data: bytes, reader: Reader, skip: int) -> None:
+    """Every data line of a headerless file has exactly one field per name in the reader's
+    columns; else one line naming the first line that does not and the counts."""
+    expected = len(reader.columns)
+    sep = reader.separator
+    if len(sep) != 1 or reader.encoding.lower().replace("-", "").replace("_", "") \
+            not in ASCII_LIKE or len(mark := sep.encode(reader.encoding, "replace")) != 1:
+        return  # a multi-character separator or a wide encoding: pandas' parse stands
+    try:
+        text = data.decode(reader.encoding)
+    except UnicodeDecodeError:
+        return  # the reader names the line that is not valid text
+    found, more = [], -1
+    if b'"' not in data:  # no quoting: a field per separator on each line
+        for number, line in enumerate(io.BytesIO(data), 1):  # lazily: no list of lines
+            if number > skip and line.strip() and (count := line.count(mark) + 1) != expected:
+                more += 1
+                if not found:
+                    found.append((number, count))
+    else:  # quoted fields may hold separators and line breaks: read them as CSV does
+        rows = csv.reader(io.StringIO(text), delimiter=sep)
+        start = 1
+        for row in rows:
+            if start > skip and row and any(f.strip() for f in row) and len(row) != expected:
+                more += 1
+                if not found:
+                    found.append((start, len(row)))
+            start = rows.line_num + 1
+    if found:
+        line, count = found[0]
+        also = f" (and {more:,} more line(s))" if more > 0 else ""
+        raise PipelineError(f"{path}: line {line}: {count} fields, the reader expects "
+                            f"{expected} (data.reader.columns){also}")
 
 
 def data_lines(data: bytes, skip: int, header: bool) -> np.ndarray:

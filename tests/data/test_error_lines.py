@@ -114,3 +114,37 @@ def test_a_category_check_over_a_long_list_is_named_not_printed():
     line = _describe(cases, np.array([2]), "train.csv")
     assert "isin(schema.categorical.city)" in line and "'atlantis'" in line
     assert len(line) < 120, line
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda fields: fields + ["surplus"], "line 4: 9 fields, the reader expects 8"),
+    (lambda fields: fields[:-1], "line 4: 7 fields, the reader expects 8"),
+    (lambda fields: ['"East, upper"'] + fields, "line 4: 9 fields, the reader expects 8"),
+])
+def test_a_headerless_file_holds_every_line_to_its_column_count(project, capsys, change,
+                                                                 message):
+    """pandas would drop a 9th field or fill a missing 8th one silently: each line must have
+    one field per name in data.reader.columns (a quoted separator is one field)."""
+    raw = yaml.safe_load(Path("params.yaml").read_text())
+    raw["data"]["reader"].update(header=False)
+    Path("params.yaml").write_text(yaml.safe_dump(raw))
+    lines = csv_lines()[1:]  # no header line
+    lines[3] = ",".join(change(lines[3].split(",")))
+    Path("d.csv").write_text("\n".join(lines) + "\n")
+    code, err = prepare(capsys, "d.csv")
+    assert code == 1 and err == f"error: d.csv: {message} (data.reader.columns)"
+    assert not Path("prepared").exists()
+
+
+def test_a_quoted_separator_is_one_field(project, capsys):
+    raw = yaml.safe_load(Path("params.yaml").read_text())
+    raw["data"]["reader"].update(header=False)
+    Path("params.yaml").write_text(yaml.safe_dump(raw))
+    lines = csv_lines()[1:]
+    lines[3] = lines[3].replace(",", ',"a, b",', 1).replace(',"a, b",', ",", 1)  # unchanged
+    fields = lines[3].split(",")
+    fields[0] = '"C, 1"'  # the customer id, quoted, holding the separator
+    lines[3] = ",".join(fields)
+    Path("d.csv").write_text("\n".join(lines) + "\n")
+    code, err = prepare(capsys, "d.csv")
+    assert code == 0, err
