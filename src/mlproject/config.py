@@ -158,10 +158,24 @@ def load_params(path: Path | str = PARAMS_FILE) -> Params:
 def parse_params(raw: Any, source: str = "params.yaml") -> Params:
     if not isinstance(raw, dict):
         raise PipelineError(f"{source}: expected a mapping of sections at the top level")
-    if "monitor" in raw:  # read by no stage, checked by every command all the same
+    # sections no stage reads are checked by every command all the same: an unknown key (or
+    # one a YAML merge key pulled in) is refused wherever it is
+    if "monitor" in raw:
         from mlproject.monitor.settings import parse
 
         parse(raw["monitor"], source)
+    if "sweep" in raw:
+        from mlproject.sweep.grid import max_cells
+
+        max_cells(raw)
+    if "refresh" in raw:
+        from mlproject.refresh import settings as refresh_settings
+
+        refresh_settings(raw["refresh"])
+    if "registry" in raw:
+        from mlproject.registry import settings_from
+
+        settings_from(raw["registry"])
     extra = {k: raw[k] for k in OTHER_SECTIONS if k in raw}
     core = {k: v for k, v in raw.items() if k not in OTHER_SECTIONS}
     try:

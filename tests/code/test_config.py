@@ -113,3 +113,27 @@ def test_an_oversized_params_file_is_refused_and_a_few_anchors_are_fine(tmp_path
     assert "split:\n  seed: 3\n" in text
     path.write_text(text.replace("split:\n  seed: 3\n", "split:\n  seed: *seed\n"))
     assert load_params(path).split.seed == 7  # an anchor and an alias, as people write them
+
+
+@pytest.mark.parametrize(("section", "extra", "message"), [
+    ("sweep", {"cells": 3}, "sweep.cells: unknown key"),
+    ("refresh", {"url": "x"}, "refresh.url: unknown key"),
+    ("registry", {"stages": "prod"}, "registry.stages: unknown key"),
+    ("monitor", {"windows": 3}, "monitor.windows: unknown key"),
+])
+def test_unknown_keys_are_refused_in_sections_no_stage_reads(tmp_path, section, extra,
+                                                             message):
+    raw = generated_params()
+    raw[section] = {**(raw.get(section) or {}), **extra}
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(PipelineError, match=message):
+        load_params(path)
+
+
+def test_a_merge_key_cannot_pull_unknown_keys_into_a_section(tmp_path):
+    text = yaml.safe_dump(generated_params()).replace("split:\n", "split: &split\n", 1)
+    path = tmp_path / "params.yaml"
+    path.write_text(text + "sweep:\n  <<: *split\n  max_cells: 4\n")
+    with pytest.raises(PipelineError, match=r"sweep\.seed: unknown key"):
+        load_params(path)

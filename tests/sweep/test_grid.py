@@ -73,7 +73,8 @@ def test_bad_grids_fail_naming_the_problem(text, message):
 @pytest.mark.parametrize(("section", "message"), [
     ({"max_cells": 0}, "sweep.max_cells: expected a whole number from 1 to 256, got 0"),
     ({"max_cells": 300}, "got 300"), ({"max_cells": "4"}, "got '4'"),
-    ({"max_cells": True}, "got True"), ({"cells": 4}, "sweep: the only key is max_cells")])
+    ({"max_cells": True}, "got True"),
+    ({"cells": 4}, "sweep.cells: unknown key; the only key is max_cells")])
 def test_the_cap_itself_is_checked(section, message):
     with pytest.raises(PipelineError, match=message):
         plan("train.seed=1", {**PARAMS, "sweep": section})

@@ -122,8 +122,11 @@ def _same_kind(kind: str, current: Any) -> bool:
 def max_cells(params: dict) -> int:
     """Return ``sweep.max_cells`` from params (default 16); fail naming the key when bad."""
     section = params.get("sweep") or {}
-    if not isinstance(section, dict) or set(section) - {"max_cells"}:
-        raise PipelineError("params.yaml: sweep: the only key is max_cells")
+    if not isinstance(section, dict):
+        raise PipelineError("params.yaml: sweep: expected a mapping (the only key is max_cells)")
+    for unknown in sorted(set(section) - {"max_cells"}, key=str):
+        raise PipelineError(f"params.yaml: sweep.{str(unknown)[:40]}: unknown key; the only "
+                            "key is max_cells")
     value = section.get("max_cells", DEFAULT_MAX_CELLS)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MATRIX_LIMIT:
         raise PipelineError(f"params.yaml: sweep.max_cells: expected a whole number from 1 to "
