@@ -85,6 +85,13 @@ def seed_cache(cache_dir: Path, template: Path) -> None:
                     dirs_exist_ok=True)
 
 
+def seeded_sandbox(base: Path, template: Path) -> Sandbox:
+    """A sandbox of ``template`` whose runners' cache holds main's outputs (seed_cache)."""
+    (base / "runner-cache").mkdir()
+    seed_cache(base / "runner-cache", template)
+    return Sandbox(base, base / "runner-cache", template=template)
+
+
 @dataclass
 class Run:
     returncode: int
@@ -183,6 +190,10 @@ class Sandbox:
     def record(self, name: str) -> dict:
         path = self.records / name
         return json.loads(path.read_text()) if path.exists() else {}
+
+    def open_issues(self) -> list[dict]:
+        """The fake GitHub's open issues (issues.json)."""
+        return [i for i in self.record("issues.json").values() if i["state"] == "open"]
 
     def record_list(self, name: str) -> list:
         path = self.records / name

@@ -20,7 +20,7 @@ from mlproject.predict import Predictor
 
 from ..fixture_data import typed_table
 from ..monitor.logs import write_log
-from .act_harness import REPOSITORY, VENV, Sandbox, act_binary, seed_cache
+from .act_harness import REPOSITORY, VENV, act_binary, seeded_sandbox
 
 pytestmark = [
     pytest.mark.slow,
@@ -43,15 +43,9 @@ def window(template: Path, storage: Path, labels: Path, seed: int, shifts: list[
               prefix=f"w{seed}-")
 
 
-def open_issues(sandbox: Sandbox) -> list[dict]:
-    return [i for i in sandbox.record("issues.json").values() if i["state"] == "open"]
-
-
 def test_drift_opens_one_issue_and_retrains_and_a_normal_window_closes_it(tmp_path,
                                                                            project_template):
-    (tmp_path / "runner-cache").mkdir()
-    seed_cache(tmp_path / "runner-cache", project_template)
-    sandbox = Sandbox(tmp_path, tmp_path / "runner-cache", template=project_template)
+    sandbox = seeded_sandbox(tmp_path, project_template)
     off = sandbox.act("schedule", "monitor.yml", SCHEDULE)
     assert off.returncode == 0, off.output[-4000:]
     assert "configured=false" in off.output and "monitor-issue" not in off.output
@@ -77,7 +71,7 @@ def test_drift_opens_one_issue_and_retrains_and_a_normal_window_closes_it(tmp_pa
     drift = sandbox.act("schedule", "monitor.yml", SCHEDULE)
     assert drift.returncode == 0, drift.output[-4000:]
     assert f"monitor: drift ({numeric}" in drift.output
-    [issue] = open_issues(sandbox)
+    [issue] = sandbox.open_issues()
     assert issue["title"].startswith(f"production drift: {numeric}")
     assert f"Production drift: {numeric}" in issue["body"]
     [dispatch] = sandbox.record_list("dispatches.json")
@@ -96,5 +90,5 @@ def test_drift_opens_one_issue_and_retrains_and_a_normal_window_closes_it(tmp_pa
     normal = sandbox.act("schedule", "monitor.yml", SCHEDULE)
     assert normal.returncode == 0, normal.output[-4000:]
     assert "monitor: normal" in normal.output and "drift issue: closed #1" in normal.output
-    assert open_issues(sandbox) == []
+    assert sandbox.open_issues() == []
     assert len(sandbox.record_list("dispatches.json")) == 1  # nothing more dispatched

@@ -19,7 +19,7 @@ import re
 import pytest
 
 from ..registry.conftest import gto
-from .act_harness import REPOSITORY, VENV, Sandbox, act_binary, git, seed_cache
+from .act_harness import REPOSITORY, VENV, Sandbox, act_binary, git, seeded_sandbox
 
 pytestmark = [
     pytest.mark.slow,
@@ -51,15 +51,9 @@ def deployed_production(sandbox: Sandbox) -> str:
     return found.group(1)
 
 
-def open_issues(sandbox: Sandbox) -> list[dict]:
-    return [i for i in sandbox.record("issues.json").values() if i["state"] == "open"]
-
-
 def test_rollback_sticks_refusals_are_visible_and_reruns_create_nothing(tmp_path,
                                                                         project_template):
-    (tmp_path / "runner-cache").mkdir()
-    seed_cache(tmp_path / "runner-cache", project_template)
-    sandbox = Sandbox(tmp_path, tmp_path / "runner-cache", template=project_template)
+    sandbox = seeded_sandbox(tmp_path, project_template)
     first_sha = sandbox.origin_sha("main")
     first = sandbox.act("push", "promote.yml", push_event(sandbox, "0" * 40), env=FAST)
     assert first.returncode == 0, first.output[-4000:]
@@ -91,7 +85,7 @@ def test_rollback_sticks_refusals_are_visible_and_reruns_create_nothing(tmp_path
     assert "::warning title=Not promoted::the model file is model@v1.0.1's" in refused.output
     assert sandbox.origin_tags() == tags and list(sandbox.record("releases.json")) == [
         "model@v1.0.0", "model@v1.0.1"]  # nothing new
-    [issue] = open_issues(sandbox)
+    [issue] = sandbox.open_issues()
     assert issue["title"].startswith(TITLE) and "- production: `v1.0.0`" in issue["body"]
 
     dispatch = {"inputs": {"force": "true"}, "ref": "refs/heads/main"}  # as GitHub sends it
@@ -99,7 +93,7 @@ def test_rollback_sticks_refusals_are_visible_and_reruns_create_nothing(tmp_path
     assert forced.returncode == 0, forced.output[-4000:]
     assert "promote: re-used model@v1.0.1" in forced.output
     assert set(sandbox.origin_tags()) - set(tags) == {"model#prod#5"}  # no new version
-    assert open_issues(sandbox) == [] and "tracking issue: closed #1" in forced.output
+    assert sandbox.open_issues() == [] and "tracking issue: closed #1" in forced.output
     assert deployed_production(sandbox) == gto_production(sandbox) == "v1.0.1"
     history = json.loads(gto("history", "model", "--json", "--ascending", cwd=sandbox.work))
     deployed = (sandbox.records / "pages" / "history.html").read_text()
