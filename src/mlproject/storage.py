@@ -93,7 +93,11 @@ def read_table(path: Path | str, max_mb: float | None = None, cap: str = "data.m
     try:
         if path.suffix == ".parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(path, encoding="utf-8", encoding_errors="strict")
+        table = pd.read_csv(path, encoding="utf-8", encoding_errors="strict")
+        # pandas fills a missing last field with a blank: hold every line to the header
+        field_counts(path, path.read_bytes(), len(table.columns), ",", "utf-8", 1,
+                     "the header")
+        return table
     except UnicodeDecodeError as exc:
         raise PipelineError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except pd.errors.EmptyDataError:
@@ -174,13 +178,19 @@ ASCII_LIKE = {"utf8", "utf8sig", "ascii", "latin1", "iso88591", "cp1252"}
 def check_field_counts(path: Path, data: bytes, reader: Reader, skip: int) -> None:
     """Every data line of a headerless file has exactly one field per name in the reader's
     columns; else one line naming the first line that does not and the counts."""
-    expected = len(reader.columns)
-    sep = reader.separator
-    if len(sep) != 1 or reader.encoding.lower().replace("-", "").replace("_", "") \
-            not in ASCII_LIKE or len(mark := sep.encode(reader.encoding, "replace")) != 1:
+    field_counts(path, data, len(reader.columns), reader.separator, reader.encoding, skip,
+                 "the reader", " (data.reader.columns)")
+
+
+def field_counts(path: Path, data: bytes, expected: int, sep: str, encoding: str, skip: int,
+                 who: str, where: str = "") -> None:
+    """Each non-blank line after the first ``skip`` has ``expected`` fields (a quoted
+    separator is part of its field), or one PipelineError naming the first that has not."""
+    if len(sep) != 1 or encoding.lower().replace("-", "").replace("_", "") not in ASCII_LIKE \
+            or len(mark := sep.encode(encoding, "replace")) != 1:
         return  # a multi-character separator or a wide encoding: pandas' parse stands
     try:
-        text = data.decode(reader.encoding)
+        text = data.decode(encoding)
     except UnicodeDecodeError:
         return  # the reader names the line that is not valid text
     found, more = [], -1
@@ -202,8 +212,8 @@ def check_field_counts(path: Path, data: bytes, reader: Reader, skip: int) -> No
     if found:
         line, count = found[0]
         also = f" (and {more:,} more line(s))" if more > 0 else ""
-        raise PipelineError(f"{path}: line {line}: {count} fields, the reader expects "
-                            f"{expected} (data.reader.columns){also}")
+        raise PipelineError(f"{path}: line {line}: {count} fields, {who} expects {expected}"
+                            f"{where}{also}")
 
 
 def data_lines(data: bytes, skip: int, header: bool) -> np.ndarray:

@@ -99,7 +99,8 @@ def test_a_missing_value_is_allowed_when_the_key_is_there(predictor):
 
 def test_the_batch_cli_names_the_file_and_its_lines(trained, tmp_path, capsys):
     """A bad value on the third data row of a CSV is line 4 of that file (line 1 is the
-    header), a Parquet file's rows count from 1, and a header-only file is named."""
+    header), a Parquet file's rows count from 1; a line short of a field (pandas would read it
+    as blank) and a header-only file are named."""
     from mlproject.cli import main
 
     rows = pd.DataFrame([RECORD] * 5).astype(object)
@@ -113,6 +114,13 @@ def test_the_batch_cli_names_the_file_and_its_lines(trained, tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert err.startswith(f"error: {source}: column 'tenure': not a finite number"), err
         assert f"(lines {first}: 'old')" in err and "np." not in err
+    ragged = tmp_path / "ragged.csv"
+    lines = pd.DataFrame([RECORD] * 3).to_csv(index=False).splitlines()
+    lines[2] = lines[2].rsplit(",", 1)[0]  # the last field of line 3 is missing
+    ragged.write_text("\n".join(lines) + "\n")
+    assert main(["predict", model, str(ragged), "--out", str(tmp_path / "o.csv")]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"error: {ragged}: line 3: {len(RECORD) - 1} fields, the header expects {len(RECORD)}")
     header = tmp_path / "header.csv"
     header.write_text(",".join(RECORD) + "\n")
     assert main(["predict", model, str(header), "--out", str(tmp_path / "o.csv")]) == 1
