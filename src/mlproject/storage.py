@@ -93,10 +93,10 @@ def read_table(path: Path | str, max_mb: float | None = None, cap: str = "data.m
     try:
         if path.suffix == ".parquet":
             return pd.read_parquet(path)
-        table = pd.read_csv(path, encoding="utf-8", encoding_errors="strict")
+        data = path.read_bytes()  # read once: pandas parses it, the field check counts it
+        table = pd.read_csv(io.BytesIO(data), encoding="utf-8", encoding_errors="strict")
         # pandas fills a missing last field with a blank: hold every line to the header
-        field_counts(path, path.read_bytes(), len(table.columns), ",", "utf-8", 1,
-                     "the header")
+        field_counts(path, data, len(table.columns), ",", "utf-8", 1, "the header")
         return table
     except UnicodeDecodeError as exc:
         raise PipelineError(f"{path}: not UTF-8 text (byte {exc.start})") from None
@@ -143,7 +143,7 @@ def read_raw(path: Path | str, reader: Reader, max_mb: float) -> pd.DataFrame:
         check_field_counts(path, data, reader, skip)
     try:
         df = pd.read_csv(
-            path,
+            io.BytesIO(data),  # the bytes already read: one read of the file
             sep=reader.separator,
             header=0 if reader.header else None,
             names=None if reader.header else reader.columns,

@@ -47,7 +47,11 @@ def sha256_at(rev: str, settings: Settings, root: Path | str) -> str | None:
 
 def data_version(rev: str, root: Path | str) -> str | None:
     """The md5 that data.dvc records at ``rev`` (the raw data's version), or None."""
-    raw = show_file(rev, DATA_FILE, root)
+    return data_version_of(show_file(rev, DATA_FILE, root))
+
+
+def data_version_of(raw: bytes | None) -> str | None:
+    """The md5 a data.dvc file's bytes record, or None."""
     try:
         outs = (safe_load(raw) or {}).get("outs") if raw else None
     except yaml.YAMLError:

@@ -18,6 +18,7 @@ import yaml
 from mlproject import storage
 from mlproject.from_yaml import fast_load
 from mlproject.registry import Settings, tags
+from mlproject.registry.candidate import data_version_of
 
 FILES = {"sidecar": "models/model.json", "metrics": "reports/metrics.json",
          "slices": "reports/slices.json", "params": "params.yaml", "data": "data.dvc",
@@ -47,7 +48,7 @@ def collect(settings: Settings, root: Path | str = ".", monitor: Path | None = N
             "ever_in_stage": state.ever_in(v.version, settings.stage),
             "model_type": sidecar.get("name"), "hyperparameters": sidecar.get("hyperparameters"),
             "classes": sidecar.get("classes"), "size_bytes": sidecar.get("size_bytes"),
-            "sha256": sidecar.get("sha256"), "data_version": _data_version(got.get("data")),
+            "sha256": sidecar.get("sha256"), "data_version": data_version_of(got.get("data")),
             "metrics": _json(got.get("metrics")) or {}, "slices": _json(got.get("slices")) or {},
             "train": params.get("train") if isinstance(params.get("train"), dict) else {},
             "headline": _headline(params),
@@ -118,13 +119,6 @@ def _headline(params: dict) -> list[str]:
     report = params.get("report") if isinstance(params.get("report"), dict) else {}
     names = report.get("headline") if isinstance(report.get("headline"), list) else []
     return [str(n) for n in names][:6]
-
-
-def _data_version(raw: bytes | None) -> str | None:
-    outs = (_yaml(raw) or {}).get("outs")
-    if not isinstance(outs, list):
-        return None
-    return "+".join(str(o.get("md5")) for o in outs if isinstance(o, dict)) or None
 
 
 def _monitor(path: Path) -> dict[str, Any] | None:
