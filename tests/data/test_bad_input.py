@@ -179,6 +179,7 @@ def test_corrupt_data_file_is_detected(root, tmp_path):
     bad = subprocess.run(["mlproject", "check-data"], **env_run)
     assert bad.returncode == 1
     assert bad.stderr.strip() == (
-        "error: data.dvc: the data does not match the recorded version (data is modified): "
+        f"error: data.dvc: the data does not match the recorded version (data/{first.name} is "
+        "modified): "
         "restore it with `dvc checkout data.dvc`, or record a new version with "
         "`mlproject add-data`")

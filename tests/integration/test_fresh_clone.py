@@ -10,10 +10,13 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import yaml
+
+from mlproject import datacheck
 
 pytestmark = pytest.mark.slow
 
@@ -41,8 +44,9 @@ def clone(root, tmp_path_factory) -> tuple[Path, dict]:
 
 
 def changed_stages(repo: Path, env: dict) -> set[str]:
+    """Stale stages: `dvc status` without check_data's "always changed" (datacheck.stale)."""
     status = json.loads(sh("dvc", "status", "--json", cwd=repo, env=env))
-    return {name.rsplit(":", 1)[-1] for name in status}
+    return {name.rsplit(":", 1)[-1] for name in datacheck.stale(status, repo)}
 
 
 def test_repro_leaves_the_clone_exactly_as_committed(clone):
@@ -64,23 +68,70 @@ def test_retraining_under_other_thread_pools_changes_nothing(clone, pools):
     assert sh("git", "status", "--porcelain", cwd=repo) == ""
 
 
-def test_a_failed_stage_leaves_its_earlier_outputs(clone):
-    """DVC deletes a stage's outputs before it runs; `persist` keeps them when it fails."""
+def snapshot(repo: Path) -> dict[str, bytes]:
+    """Every output and record a run could touch: data.dvc, dvc.lock, reports, models."""
+    files = [repo / "data.dvc", repo / "dvc.lock", *(repo / "reports").rglob("*"),
+             *(repo / "models").glob("*"), *(repo / "artifacts").rglob("*")]
+    return {str(p.relative_to(repo)): p.read_bytes() for p in files if p.is_file()}
+
+
+def cache_files(repo: Path) -> int:
+    return sum(1 for p in (repo / ".dvc" / "cache").rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("command", [
+    ("dvc", "repro"), ("make", "-o", "setup", "repro"), ("dvc", "exp", "run"),
+    ("make", "-o", "setup", "run")])
+def test_modified_data_stops_every_way_of_running_the_pipeline(clone, command):
+    """A bare `dvc repro` is checked like `make repro`: one line, and data.dvc, dvc.lock, the
+    outputs and the DVC cache stay as they were (make run: `dvc pull` refuses to overwrite)."""
     repo, env = clone
-    first = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]["prepare"]["deps"][0]
-    data = repo / first
-    original = data.read_bytes()
-    kept = {p: p.read_bytes() for p in [repo / "reports" / "validation.json",
-                                         *(repo / "artifacts" / "prepared").glob("*.parquet")]}
+    data = next(p for p in sorted((repo / "data").rglob("*")) if p.is_file())
+    original, before, cached = data.read_bytes(), snapshot(repo), cache_files(repo)
     try:
-        data.write_bytes(original + b"\xff\xfe not text\n")
-        out = sh("dvc", "repro", "-q", cwd=repo, env=env, ok=False)
-        assert "error:" in out and first in out and "not valid" in out
-        assert {p: p.read_bytes() for p in kept} == kept
-    finally:  # `dvc repro` re-records a changed data source in data.dvc: put both back
+        data.write_bytes(original + b"a changed line\n")
+        out = sh(*command, cwd=repo, env=env, ok=False)
+        assert data.read_bytes() == original + b"a changed line\n"  # nothing lost
+        expected = (f"{data.name}" if command[-1] == "run" else
+                    f"error: data.dvc: the data does not match the recorded version "
+                    f"(data/{data.name} is modified): restore it with `dvc checkout data.dvc`")
+        assert expected in out, out
+        assert snapshot(repo) == before and cache_files(repo) == cached
+        assert sh("git", "status", "--porcelain", cwd=repo) == ""
+    finally:
         data.write_bytes(original)
-        sh("git", "checkout", "data.dvc", cwd=repo)
     assert changed_stages(repo, env) == set()
+
+
+def test_an_oversized_file_is_refused_before_dvc_reads_it(clone):
+    """A 3 GB (sparse) file under data/ stops `dvc repro` by its size, in seconds, before DVC
+    hashes or copies it."""
+    repo, env = clone
+    big = repo / "data" / "huge.csv"
+    before, cached = snapshot(repo), cache_files(repo)
+    try:
+        with open(big, "wb") as fh:
+            fh.truncate(3_000_000_000)
+        started = time.perf_counter()
+        out = sh("dvc", "repro", cwd=repo, env=env, ok=False)
+        assert time.perf_counter() - started < 20
+        assert "error: data/huge.csv: 3,000.0 MB is over the" in out, out
+        assert snapshot(repo) == before and cache_files(repo) == cached
+    finally:
+        big.unlink()
+    assert changed_stages(repo, env) == set()
+
+
+def test_a_new_data_version_makes_the_results_stale(clone):
+    """No stage hashes data/, so DVC alone would call the results fresh after `dvc add`: a
+    data.dvc recording another version than the run checked is reported as a change."""
+    repo, env = clone
+    original = (repo / "data.dvc").read_text()
+    try:
+        (repo / "data.dvc").write_text(original.replace("md5: ", "md5: 0", 1))
+        assert changed_stages(repo, env) == {"check_data"}
+    finally:
+        (repo / "data.dvc").write_text(original)
 
 
 @pytest.mark.parametrize(("path", "stages"), [

@@ -94,9 +94,7 @@ def point_pipeline_at(dvc_yaml: Path, file_name: str) -> str:
         raise PipelineError(f"{dvc_yaml}: no `mlproject prepare --train data/...` command to "
                             "point at the new file")
     text = re.sub(r"--train\s+data/\S+", f"--train data/{file_name}", text)
-    text = re.sub(r"\s+--holdout\s+data/\S+", "", text)
-    return re.sub(r"(\n(\s+)- data/[^\n]+)+", lambda m: f"\n{m.group(2)}- data/{file_name}",
-                  text, count=1)
+    return re.sub(r"\s+--holdout\s+data/\S+", "", text)
 
 
 def main(source: Path, target: str, separator: str | None = None, header: bool | None = None,

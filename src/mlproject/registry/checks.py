@@ -64,9 +64,11 @@ def dvc_status(root: Path) -> list[str]:
     from dvc.exceptions import DvcException
     from dvc.repo import Repo
 
+    from mlproject import datacheck
+
     try:
         with Repo(str(root)) as repo:
-            status = repo.status()
+            status = datacheck.stale(repo.status(), root)
     except DvcException as exc:
         raise PipelineError(f"dvc status failed ({str(exc).strip().splitlines()[0]})") from None
     return [f"{_stage(name, root)}: {', '.join(_change(c, root) for c in changes)}"
@@ -85,7 +87,7 @@ def _change(change: Any, root: Path) -> str:
         return "; ".join(f"{kind} " + " ".join(f"{_rel(p, root)} {s}"
                                                for p, s in list(paths.items())[:5])
                          for kind, paths in change.items())
-    return str(change)  # "changed command", "always changed"
+    return str(change)  # "changed command"
 
 
 def _rel(path: str, root: Path) -> str:

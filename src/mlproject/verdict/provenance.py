@@ -34,7 +34,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlproject import artifact
+from mlproject import artifact, datacheck
 from mlproject.errors import PipelineError
 from mlproject.gate import Check
 from mlproject.verdict import champion as champions
@@ -195,7 +195,7 @@ def stale_reasons(root: Path, rev: str, base: str | None = None) -> list[str]:
         status = _dvc_status(tree, Path(tmp))
         if isinstance(status, str):
             return [status]
-        return _changes(status, tree) + _data_behind(root, rev, base, tree)
+        return _changes(datacheck.stale(status, tree), tree) + _data_behind(root, rev, base, tree)
 
 
 def _dvc_status(tree: Path, tmp: Path) -> dict | str:
