@@ -153,8 +153,8 @@ def test_a_new_data_version_makes_the_results_stale(clone):
 
 
 @pytest.mark.parametrize(("path", "stages"), [
-    ("src/mlproject/rule_model.py", {"prepare", "split", "train", "evaluate"}),
-    ("uv.lock", {"prepare", "split", "train", "evaluate"}),
+    ("src/mlproject/rule_model.py", {"check_data", "prepare", "split", "train", "evaluate"}),
+    ("uv.lock", {"check_data", "prepare", "split", "train", "evaluate"}),
 ])
 def test_code_and_environment_changes_make_stages_stale(clone, path, stages):
     """Every stage depends on the package and the lock file: an edit re-runs what it touches."""
