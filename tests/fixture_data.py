@@ -118,3 +118,62 @@ def typed_table(rows: int, seed: int = 0, classes: list[str] = BINARY) -> pd.Dat
     raw = raw_rows(rows, seed, classes).replace("", np.nan)
     raw[ROW_KEY] = range(2, rows + 2)  # line 1 is the header
     return typed(raw, params, "generated.csv").drop(columns="customer")
+
+
+# A regression target on the same features: what a customer spends next month.
+SPEND_KINDS = ("linear", "heavy", "zeros")
+
+
+def regression_params(kind: str = "linear") -> dict[str, Any]:
+    """A complete params.yaml for the generated regression data (``regression_rows``)."""
+    params = copy.deepcopy(PARAMS)
+    params["data"]["reader"]["columns"] = [*COLUMNS[:-1], "spend"]
+    params["data"]["target"] = {"column": "spend", "task": "regression"}
+    params["baseline"]["rule"] = [{"column": "tenure", "op": ">=", "value": 60}]
+    params["predict"] = {"tolerance": {"relative": 0.1, "absolute": 1.0 if kind == "zeros"
+                                       else 0.0}}
+    params["report"] = {"headline": ["rmse", "mae", "r2", "within_tolerance"]}
+    if kind == "heavy":  # squared error chases the tail: the median's loss suits MAE
+        params["train"]["model"]["params"]["loss"] = "absolute_error"
+    params["gate"] = {
+        "min": {"r2": 0.2},
+        "max_drop": {"rmse": 0.5, "mae": 0.5, "within_tolerance": 0.02},  # target's units
+        "beat_rule_baseline_by": {"mae": 0.0},
+        "system": {"latency_ms_p50": {"max_ratio": 2.0, "slack": 2.0},
+                   "batch_rows_per_s": {"min_ratio": 0.5},
+                   "model_size_bytes": {"max_ratio": 2.0, "slack": 1_000_000}},
+        "slices": {"metric": "mae", "max_drop": 1.0, "min_rows": 20},
+        "bootstrap": {"resamples": 300, "seed": 0},
+    }
+    return params
+
+
+def regression_rows(rows: int, seed: int = 0, kind: str = "linear") -> pd.DataFrame:
+    """``rows`` rows as text with a numeric target: ``linear`` (a linear signal plus normal
+    noise), ``heavy`` (log-normal: a heavy right tail) or ``zeros`` (counts, many of them 0)."""
+    table = raw_rows(rows, seed).drop(columns="churned")
+    rng = np.random.default_rng(seed + 100)
+    tenure = table["tenure"].astype(float).to_numpy()
+    monthly = table["monthly"].astype(float).to_numpy()
+    usage = pd.to_numeric(table["usage"], errors="coerce").fillna(0).to_numpy()
+    pro = (table["plan"] == "pro").to_numpy()
+    if kind == "linear":
+        spend = 40 + 0.8 * tenure + 1.5 * monthly - 10 * usage + 25 * pro \
+            + rng.normal(0, 12, rows)
+    elif kind == "heavy":
+        spend = np.exp(3 + tenure / 60 + 0.5 * pro - 0.2 * usage + rng.normal(0, 0.8, rows))
+    else:
+        spend = rng.poisson(np.exp(-0.5 + tenure / 50 - 0.4 * usage + 0.6 * pro)).astype(float)
+    table["spend"] = [f"{v:.2f}" for v in spend]
+    return table
+
+
+def typed_regression_table(rows: int, seed: int = 0, kind: str = "linear") -> pd.DataFrame:
+    """The generated regression rows as the prepare stage types them (with their row key)."""
+    from mlproject.config import ROW_KEY, parse_params
+    from mlproject.schema import typed
+
+    params = parse_params(regression_params(kind))
+    raw = regression_rows(rows, seed, kind).replace("", np.nan)
+    raw[ROW_KEY] = range(2, rows + 2)
+    return typed(raw, params, "generated.csv").drop(columns="customer")

@@ -40,6 +40,7 @@ MAX_MEMBERS = 100_000
 # the pipeline writes). Add to this list, never pass trusted=True.
 TRUSTED_TYPES = [
     "mlproject.rule_model.RuleClassifier",
+    "mlproject.rule_model.RuleRegressor",
     "sklearn.compose._column_transformer.ColumnTransformer",
     "sklearn.compose._column_transformer._RemainderColsList",
     "sklearn.dummy.DummyClassifier",
@@ -200,10 +201,13 @@ def metadata_for(params: Any, name: str, train_table: Path | str) -> dict[str, A
     params_json = json.dumps(dataclasses.asdict(_Wrap(used)), sort_keys=True, default=str)
     return {
         "name": name,
+        "task": target.task,
         "classes": list(target.classes),
         "positive": target.positive,
         "target": target.column,
         "confidence_threshold": params.predict.confidence_threshold,
+        **({"tolerance": dataclasses.asdict(params.predict.tolerance)}
+           if target.regression else {}),
         "features": params.features,
         "schema": {"numeric": {k: dataclasses.asdict(v) for k, v in params.schema.numeric.items()},
                    "categorical": params.schema.categorical,

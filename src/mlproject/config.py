@@ -32,13 +32,22 @@ class Reader:
     skip_rows: dict[str, int] = field(default_factory=dict)
 
 
+TASKS = ("classification", "regression")
+
+
 @dataclass(frozen=True)
 class Target:
     column: str
-    classes: list[str]
+    # classification: a class per row (classes, positive, strip, labels); regression: a number
+    task: Literal["classification", "regression"] = "classification"
+    classes: list[str] = field(default_factory=list)
     positive: str | None = None
     strip: str = ""
     labels: dict[str, str] = field(default_factory=dict)  # raw label -> class: {"1.0": "1"}
+
+    @property
+    def regression(self) -> bool:
+        return self.task == "regression"
 
 
 @dataclass(frozen=True)
@@ -98,8 +107,17 @@ class Baseline:
 
 
 @dataclass(frozen=True)
+class Tolerance:
+    """Regression: a prediction is within tolerance when |prediction - truth| is at most
+    max(relative x |truth|, absolute)."""
+    relative: float = 0.1
+    absolute: float = 0.0
+
+
+@dataclass(frozen=True)
 class Predict:
-    confidence_threshold: float = 0.5
+    confidence_threshold: float = 0.5  # classification
+    tolerance: Tolerance = field(default_factory=Tolerance)  # regression
 
 
 @dataclass(frozen=True)
@@ -195,7 +213,17 @@ def _check(p: Params) -> None:
         raise KeyProblem("data.reader.columns", f"{ROW_KEY!r} is reserved for the row key")
     if target.column not in reader.columns:
         raise KeyProblem("data.target.column", f"{target.column!r} is not in data.reader.columns")
-    if len(target.classes) < 2:
+    if target.regression:
+        for key, value in (("classes", target.classes), ("positive", target.positive),
+                           ("strip", target.strip), ("labels", target.labels)):
+            if value:
+                raise KeyProblem(f"data.target.{key}", "a regression target has no classes: "
+                                 "remove the key")
+        tol = p.predict.tolerance
+        if tol.relative < 0 or tol.absolute < 0 or tol.relative == tol.absolute == 0:
+            raise KeyProblem("predict.tolerance", "relative and absolute must be >= 0, and "
+                             "one of them > 0")
+    elif len(target.classes) < 2:
         raise KeyProblem("data.target.classes", "needs at least two classes")
     if target.positive is not None and target.positive not in target.classes:
         raise KeyProblem("data.target.positive", f"{target.positive!r} is not one of the classes")
@@ -212,11 +240,13 @@ def _check(p: Params) -> None:
         raise KeyProblem("data.holdout_fraction", "must be between 0 and 1")
     if not 0 < p.split.validation_fraction < 1:
         raise KeyProblem("split.validation_fraction", "must be between 0 and 1")
-    if p.train.model.name not in ESTIMATORS:
+    names = [n for n, spec in ESTIMATORS.items() if spec.path(target.task)]
+    if p.train.model.name not in names:
+        known = p.train.model.name in ESTIMATORS
         raise KeyProblem(
             "train.model.name",
-            f"unknown estimator {p.train.model.name!r}; choose one of {', '.join(ESTIMATORS)}",
-        )
+            f"{'no ' + target.task + ' ' if known else 'unknown '}estimator "
+            f"{p.train.model.name!r}; choose one of {', '.join(names)}")
     if p.train.threads < 0:
         raise KeyProblem("train.threads", "must be 0 (every core) or a positive count")
     if p.evaluate.latency_repeats < 1:

@@ -22,32 +22,43 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Spec:
-    path: str  # module.Class; imported only when a model is built (checking params stays fast)
+    classifier: str | None  # module.Class; imported only when a model is built
+    regressor: str | None  # the same family's regressor (None: the family has no such task)
     linear: bool  # needs scaling and one-hot encoding; trees take ordinal codes and NaN
 
-    @property
-    def cls(self) -> type:
-        module, name = self.path.rsplit(".", 1)
+    def path(self, task: str) -> str | None:
+        return self.regressor if task == "regression" else self.classifier
+
+    def cls(self, task: str = "classification") -> type:
+        path = self.path(task)
+        if path is None:
+            raise PipelineError(f"no {task} estimator in this family")
+        module, name = path.rsplit(".", 1)
         return getattr(importlib.import_module(module), name)
 
 
 ESTIMATORS: dict[str, Spec] = {
-    "logistic_regression": Spec("sklearn.linear_model.LogisticRegression", linear=True),
-    "random_forest": Spec("sklearn.ensemble.RandomForestClassifier", linear=False),
+    "logistic_regression": Spec("sklearn.linear_model.LogisticRegression", None, linear=True),
+    "linear": Spec(None, "sklearn.linear_model.Ridge", linear=True),
+    "random_forest": Spec("sklearn.ensemble.RandomForestClassifier",
+                          "sklearn.ensemble.RandomForestRegressor", linear=False),
     "hist_gradient_boosting": Spec("sklearn.ensemble.HistGradientBoostingClassifier",
+                                   "sklearn.ensemble.HistGradientBoostingRegressor",
                                    linear=False),
 }
 
 
-def build_model(model: Model, numeric: list[str], categorical: list[str], seed: int) -> Pipeline:
-    """Return an unfitted pipeline: preprocessing + the named estimator."""
+def build_model(model: Model, numeric: list[str], categorical: list[str], seed: int,
+                task: str = "classification") -> Pipeline:
+    """Return an unfitted pipeline: preprocessing + the named estimator for ``task``."""
     spec = ESTIMATORS[model.name]
-    estimator = spec.cls()
+    cls = spec.cls(task)
+    estimator = cls()
     allowed = estimator.get_params()
     for key in model.params:
         if key not in allowed:
             raise PipelineError(f"params.yaml: train.model.params.{key}: not a parameter of "
-                                f"{spec.cls.__name__}")
+                                f"{cls.__name__}")
     settings: dict[str, Any] = dict(model.params)
     if "random_state" in allowed:
         settings.setdefault("random_state", seed)

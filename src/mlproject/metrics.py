@@ -1,4 +1,5 @@
-"""Metric families computed from labels and predicted probabilities, and the metric names.
+"""Metric families computed from labels and predicted probabilities (classification) or from
+true and predicted values (regression), and the metric names.
 
 quality (how right), product (what a user sees when only confident predictions are shown),
 slices (quality per segment) and the curves behind the plots. System metrics (size, latency,
@@ -22,8 +23,21 @@ QUALITY = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_au
 PRODUCT = ("coverage", "precision_when_shown", "top_2_accuracy")
 SYSTEM = ("latency_ms_p50", "latency_ms_p95", "batch_rows_per_s", "model_size_bytes")
 SLICE_METRICS = ("accuracy", "f1", "roc_auc")
+# Regression (data.target.task: regression): errors of predicted values, and the share of
+# predictions within params' tolerance of the truth (predict.tolerance).
+REGRESSION_QUALITY = ("rmse", "mae", "median_absolute_error", "r2", "mape")
+REGRESSION_PRODUCT = ("within_tolerance",)
+REGRESSION_SLICE_METRICS = ("mae", "rmse")
 LOWER_IS_BETTER = frozenset({"log_loss", "brier", "latency_ms_p50", "latency_ms_p95",
-                             "model_size_bytes"})
+                             "model_size_bytes", "rmse", "mae", "median_absolute_error", "mape"})
+MAPE_FLOOR = 0.01  # MAPE only when no |truth| is below this share of the median |truth|
+DECILES = 10
+
+
+def allowed_change(name: str, drop: float) -> float:
+    """The change (new - old) a drop of ``drop`` allows: +drop for a lower-is-better metric
+    (an error may grow by that much), -drop otherwise."""
+    return drop if name.split(" [", 1)[0] in LOWER_IS_BETTER else -drop
 
 
 def better(name: str, new: float, old: float) -> float:
@@ -159,6 +173,80 @@ def slices(frame, y: np.ndarray, proba: np.ndarray, classes: list[str], positive
             entry.update({k: q[k] for k in ("accuracy", "f1", "roc_auc") if k in q})
             out[f"{column}={value}"] = entry
     return out
+
+
+def mape_defined(y: np.ndarray) -> bool:
+    """MAPE divides by the truth: it means something only when no truth is near zero (a few
+    rows would decide it), here when none is below MAPE_FLOOR x the median |truth|."""
+    size = np.abs(np.asarray(y, dtype=float))
+    return len(size) > 0 and bool(size.min() > 0) and size.min() >= MAPE_FLOOR * np.median(size)
+
+
+def regression_quality(y: np.ndarray, pred: np.ndarray) -> dict:
+    """RMSE, MAE, median absolute error, R² and (when defined: mape_defined) MAPE."""
+    y, pred = np.asarray(y, dtype=float), np.asarray(pred, dtype=float)
+    error = pred - y
+    total = float(np.sum((y - y.mean()) ** 2))
+    out = {"rmse": np.sqrt(np.mean(error ** 2)), "mae": np.mean(np.abs(error)),
+           "median_absolute_error": np.median(np.abs(error)),
+           "r2": 1 - float(np.sum(error ** 2)) / total if total > 0 else 0.0}
+    if mape_defined(y):
+        out["mape"] = np.mean(np.abs(error) / np.abs(y))
+    return _rounded(out)
+
+
+def within(y: np.ndarray, pred: np.ndarray, relative: float, absolute: float) -> np.ndarray:
+    """Per row: is the prediction within max(relative x |truth|, absolute) of the truth?"""
+    y = np.asarray(y, dtype=float)
+    return np.abs(np.asarray(pred, dtype=float) - y) <= np.maximum(relative * np.abs(y),
+                                                                   absolute)
+
+
+def regression_product(y: np.ndarray, pred: np.ndarray, relative: float, absolute: float
+                       ) -> dict:
+    """The share of predictions a user would call right: within the tolerance of the truth."""
+    return _rounded({"tolerance_relative": relative, "tolerance_absolute": absolute,
+                     "within_tolerance": within(y, pred, relative, absolute).mean()})
+
+
+def regression_slices(frame, y: np.ndarray, pred: np.ndarray, columns: list[str]) -> dict:
+    """MAE and RMSE per value of each slice column: {"city=b": {"rows": n, "mae", "rmse"}}."""
+    out = {}
+    error = np.asarray(pred, dtype=float) - np.asarray(y, dtype=float)
+    for column in columns:
+        values = frame[column].astype("str").fillna("(missing)").to_numpy()
+        for value in sorted(set(values)):
+            e = error[values == value]
+            out[f"{column}={value}"] = {"rows": int(len(e)), **_rounded(
+                {"mae": np.mean(np.abs(e)), "rmse": np.sqrt(np.mean(e ** 2))})}
+    return out
+
+
+def deciles(pred: np.ndarray) -> np.ndarray:
+    """The decile (0-9) of each prediction among all of them; ties share a decile."""
+    pred = np.asarray(pred, dtype=float)
+    if not len(pred):
+        return np.zeros(0, dtype=int)
+    ranks = np.searchsorted(np.sort(pred), pred, side="left")
+    return np.minimum(ranks * DECILES // len(pred), DECILES - 1)
+
+
+def regression_curves(y: np.ndarray, pred: np.ndarray) -> dict:
+    """Per decile of the prediction: the mean prediction beside the mean truth (calibration
+    of a regression), and the residuals' median with their 10th and 90th percentiles."""
+    y, pred = np.asarray(y, dtype=float), np.asarray(pred, dtype=float)
+    group = deciles(pred)
+    calibration, residuals = [], []
+    for d in range(DECILES):
+        mask = group == d
+        if not mask.any():
+            continue
+        r = y[mask] - pred[mask]
+        calibration.append({"decile": d + 1, "predicted": pred[mask].mean(),
+                            "actual": y[mask].mean()})
+        low, mid, high = np.percentile(r, [10, 50, 90])
+        residuals.append({"decile": d + 1, "residual": mid, "p10": low, "p90": high})
+    return {"predicted_actual": calibration, "residuals": residuals}
 
 
 def _rounded(values: dict) -> dict:

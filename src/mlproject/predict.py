@@ -4,6 +4,9 @@
     predictor.predict([{"age": 39, "workclass": "State-gov", ...}])
     # [Prediction(label='<=50K', score=0.93, above_threshold=True)]
 
+A regression model (``data.target.task: regression``) answers with the predicted value
+instead: ``[ValuePrediction(value=231.5)]``; it has no classes, scores or threshold.
+
 Inputs are checked against the schema stored with the model (the one that validated the
 training data). Unseen categories never fail: the model treats them as unknown and
 ``Predictor.unseen`` counts them. Anything else wrong is a one-line PipelineError: not a list
@@ -35,9 +38,18 @@ SMALL_BATCH = 1000  # fewer rows than this are scored on one thread
 
 @dataclass(frozen=True)
 class Prediction:
+    """A classification: the most likely class."""
+
     label: str
     score: float  # probability of ``label``
     above_threshold: bool  # show it to users only when True
+
+
+@dataclass(frozen=True)
+class ValuePrediction:
+    """A regression: the predicted value of the target."""
+
+    value: float
 
 
 class Predictor:
@@ -45,8 +57,13 @@ class Predictor:
 
     def __init__(self, model: Any, metadata: dict[str, Any]) -> None:
         self.model, self.metadata = model, metadata
+        self.task = str(metadata.get("task", "classification"))
+        self.regression = self.task == "regression"
         self.classes = [str(c) for c in metadata["classes"]]
         self.threshold = float(metadata["confidence_threshold"])
+        tolerance = metadata.get("tolerance") or {}
+        self.tolerance = (float(tolerance.get("relative", 0.1)),
+                          float(tolerance.get("absolute", 0.0)))
         spec = metadata["schema"]
         self.schema = Schema(numeric={k: Range(**v) for k, v in spec["numeric"].items()},
                              categorical=spec["categorical"],
@@ -54,7 +71,8 @@ class Predictor:
         self.features = list(metadata["features"])
         # scikit-learn orders predict_proba's columns by its sorted classes_; the API's columns
         # follow params' classes (["stay", "downgrade", "leave"] is not sorted)
-        self._order = metrics.class_order(getattr(model, "classes_", self.classes), self.classes)
+        self._order = None if self.regression else \
+            metrics.class_order(getattr(model, "classes_", self.classes), self.classes)
         self._allowed = {k: set(v) for k, v in self.schema.categorical.items()}
         self.unseen: Counter[str] = Counter()
         self._threads = ThreadpoolController()
@@ -85,27 +103,49 @@ class Predictor:
 
     def predict_proba(self, records: pd.DataFrame | list[dict[str, Any]]) -> np.ndarray:
         """Class probabilities, columns in the order of ``self.classes``."""
+        if self.regression:
+            raise PipelineError("a regression model predicts values, not class probabilities: "
+                                "use predict or predict_values")
         return self._proba(self.frame(records))
 
+    def predict_values(self, records: pd.DataFrame | list[dict[str, Any]]) -> np.ndarray:
+        """A regression model's predicted values, one per record."""
+        if not self.regression:
+            raise PipelineError("a classifier predicts classes: use predict or predict_proba")
+        return self._run("predict", self.frame(records)).astype(float)
+
+    def outputs(self, records: pd.DataFrame | list[dict[str, Any]]) -> np.ndarray:
+        """What the model's metrics are computed from: values (regression, shape (n,)) or
+        class probabilities (shape (n, classes))."""
+        frame = self.frame(records)
+        return self._run("predict", frame).astype(float) if self.regression else \
+            self._proba(frame)
+
     def _proba(self, frame: pd.DataFrame) -> np.ndarray:
+        proba = self._run("predict_proba", frame)
+        return proba if self._order is None else proba[:, self._order]
+
+    def _run(self, method: str, frame: pd.DataFrame) -> np.ndarray:
         # inputs were just checked, so skip scikit-learn's per-call re-validation
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
             if len(frame) >= SMALL_BATCH:
-                proba = self.model.predict_proba(frame)
-            else:
-                # a few rows gain nothing from OpenMP threads, and on a busy machine waiting
-                # for them turns milliseconds into seconds
-                with self._threads.limit(limits=1, user_api="openmp"):
-                    proba = self.model.predict_proba(frame)
-        return proba if self._order is None else proba[:, self._order]
+                return getattr(self.model, method)(frame)
+            # a few rows gain nothing from OpenMP threads, and on a busy machine waiting
+            # for them turns milliseconds into seconds
+            with self._threads.limit(limits=1, user_api="openmp"):
+                return getattr(self.model, method)(frame)
 
-    def predict(self, records: pd.DataFrame | list[dict[str, Any]]) -> list[Prediction]:
+    def predict(self, records: pd.DataFrame | list[dict[str, Any]]
+                ) -> list[Prediction] | list[ValuePrediction]:
         return self.predict_frame(records)[1]
 
     def predict_frame(self, records: pd.DataFrame | list[dict[str, Any]]
-                      ) -> tuple[pd.DataFrame, list[Prediction]]:
+                      ) -> tuple[pd.DataFrame, list[Prediction] | list[ValuePrediction]]:
         """The checked feature table (what the prediction log records) and the predictions."""
         frame = self.frame(records)
+        if self.regression:
+            values = self._run("predict", frame).astype(float)
+            return frame, [ValuePrediction(round(float(v), 6)) for v in values]
         proba = self._proba(frame)
         best = proba.argmax(axis=1)
         scores = proba[np.arange(len(proba)), best]
@@ -140,6 +180,9 @@ def main(model: Path, source: Path, out: Path, max_mb: float = 1000,
     predictor = Predictor.load(model)
     table = storage.read_table(source, max_mb=max_mb, cap="the limit of mlproject predict")
     log = None
+    if log_dir is not None and predictor.regression:
+        raise PipelineError("--log: the prediction log records classifications only; drop "
+                            "--log for a regression model")
     if log_dir is not None:
         from mlproject.monitor.log import PredictionLog
 

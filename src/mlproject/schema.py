@@ -33,7 +33,8 @@ def typed(df: pd.DataFrame, params: Params, source: str) -> pd.DataFrame:
     """
     target, sc = params.data.target, params.schema
     out = df.copy()
-    for name in [*sc.numeric, *sc.datetime]:
+    numbers_in = [*sc.numeric, *([target.column] if target.regression else [])]
+    for name in [*numbers_in, *sc.datetime]:
         if name not in out:
             continue
         text = out[name].astype("str").str.strip()
@@ -47,7 +48,7 @@ def typed(df: pd.DataFrame, params: Params, source: str) -> pd.DataFrame:
                 f"({_unit(source)} {quote_some(out[ROW_KEY].to_numpy()[bad].tolist())}: "
                 f"{quote_some(text[bad].tolist())})")
         out[name] = numbers.astype("float64")
-    for name in out.columns.difference([*sc.numeric, *sc.datetime, ROW_KEY]):
+    for name in out.columns.difference([*numbers_in, *sc.datetime, ROW_KEY]):
         out[name] = out[name].astype("str")
     if target.column in out and target.strip:
         out[target.column] = out[target.column].str.removesuffix(target.strip)
@@ -74,10 +75,15 @@ def data_schema(sc: Schema, target: Target, *, check_duplicates: bool = True
     for name, allowed in sc.categorical.items():
         columns[name] = pa.Column("str", checks=[pa.Check.isin(allowed)], nullable=True,
                                   coerce=True)
-    columns[target.column] = pa.Column(
-        "str", checks=[pa.Check.isin(target.classes)], nullable=False, coerce=True)
+    if target.regression:
+        columns[target.column] = pa.Column(
+            "float64", checks=[pa.Check(_finite, name="finite")], nullable=False, coerce=True)
+    else:
+        columns[target.column] = pa.Column(
+            "str", checks=[pa.Check.isin(target.classes)], nullable=False, coerce=True)
     frame_checks = [
-        pa.Check(lambda df: df[target.column].nunique() >= 2, name="at least two classes"),
+        pa.Check(lambda df: df[target.column].nunique() >= 2,
+                 name="at least two values" if target.regression else "at least two classes"),
         pa.Check(lambda df: len(df) >= sc.min_rows, name=f"at least {sc.min_rows} rows")]
     if sc.duplicates == "reject" and check_duplicates:
         frame_checks.append(pa.Check(lambda df: ~df.duplicated(), name=DUPLICATES))
@@ -208,14 +214,21 @@ def summary(df: pd.DataFrame, params: Params) -> dict:
     """Facts about a validated table for reports/validation.json."""
     target = params.data.target.column
     data = df.drop(columns=ROW_KEY, errors="ignore")
-    balance = data[target].value_counts(normalize=True).sort_index()
-    return {
+    out = {
         "rows": len(data),
         "columns": len(data.columns),
         "duplicate_rows": int(data.duplicated().sum()),
         "missing_cells": int(data.isna().sum().sum()),
-        "class_balance": {str(k): round(float(v), 6) for k, v in balance.items()},
     }
+    if params.data.target.regression:
+        values = data[target].to_numpy(dtype="float64")
+        out["target"] = {k: round(float(f(values)), 6) for k, f in (
+            ("mean", np.mean), ("std", np.std), ("min", np.min), ("median", np.median),
+            ("max", np.max))}
+    else:
+        balance = data[target].value_counts(normalize=True).sort_index()
+        out["class_balance"] = {str(k): round(float(v), 6) for k, v in balance.items()}
+    return out
 
 
 def _bound(value: float | None) -> str:

@@ -51,10 +51,14 @@ class PredictionOut(BaseModel):
     above_threshold: bool
 
 
+class ValueOut(BaseModel):
+    value: float  # a regression model's predicted value
+
+
 class PredictResponse(BaseModel):
     model_version: str | None
     request_id: str
-    predictions: list[PredictionOut]
+    predictions: list[PredictionOut] | list[ValueOut]
 
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -69,12 +73,15 @@ def describe(predictor: Predictor) -> dict[str, Any]:
     """What /model answers: which model, which version, its headline validation metrics."""
     meta = predictor.metadata
     registry = meta.get("registry") or {}
-    keys = ("roc_auc", "f1", "precision", "recall")
+    keys = ("roc_auc", "f1", "precision", "recall", "rmse", "mae", "r2")
     metrics = {k: v for k, v in (meta.get("validation_metrics") or {}).items() if k in keys}
     return {"name": meta.get("name"), "version": registry.get("version"),
             "tag": registry.get("tag"), "commit": registry.get("commit"),
-            "sha256": meta.get("sha256"), "classes": predictor.classes,
-            "confidence_threshold": predictor.threshold, "features": predictor.features,
+            "sha256": meta.get("sha256"), "task": predictor.task,
+            **({"tolerance": dict(zip(("relative", "absolute"), predictor.tolerance,
+                                      strict=True))} if predictor.regression else
+               {"classes": predictor.classes, "confidence_threshold": predictor.threshold}),
+            "features": predictor.features,
             "schema": meta.get("schema"), "validation_metrics": metrics}
 
 
@@ -173,7 +180,10 @@ def main(model: Path, host: str = "127.0.0.1", port: int = 8000, log_dir: Path |
     predictor = Predictor.load(model)
     refuse_deprecated(predictor.metadata)
     log = None
-    if log_dir is not None:
+    if log_dir is not None and predictor.regression:
+        print("serve: predictions are not logged: the prediction log records classifications "
+              "only", flush=True)
+    elif log_dir is not None:
         from mlproject.monitor.log import PredictionLog
 
         log = PredictionLog.open(log_dir, predictor, log_settings)

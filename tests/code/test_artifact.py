@@ -72,7 +72,7 @@ def test_every_estimator_needs_only_trusted_types(params, table, tmp_path):
 
     numeric = [c for c in params.features if c in params.schema.numeric]
     categorical = [c for c in params.features if c in params.schema.categorical]
-    for name in ESTIMATORS:
+    for name in (n for n, spec in ESTIMATORS.items() if spec.classifier):
         model = build_model(Model(name, {}), numeric, categorical, 0)
         model.fit(table[params.features], table[params.data.target.column])
         data = sio.dumps(model)

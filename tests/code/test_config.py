@@ -34,7 +34,8 @@ def edit(tmp_path, change) -> str:
      "data.reader.columns: '__line__' is reserved for the row key"),
     (lambda p: p["split"].update(validation_fraction=1.5),
      "split.validation_fraction: must be between 0 and 1"),
-    (lambda p: p["data"]["target"].pop("classes"), "data.target.classes: required key"),
+    (lambda p: p["data"]["target"].pop("classes"),
+     "data.target.classes: needs at least two classes"),
     (lambda p: p["baseline"]["rule"][0].update(column="churned"),
      "baseline.rule[0].column: 'churned' is not a feature"),
 ])

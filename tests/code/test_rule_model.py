@@ -1,4 +1,4 @@
-"""The rule baseline is a real scikit-learn classifier."""
+"""The rule baselines are real scikit-learn estimators."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import pandas as pd
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from mlproject.rule_model import RuleClassifier
+from mlproject.rule_model import RuleClassifier, RuleRegressor
 
 
-@parametrize_with_checks([RuleClassifier(), RuleClassifier(conditions=[(0, ">", 0.0)])])
+@parametrize_with_checks([RuleClassifier(), RuleClassifier(conditions=[(0, ">", 0.0)]),
+                          RuleRegressor(), RuleRegressor(conditions=[(0, ">", 0.0)])])
 def test_sklearn_estimator_checks(estimator, check):
-    """RuleClassifier passes scikit-learn's common estimator checks."""
+    """RuleClassifier and RuleRegressor pass scikit-learn's common estimator checks."""
     check(estimator)
 
 
@@ -39,3 +40,14 @@ def test_missing_values_never_satisfy_a_condition():
 def test_unknown_column_is_a_clear_error():
     with pytest.raises(ValueError, match="rule column 'zzz' is not among the input columns"):
         RuleClassifier([("zzz", ">", 1)]).fit(pd.DataFrame({"a": [1, 2]}), [0, 1])
+
+
+def test_rule_regressor_predicts_each_groups_median():
+    """Rows where every condition holds get their group's training median; an empty group
+    gets the median of all rows."""
+    X = pd.DataFrame({"rooms": [1, 2, 3, 4, 5, 6], "city": ["a", "a", "b", "b", "b", None]})
+    y = np.array([10.0, 12.0, 30.0, 31.0, 100.0, 40.0])
+    model = RuleRegressor([("rooms", ">=", 3), ("city", "==", "b")]).fit(X, y)
+    assert model.predict(X).tolist() == [12.0, 12.0, 31.0, 31.0, 31.0, 12.0]
+    nobody = RuleRegressor([("rooms", ">", 99)]).fit(X, y)
+    assert nobody.group_value_.tolist() == [float(np.median(y))] * 2

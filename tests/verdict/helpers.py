@@ -22,7 +22,12 @@ from mlproject.stages.train import baselines, train
 from mlproject.verdict import evidence as ev
 from mlproject.verdict.scoring import column_values
 
-from ..fixture_data import generated_params, typed_table
+from ..fixture_data import (
+    generated_params,
+    regression_params,
+    typed_regression_table,
+    typed_table,
+)
 
 SHA_HEAD = "1" * 40  # the pull request's head: the judge never checks it out
 
@@ -42,18 +47,27 @@ class Case:
     rows: int = 3000
     classes: list[str] = field(default_factory=lambda: ["no", "yes"])
     params_changes: dict = field(default_factory=dict)
+    regression: str | None = None  # a kind of generated regression data: linear, heavy, zeros
 
     def __post_init__(self) -> None:
-        raw = generated_params(self.classes)
+        raw = regression_params(self.regression) if self.regression else \
+            generated_params(self.classes)
         for key, value in self.params_changes.items():
             section, name = key.split(".", 1)
             raw[section][name] = value
         self.raw = raw
         self.params: Params = parse_params(raw)
-        self.train_rows = typed_table(self.rows, seed=1, classes=self.classes)
-        self.holdout = typed_table(self.rows // 2, seed=2, classes=self.classes)
+        self.target = self.params.data.target.column
+        if self.regression:
+            self.classes = []
+            self.train_rows = typed_regression_table(self.rows, 1, self.regression)
+            self.holdout = typed_regression_table(self.rows // 2, 2, self.regression)
+        else:
+            self.train_rows = typed_table(self.rows, seed=1, classes=self.classes)
+            self.holdout = typed_table(self.rows // 2, seed=2, classes=self.classes)
 
     def model(self, name: str, hyper: dict | None, out: Path) -> Path:
+        hyper = {**self.params.train.model.params, **(hyper or {})}
         p = replace(self.params, train=replace(self.params.train,
                                                model=Model("hist_gradient_boosting", hyper)))
         fitted = train(self.train_rows, p)
@@ -98,22 +112,29 @@ class Case:
             files["champion"] = self.model("champion", self.champion, models)
         self.files = files
         predictors = {k: Predictor.load(v) for k, v in files.items()}
-        ident = holdout.identity(self.holdout, "churned")
+        ident = holdout.identity(self.holdout, self.target)
         index = {c: i for i, c in enumerate(self.classes)}
-        proba = {k: np.round(p.predict_proba(self.holdout), 9) for k, p in predictors.items()}
+        proba = {k: np.round(p.outputs(self.holdout), 9) for k, p in predictors.items()}
         self.proba = proba
         repo = self.repo(records, fingerprint)
+        if self.regression:
+            task = {"task": "regression", "tolerance": list(predictors["challenger"].tolerance)}
+            truth = {"targets": self.holdout[self.target].to_numpy(dtype=float).tolist()}
+            key = "values"
+        else:
+            task = {"classes": self.classes, "positive": self.params.data.target.positive,
+                    "threshold": predictors["challenger"].threshold}
+            truth = {"labels": [index[v] for v in ident["labels"]]}
+            key = "proba"
         e = ev.Evidence(
             format=1, outcome="scored",
             pr=PullRequest(number=7, head_sha=SHA_HEAD, base_sha=git(repo, "rev-parse", "main"),
-                           repository="acme/mlci"),
-            classes=self.classes, positive=self.params.data.target.positive,
-            threshold=predictors["challenger"].threshold,
-            holdout=Holdout(keys=ident["keys"], labels=[index[v] for v in ident["labels"]],
+                           repository="acme/mlci"), **task,
+            holdout=Holdout(keys=ident["keys"], **truth,
                             hashes=ident["hashes"], fingerprint=ident["fingerprint"],
                             columns=column_values(self.holdout)),
             models={k: Scores(name="hist_gradient_boosting", sha256=p.metadata["sha256"],
-                              size_bytes=p.metadata["size_bytes"], proba=proba[k].tolist())
+                              size_bytes=p.metadata["size_bytes"], **{key: proba[k].tolist()})
                     for k, p in predictors.items()},
             champion=ChampionInfo(source="DVC cache" if self.champion is not None else "none",
                                   seconds=0.1, detail="the model main recorded"
@@ -138,14 +159,16 @@ class Case:
         git(repo, "config", "user.name", "T")
         (repo / "params.yaml").write_text(yaml.safe_dump(self.raw))
         if record_champion:
-            ident = holdout.identity(self.holdout, "churned")
+            ident = holdout.identity(self.holdout, self.target)
             storage.write_json(repo / "reports" / "validation.json", {"holdout": {
                 "rows": len(self.holdout), "fingerprint": fingerprint or ident["fingerprint"]}})
-            y = self.holdout["churned"].to_numpy(dtype=object)
+            y = self.holdout[self.target].to_numpy(dtype=float if self.regression else object)
             recorded: dict[str, Any] = {}
             for model, key in (("model", "champion"), ("rule_baseline", "rule_baseline"),
                                ("dummy", "dummy")):
-                if key in self.proba:
+                if key in self.proba and self.regression:
+                    recorded[model] = {"quality": metrics.regression_quality(y, self.proba[key])}
+                elif key in self.proba:
                     recorded[model] = {"quality": metrics.quality(
                         y, self.proba[key], self.classes, self.params.data.target.positive)}
             storage.write_json(repo / "reports" / "metrics.json", recorded)

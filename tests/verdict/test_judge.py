@@ -236,7 +236,7 @@ def test_a_small_holdout_is_timed_on_a_batch_of_at_least_5000_rows():
         def predict(self, records: list) -> None:
             pass
 
-        def predict_proba(self, table: pd.DataFrame) -> None:
+        def outputs(self, table: pd.DataFrame) -> None:
             seen.append((self.name, len(table)))
 
     table = pd.DataFrame({"x": range(218)})

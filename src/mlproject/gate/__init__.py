@@ -199,9 +199,13 @@ def worse_for_sure(name: str, low: float | None, high: float | None) -> bool:
     return low > 0 if name in LOWER_IS_BETTER else high < 0
 
 
-def _drop_check(group, kind, name, est: Estimate, limit: float, detail: str) -> Check:
-    drop = None if est.delta is None else -better(name, est.challenger, est.champion)
-    bad = drop is None or (drop > limit and worse_for_sure(name, est.low, est.high))
+def _drop_check(group, kind, name, est: Estimate, limit: float, detail: str,
+                metric: str | None = None) -> Check:
+    """``metric`` (default: ``name``) says which way is better: a slice's check is named
+    "mae [region=east]", its metric is mae."""
+    metric = metric or name
+    drop = None if est.delta is None else -better(metric, est.challenger, est.champion)
+    bad = drop is None or (drop > limit and worse_for_sure(metric, est.low, est.high))
     return Check(group, kind, name, "fail" if bad else "pass", est.delta, limit, detail,
                  est.low, est.high)
 
@@ -242,7 +246,8 @@ def check(c: Comparison, rules: Rules) -> Verdict:
             for s in (s for s in c.slices if s.judged):
                 checks.append(_drop_check("slices", "slice", f"{c.slice_metric} [{s.key}]", s,
                                           rules.slices.max_drop,
-                                          f"{s.key} drops by at most {rules.slices.max_drop:g}"))
+                                          f"{s.key} drops by at most {rules.slices.max_drop:g}",
+                                          c.slice_metric))
         checks += [_system(name, c.system.get(name), rule) for name, rule in rules.system.items()]
     for name, limit in rules.max_below_best.items():
         if name in c.best:

@@ -9,11 +9,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from mlproject.errors import PipelineError
 from mlproject.from_yaml import safe_load
-from mlproject.metrics import LOWER_IS_BETTER, PRODUCT, QUALITY, SLICE_METRICS, SYSTEM
+from mlproject.metrics import (
+    LOWER_IS_BETTER,
+    PRODUCT,
+    QUALITY,
+    REGRESSION_PRODUCT,
+    REGRESSION_QUALITY,
+    REGRESSION_SLICE_METRICS,
+    SLICE_METRICS,
+    SYSTEM,
+)
 
 Share = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
@@ -32,9 +48,10 @@ class SystemRule(_Section):
 
 
 class Slices(_Section):
-    metric: Literal["accuracy", "f1", "roc_auc"] = "roc_auc"
+    metric: Literal["accuracy", "f1", "roc_auc", "mae", "rmse"] = "roc_auc"
     max_drop: Share | None = None
     min_class_rows: Annotated[int, Field(ge=1)] = 20  # judged only with this many of each class
+    min_rows: Annotated[int, Field(ge=1)] = 30  # regression: judged only with this many rows
 
 
 class Bootstrap(_Section):
@@ -57,12 +74,19 @@ class Rules(_Section):
     bootstrap: Bootstrap = Bootstrap()
 
     @model_validator(mode="after")
-    def _directions(self) -> Rules:
-        scored = set(QUALITY) | set(PRODUCT)
+    def _directions(self, info: ValidationInfo) -> Rules:
+        regression = (info.context or {}).get("task") == "regression"
+        quality = set(REGRESSION_QUALITY if regression else QUALITY)
+        scored = quality | set(REGRESSION_PRODUCT if regression else PRODUCT)
         allowed = {"min": scored - LOWER_IS_BETTER, "max": scored & LOWER_IS_BETTER,
-                   "max_drop": scored, "beat_rule_baseline_by": set(QUALITY),
-                   "beat_dummy_by": set(QUALITY), "max_below_best": scored,
+                   "max_drop": scored, "beat_rule_baseline_by": quality,
+                   "beat_dummy_by": quality, "max_below_best": scored,
                    "system": set(SYSTEM)}
+        slice_metrics = REGRESSION_SLICE_METRICS if regression else SLICE_METRICS
+        if self.slices.metric not in slice_metrics:
+            raise ValueError(f"slices.metric: {self.slices.metric} is not a slice metric of a "
+                             f"{'regression' if regression else 'classification'} target; "
+                             f"choose one of {', '.join(slice_metrics)}")
         for key, names in (("min", self.min), ("max", self.max), ("max_drop", self.max_drop),
                            ("max_below_best", self.max_below_best),
                            ("beat_rule_baseline_by", self.beat_rule_baseline_by),
@@ -88,14 +112,29 @@ class Rules(_Section):
         return self
 
 
-def load_rules(params: Any) -> Rules:
-    """Parse the `gate:` section of Params or of raw params.yaml data; fail naming a bad key."""
+def task_of(params: Any) -> str:
+    """``classification`` or ``regression``: data.target.task of Params or raw params data."""
+    if hasattr(params, "data"):
+        return params.data.target.task
+    target = ((params or {}).get("data") or {}).get("target") if isinstance(params, dict) \
+        else None
+    task = target.get("task") if isinstance(target, dict) else None
+    return task if task in ("classification", "regression") else "classification"
+
+
+def load_rules(params: Any, task: str | None = None) -> Rules:
+    """Parse the `gate:` section of Params or of raw params.yaml data; fail naming a bad key.
+    The metrics allowed are those of ``task`` (default: the params' own data.target.task)."""
     raw = params.extra if hasattr(params, "extra") else params
     section = (raw or {}).get("gate") or {}
     if not isinstance(section, dict):
         raise PipelineError("params.yaml: gate: expected a mapping")
+    task = task or task_of(params)
+    if task == "regression" and isinstance(section.get("slices", {}), dict) \
+            and "metric" not in section.get("slices", {}):
+        section = {**section, "slices": {**section.get("slices", {}), "metric": "mae"}}
     try:
-        return Rules.model_validate(section)
+        return Rules.model_validate(section, context={"task": task})
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(p) for p in error["loc"])

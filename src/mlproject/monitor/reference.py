@@ -115,6 +115,17 @@ def profile(train: pd.DataFrame, holdout: pd.DataFrame, predictor: Any, target: 
             features[name] = {"kind": "datetime"}  # logged, not compared
         else:
             features[name] = {"kind": "numeric", **_numeric(train[name])}
+    if getattr(predictor, "regression", False):
+        values = predictor.predict_values(holdout)
+        return {
+            "format": FORMAT,
+            "model": {"name": meta.get("name"), "sha256": meta["sha256"], "task": "regression",
+                      "classes": [], "positive": None, "confidence_threshold": None},
+            "rows": {"train": len(train), "holdout": len(holdout)},
+            "features": features,
+            "predictions": {"value_quantiles": [_r(v) for v in quantiles(values)]},
+            "quality": {},
+        }
     proba = predictor.predict_proba(holdout)
     best = proba.argmax(axis=1)
     classes = predictor.classes

@@ -20,6 +20,7 @@ MAX_CHARS = 60_000  # GitHub takes 65,536; CML appends its watermark
 MARKER = "mlproject-verdict"  # a hidden line saying passed/failed: a flip posts a new comment
 DEFAULTS = {"headline": ["roc_auc", "average_precision", "f1", "accuracy"],
             "history_versions": 8}
+REGRESSION_HEADLINE = ["rmse", "mae", "r2", "within_tolerance"]  # data.target.task: regression
 
 
 @dataclass
@@ -45,7 +46,10 @@ def load_config(params: Any) -> dict[str, Any]:
         bad = sorted(set(raw) - set(DEFAULTS)) if isinstance(raw, dict) else ["(section)"]
         raise PipelineError(f"params.yaml: report.{bad[0]}: unknown key; known keys: "
                             f"{', '.join(DEFAULTS)}")
-    cfg = {**DEFAULTS, **raw}
+    from mlproject.gate.rules import task_of
+
+    regression = task_of(params) == "regression"
+    cfg = {**DEFAULTS, **({"headline": REGRESSION_HEADLINE} if regression else {}), **raw}
     if not (isinstance(cfg["headline"], list) and cfg["headline"]
             and all(isinstance(h, str) for h in cfg["headline"])):
         raise PipelineError("params.yaml: report.headline: expected a list of metric names")
@@ -75,7 +79,7 @@ def footer(j: Judgement, ctx: Context, charts: bool = True) -> str:
         if champion.source != "rebuilt" else f"Main's model was {text(champion.detail, 160)}. ")
     fetch = f"git fetch origin pull/{ctx.pr}/head && git checkout FETCH_HEAD" if ctx.pr \
         else f"git checkout {ctx.head[:12]}"
-    scored = "both models" if "champion" in j.rescored.proba else "this PR's model"
+    scored = "both models" if "champion" in j.rescored.outputs else "this PR's model"
     line = (f"{source}{len(j.evidence.holdout.keys):,} holdout rows, {scored} and the rule "
             f"baseline scored on them by the judge in one run.")
     return (f"---\n{' · '.join([line, *links])}\n\nReproduce locally: `{fetch} && make run && "

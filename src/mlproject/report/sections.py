@@ -12,6 +12,7 @@ import numpy as np
 
 from mlproject import units
 from mlproject.gate import Check
+from mlproject.metrics import LOWER_IS_BETTER, allowed_change
 from mlproject.report import charts, top
 from mlproject.report.safe import text
 from mlproject.verdict.judge import Judgement
@@ -35,7 +36,8 @@ def _cells(c: Check) -> list[str]:
     name = text(c.metric, 40)
     if c.kind in ("change", "slice"):
         return [f"{name} ({c.kind})", "", "", f"{units.signed(c.value)} "
-                f"{units.interval(c.low, c.high)}".rstrip(), units.signed(-(c.limit or 0))]
+                f"{units.interval(c.low, c.high)}".rstrip(),
+                units.signed(allowed_change(c.metric, c.limit or 0))]
     if c.kind == "system":
         return [name, "", units.measured(c.metric, c.value), "",
                 f"≤ {units.measured(c.metric, c.limit)}" if c.metric != "batch_rows_per_s"
@@ -140,25 +142,30 @@ def _data(ch: Any) -> str:
 
 
 def charts_section(j: Judgement) -> str:
-    value = {"roc": {k: v["roc_auc"] for k, v in j.point.items()},
-             "precision_recall": {k: v["average_precision"] for k, v in j.point.items()}}
+    regression = j.evidence.task == "regression"
+    axes = charts.DECILE_AXES if regression else charts.AXES
     blocks = []
-    for kind in charts.AXES:
+    for kind, spec in axes.items():
+        metric = spec[-2]
+        value = {k: v.get(metric) for k, v in j.point.items()}
         series = {k: v for k, v in j.curves[kind].items() if k in ("champion", "challenger")}
-        blocks.append(charts.curve(kind, series, value[kind]))
+        draw = charts.deciles if regression else charts.curve
+        blocks.append(draw(kind, series, value))
+    sign = -1 if j.comparison.slice_metric in LOWER_IS_BETTER else 1  # an error's gain is < 0
     judged = sorted((s for s in j.comparison.slices if s.judged and s.delta is not None),
-                    key=lambda s: s.delta)
+                    key=lambda s: sign * s.delta)
     if judged:
         worst, best = judged[0], judged[-1]
         said = [f"the largest drop is {text(worst.key, 40)} {units.signed(worst.delta)}"
-                ] if worst.delta < 0 else []
+                ] if sign * worst.delta < 0 else []
         said += [f"the largest gain {text(best.key, 40)} {units.signed(best.delta)}"
-                 ] if best.delta > 0 else []
+                 ] if sign * best.delta > 0 else []
         blocks.append(f"Slices: {'; '.join(said) or 'no judged slice changed'}.\n\n"
                       + charts.slice_changes(j.comparison.slice_metric,
                                              [(s.key, s.delta) for s in judged[:30]],
                                              j.rules.slices.max_drop))
-    return details("Charts: ROC, precision-recall, slices", "\n\n".join(blocks))
+    title = "residuals and truth per decile" if regression else "ROC, precision-recall"
+    return details(f"Charts: {title}, slices", "\n\n".join(blocks))
 
 
 def system(j: Judgement) -> str:
@@ -185,9 +192,10 @@ def slices(j: Judgement) -> str:
     def row(s) -> list[str]:
         bad = f"{c.slice_metric} [{s.key}]" in failed
         counts = ", ".join(f"{text(k, 20)} {v:,}" for k, v in s.classes.items())
-        judged = "yes" if s.judged else f"no (fewer than {j.rules.slices.min_class_rows} of " \
-                                        "a class)"
-        return [text(s.key, 40), f"{s.rows:,} ({counts})", judged,
+        judged = "yes" if s.judged else (
+            f"no (fewer than {j.rules.slices.min_rows} rows)" if not s.classes else
+            f"no (fewer than {j.rules.slices.min_class_rows} of a class)")
+        return [text(s.key, 40), f"{s.rows:,}" + (f" ({counts})" if counts else ""), judged,
                 f"{units.score(s.champion)} → {units.score(s.challenger)}",
                 f"{top.mark(bad, c.slice_metric, s.low, s.high)} {units.signed(s.delta)} "
                 f"{units.interval(s.low, s.high)}".rstrip() if s.delta is not None else "—"]
@@ -235,4 +243,4 @@ def confusion(j: Judgement) -> str:
         parts.append(f"**{title}** (rows: actual, columns: predicted)\n\n" + table(
             ["", *classes], [[cls, *(f"{int(v):,}" for v in m[i])]
                              for i, cls in enumerate(classes)]))
-    return details("Confusion matrices", "\n\n".join(parts))
+    return details("Confusion matrices", "\n\n".join(parts)) if parts else ""

@@ -11,7 +11,7 @@ from typing import Any
 
 from mlproject import units
 from mlproject.gate import BASELINES, Check, Estimate
-from mlproject.metrics import LOWER_IS_BETTER, PRODUCT
+from mlproject.metrics import LOWER_IS_BETTER, PRODUCT, allowed_change
 from mlproject.report.safe import text
 from mlproject.verdict.judge import Judgement, judged_metrics
 
@@ -97,7 +97,8 @@ def key_table(j: Judgement, headline_metrics: list[str]) -> str:
             "|---|---|---|---|---|"]
     for name in judged_metrics(rules, headline_metrics, list(c.metrics)):
         est = c.metrics.get(name, Estimate(None))
-        allowed = units.signed(-rules.max_drop[name]) if name in rules.max_drop else "—"
+        allowed = units.signed(allowed_change(name, rules.max_drop[name])) \
+            if name in rules.max_drop else "—"
         over = [_margin_cell(j, name, est, b) for b in BASELINES]
         rows.append(f"| {text(name, 40)} | {_arrow(est)} | {_delta_cell(name, est, j)} | "
                     f"{allowed} | {'; '.join(o for o in over if o) or '—'} |")

@@ -24,6 +24,8 @@ MODELS = ("model", "rule_baseline", "dummy")
 def evaluate(predictors: dict[str, Predictor], holdout: pd.DataFrame, params: Params) -> dict:
     """Return {"metrics", "slices", "plots"} for every model."""
     target, ev = params.data.target, params.evaluate
+    if target.regression:
+        return evaluate_values(predictors, holdout, params)
     y = holdout[target.column].to_numpy(dtype=object)
     out: dict = {"metrics": {}, "slices": {}, "plots": {}}
     for name, predictor in predictors.items():
@@ -46,6 +48,26 @@ def evaluate(predictors: dict[str, Predictor], holdout: pd.DataFrame, params: Pa
     return out
 
 
+def evaluate_values(predictors: dict[str, Predictor], holdout: pd.DataFrame, params: Params
+                    ) -> dict:
+    """evaluate for a regression target: errors, the share within tolerance, slices, and per
+    decile of the model's prediction the mean truth and the residuals."""
+    y = holdout[params.data.target.column].to_numpy(dtype=float)
+    tol = params.predict.tolerance
+    out: dict = {"metrics": {}, "slices": {}, "plots": {}}
+    for name, predictor in predictors.items():
+        with threads.limited(params.train.threads):
+            pred = predictor.predict_values(holdout)
+        out["metrics"][name] = {
+            "quality": metrics.regression_quality(y, pred),
+            "product": metrics.regression_product(y, pred, tol.relative, tol.absolute),
+            "system": {"model_size_bytes": predictor.metadata["size_bytes"]}}
+        out["slices"][name] = metrics.regression_slices(holdout, y, pred, params.evaluate.slices)
+        for kind, rows in metrics.regression_curves(y, pred).items():
+            out["plots"].setdefault(kind, []).extend({"model": name, **r} for r in rows)
+    return out
+
+
 def main(params: Params, holdout_path: Path, models_dir: Path, out_dir: Path,
          train_path: Path | None = None) -> None:
     predictors = {name: Predictor.load(models_dir / f"{name}.skops") for name in MODELS}
@@ -65,5 +87,9 @@ def main(params: Params, holdout_path: Path, models_dir: Path, out_dir: Path,
         storage.write_json(out_dir / f"{name}.json", content)
     for name in MODELS:
         q = result["metrics"][name]["quality"]
-        print(f"evaluate: {name:<14} ROC AUC {q.get('roc_auc', float('nan')):.4f}  "
-              f"F1 {q['f1']:.4f}  accuracy {q['accuracy']:.4f}")
+        if params.data.target.regression:
+            print(f"evaluate: {name:<14} RMSE {q['rmse']:.4g}  MAE {q['mae']:.4g}  "
+                  f"R² {q['r2']:.4f}")
+        else:
+            print(f"evaluate: {name:<14} ROC AUC {q.get('roc_auc', float('nan')):.4f}  "
+                  f"F1 {q['f1']:.4f}  accuracy {q['accuracy']:.4f}")

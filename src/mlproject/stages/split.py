@@ -1,4 +1,5 @@
-"""split: a stratified, seeded train/validation split of the training table.
+"""split: a stratified, seeded train/validation split of the training table (strata: the
+classes, or a regression target's deciles).
 
 The holdout (prepared separately) stays untouched.
 """
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mlproject import storage
+from mlproject import metrics, storage
 from mlproject.config import ROW_KEY, Params
 
 
@@ -20,8 +21,11 @@ def split(df: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]
         df = df.drop_duplicates(subset=df.columns.difference([ROW_KEY]), ignore_index=True)
     rng = np.random.default_rng(params.split.seed)
     picked = []
-    # per class, a seeded shuffle and the first share of it: each class keeps its proportion
-    for _, rows in df.groupby(params.data.target.column, sort=True).indices.items():
+    target = df[params.data.target.column]
+    strata = metrics.deciles(target.to_numpy(dtype=float)) if params.data.target.regression \
+        else target
+    # per stratum, a seeded shuffle and the first share of it: each keeps its proportion
+    for _, rows in pd.Series(strata).groupby(strata, sort=True).indices.items():
         count = int(round(len(rows) * params.split.validation_fraction))
         picked.append(rng.permutation(rows)[:count])
     in_validation = np.zeros(len(df), dtype=bool)

@@ -22,12 +22,17 @@ EPS = 1e-15  # probabilities are clipped to [EPS, 1] for the log loss, as in met
 
 @dataclass(frozen=True)
 class Rows:
-    """The scored rows: true class indices, and the setting of the product metrics."""
+    """The scored rows: the truth, and the setting of the product metrics."""
 
-    y: np.ndarray  # (n,) class index of every row
-    classes: list[str]
+    y: np.ndarray  # (n,) class index of every row (a regression: the target's value)
+    classes: list[str]  # [] for a regression
     positive: int | None  # index of the positive class of a binary target, else None
     threshold: float  # product metrics: a prediction is shown when its score reaches this
+    tolerance: tuple[float, float] | None = None  # regression: (relative, absolute)
+
+    @property
+    def regression(self) -> bool:
+        return self.tolerance is not None
 
     @property
     def binary(self) -> bool:
@@ -37,8 +42,11 @@ class Rows:
 class Scored:
     """One model's per-row facts, computed once and shared by every metric and resample."""
 
+    names = ["rows", "log_loss", "brier", "shown", "shown_right", "top_2"]  # of ``values``
+
     def __init__(self, rows: Rows, proba: np.ndarray) -> None:
         self.rows, self.proba = rows, proba  # proba: (n, classes)
+        self.metrics = METRICS
         self.k = len(rows.classes)
         self.pred = proba.argmax(axis=1)
         self._cache: dict = {}
@@ -64,7 +72,7 @@ class Scored:
 
     @cached_property
     def values(self) -> np.ndarray:
-        """Per-row values whose sums make metrics, one column each (VALUES)."""
+        """Per-row values whose sums make metrics, one column each (``names``)."""
         rows, p = self.rows, self.proba
         onehot = rows.y[:, None] == np.arange(self.k)
         shown = p.max(axis=1) >= rows.threshold
@@ -77,7 +85,34 @@ class Scored:
         ]).astype(np.float32)
 
 
-VALUES = ["rows", "log_loss", "brier", "shown", "shown_right", "top_2"]
+class ScoredValues:
+    """A regression model's per-row facts: errors and what their sums need (R² needs the
+    resampled rows' own mean: the sums of y and y²)."""
+
+    names = ["rows", "squared", "absolute", "percent", "within", "y", "y2"]  # of ``values``
+
+    def __init__(self, rows: Rows, pred: np.ndarray) -> None:
+        self.rows, self.pred = rows, np.asarray(pred, dtype=float)
+        self.metrics = REGRESSION_METRICS
+        self.k = 0
+
+    @cached_property
+    def values(self) -> np.ndarray:
+        y, error = self.rows.y.astype(float), self.pred - self.rows.y
+        relative, absolute = self.rows.tolerance or (0.0, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            percent = np.where(y != 0, np.abs(error) / np.abs(y), np.nan)
+        return np.column_stack([
+            np.ones(len(y)), error ** 2, np.abs(error), percent,
+            np.abs(error) <= np.maximum(relative * np.abs(y), absolute), y, y ** 2,
+        ]).astype(np.float64)
+
+    @cached_property
+    def order(self) -> np.ndarray:
+        """Rows by absolute error, smallest first (the weighted median's walk)."""
+        return np.argsort(np.abs(self.pred - self.rows.y), kind="mergesort")
+
+
 
 
 def _ranked(score: np.ndarray, hit: np.ndarray, merge_hits: bool) -> Any:
@@ -129,11 +164,11 @@ class Counted:
 
     @cached_property
     def sums(self) -> np.ndarray:
-        """(resamples, VALUES) sums of the per-row values over the drawn rows."""
+        """(resamples, names) sums of the per-row values over the drawn rows."""
         return self.w @ self.m.values
 
     def total(self, name: str) -> np.ndarray:
-        return self.sums[:, VALUES.index(name)]
+        return self.sums[:, self.m.names.index(name)]
 
     def mean(self, name: str) -> np.ndarray:
         return _ratio(self.total(name), self.total("rows"))
@@ -208,15 +243,54 @@ METRICS: dict[str, Callable[[Counted], np.ndarray]] = {
 }
 
 
-def point(name: str, scored: Scored) -> float:
+def _r2(c: Counted) -> np.ndarray:
+    """1 - SSE / SST, SST about the drawn rows' own mean."""
+    n, sy, sy2 = c.total("rows"), c.total("y"), c.total("y2")
+    spread = sy2 - _ratio(sy * sy, n)
+    return np.where(spread > 1e-12 * np.maximum(sy2, 1), 1 - _ratio(c.total("squared"), spread),
+                    0.0)
+
+
+def _median_absolute_error(c: Counted) -> np.ndarray:
+    """The weighted median of the absolute errors: the first error, smallest first, where the
+    drawn rows reach half of all drawn."""
+    m = c.m
+    errors = np.abs(m.pred - m.rows.y)[m.order]
+    reached = np.cumsum(c.w[:, m.order], axis=1)
+    half = reached[:, -1:] / 2
+    low = np.argmax(reached >= half, axis=1)
+    high = np.argmax(reached > half, axis=1)  # an exact half: the mean of the two middles
+    exact = np.isclose(reached[np.arange(c.size), low], half[:, 0])
+    return np.where(exact, (errors[low] + errors[high]) / 2, errors[low])
+
+
+REGRESSION_METRICS: dict[str, Callable[[Counted], np.ndarray]] = {
+    "rmse": lambda c: np.sqrt(c.mean("squared")),
+    "mae": lambda c: c.mean("absolute"),
+    "median_absolute_error": _median_absolute_error,
+    "r2": _r2,
+    "mape": lambda c: c.mean("percent"),
+    "within_tolerance": lambda c: c.mean("within"),
+}
+
+
+def point(name: str, scored: Scored | ScoredValues) -> float:
     """The metric on the rows themselves (every row drawn once)."""
-    return float(METRICS[name](Counted(scored, np.ones((1, len(scored.rows.y)))))[0])
+    return float(scored.metrics[name](Counted(scored, np.ones((1, len(scored.rows.y)))))[0])
 
 
-def subset(scored: Scored, mask: np.ndarray) -> Scored:
+def subset(scored: Scored | ScoredValues, mask: np.ndarray) -> Scored | ScoredValues:
     """The model's facts on the rows of ``mask`` only (a slice)."""
     r = scored.rows
-    return Scored(Rows(r.y[mask], r.classes, r.positive, r.threshold), scored.proba[mask])
+    rows = Rows(r.y[mask], r.classes, r.positive, r.threshold, r.tolerance)
+    if isinstance(scored, ScoredValues):
+        return ScoredValues(rows, scored.pred[mask])
+    return Scored(rows, scored.proba[mask])
+
+
+def scored(rows: Rows, outputs: np.ndarray) -> Scored | ScoredValues:
+    """The per-row facts of a model's outputs: class probabilities, or a regression's values."""
+    return ScoredValues(rows, outputs) if rows.regression else Scored(rows, outputs)
 
 
 def resample(metrics: list[str], models: dict[str, Scored], resamples: int, seed: int
@@ -228,7 +302,7 @@ def resample(metrics: list[str], models: dict[str, Scored], resamples: int, seed
         for name, scored in models.items():
             counted = Counted(scored, weights)
             for metric in metrics:
-                out[metric][name].append(METRICS[metric](counted))
+                out[metric][name].append(scored.metrics[metric](counted))
     return {k: {m: np.concatenate(v) for m, v in by.items()} for k, by in out.items()}
 
 

@@ -5,7 +5,8 @@ may hold only `evidence.json` (under a size cap) and the model files named in ``
 all regular files; the JSON must match this strict schema (unknown keys, wrong types, NaN or
 infinite numbers, over-long texts or lists are refused); and the shapes must agree (one label
 per holdout row, one probability per class per row and model, probabilities in [0, 1] summing
-to 1, unique row keys, row hashes that match the rows' values). Nothing in it is executed; the
+to 1 (a regression: one finite target and one finite value per row and model), unique row
+keys, row hashes that match the rows' values). Nothing in it is executed; the
 model files are loaded only by the judge, in a job without write scopes, through the allowlist
 of trusted types, and main's are accepted only when they are the ones main recorded
 (rescore.py).
@@ -57,7 +58,8 @@ class Holdout(Strict):
 
     keys: Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=MAX_ROWS)]
     labels: Annotated[list[Annotated[int, Field(ge=0, lt=MAX_CLASSES)]],
-                      Field(max_length=MAX_ROWS)]
+                      Field(max_length=MAX_ROWS)] = []  # classification: class indices
+    targets: Annotated[list[Number], Field(max_length=MAX_ROWS)] = []  # regression: values
     hashes: Annotated[list[Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]],
                       Field(max_length=MAX_ROWS)]
     fingerprint: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -70,7 +72,8 @@ class Scores(Strict):
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     size_bytes: Annotated[int, Field(ge=0, le=10**12)]
     proba: Annotated[list[Annotated[list[Number], Field(max_length=MAX_CLASSES)]],
-                     Field(max_length=MAX_ROWS)]
+                     Field(max_length=MAX_ROWS)] = []  # classification
+    values: Annotated[list[Number], Field(max_length=MAX_ROWS)] = []  # regression
 
 
 class ChampionInfo(Strict):
@@ -102,9 +105,13 @@ class Evidence(Strict):
     outcome: Literal["scored", "failed"]
     reason: Text = ""
     pr: PullRequest
+    task: Literal["classification", "regression"] = "classification"
     classes: Annotated[list[Text], Field(max_length=MAX_CLASSES)] = []
     positive: Text | None = None
     threshold: Annotated[float, Field(ge=0, le=1)] = 0.5
+    # regression: a prediction is within tolerance when off by <= max(relative x |truth|, absolute)
+    tolerance: Annotated[list[Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]],
+                         Field(min_length=2, max_length=2)] | None = None
     holdout: Holdout | None = None
     models: dict[Literal["challenger", "champion", "rule_baseline", "dummy"], Scores] = {}
     champion: ChampionInfo | None = None
@@ -187,18 +194,22 @@ def _check_shapes(e: Evidence) -> None:
     """Counts and values that the schema alone cannot tie together."""
     if e.outcome == "failed":
         return
-    if e.holdout is None or "challenger" not in e.models or len(e.classes) < 2:
-        raise PipelineError("evidence: a scored run needs classes, a holdout and the challenger")
+    regression = e.task == "regression"
+    if e.holdout is None or "challenger" not in e.models or \
+            (len(e.classes) < 2 if not regression else e.classes or e.tolerance is None):
+        raise PipelineError("evidence: a scored run needs a holdout, the challenger and "
+                            + ("a tolerance and no classes" if regression else "classes"))
     h, n, k = e.holdout, len(e.holdout.keys), len(e.classes)
-    if not (len(h.labels) == len(h.hashes) == n) or n == 0:
+    truths = h.targets if regression else h.labels
+    if not (len(truths) == len(h.hashes) == n) or n == 0 or (h.labels and h.targets):
         raise PipelineError("evidence: holdout keys, labels and hashes differ in number")
     if len(set(h.keys)) != n:
         raise PipelineError("evidence: holdout row keys repeat")
-    if max(h.labels) >= k:
+    if not regression and max(h.labels) >= k:
         raise PipelineError("evidence: a holdout label is not one of the classes")
     if e.positive is not None and e.positive not in e.classes:
         raise PipelineError("evidence: the positive class is not one of the classes")
-    names = [e.classes[i] for i in h.labels]
+    names = [str(t) for t in h.targets] if regression else [e.classes[i] for i in h.labels]
     if fingerprint(h.keys, names, h.hashes) != h.fingerprint:
         raise PipelineError("evidence: the holdout's fingerprint does not match its rows")
     if any(len(values) != n for values in h.columns.values()):
@@ -206,8 +217,13 @@ def _check_shapes(e: Evidence) -> None:
     if row_hashes(table(h), list(h.columns)) != h.hashes:
         raise PipelineError("evidence: the holdout's values do not match their row hashes")
     for name, scores in e.models.items():
+        if regression:
+            if len(scores.values) != n or scores.proba:
+                raise PipelineError(f"evidence: {name} gives {len(scores.values)} values, "
+                                    f"expected {n}")
+            continue
         proba = np.asarray(scores.proba, dtype=float)
-        if proba.shape != (n, k):
+        if scores.values or proba.shape != (n, k):
             raise PipelineError(f"evidence: {name} scores {proba.shape}, expected ({n}, {k})")
         if (proba < 0).any() or (proba > 1).any() or \
                 not np.allclose(proba.sum(axis=1), 1, atol=1e-6):
@@ -225,8 +241,19 @@ def table(h: Holdout) -> Any:
     return pd.DataFrame(columns)
 
 
-def probabilities(e: Evidence, name: str) -> np.ndarray:
-    return np.asarray(e.models[name].proba, dtype=float)
+def outputs(e: Evidence, name: str) -> np.ndarray:
+    """What the PR's run says model ``name`` gives on the holdout: class probabilities (n,
+    classes), or a regression's values (n,)."""
+    scores = e.models[name]
+    return np.asarray(scores.values if e.task == "regression" else scores.proba, dtype=float)
+
+
+def truths(e: Evidence) -> np.ndarray:
+    """The holdout's truth per row: class indices, or a regression's target values."""
+    assert e.holdout is not None
+    if e.task == "regression":
+        return np.asarray(e.holdout.targets, dtype=float)
+    return np.asarray(e.holdout.labels)
 
 
 PR_NUMBER = re.compile(r'"pr"\s*:\s*\{?\s*"number"\s*:\s*(\d{1,10})\b')

@@ -17,9 +17,16 @@ import numpy as np
 from mlproject import gate
 from mlproject.gate import BASELINES, Check, Comparison, Estimate, Measured, SliceEstimate
 from mlproject.gate.rules import Rules
-from mlproject.metrics import PRODUCT, QUALITY
+from mlproject.metrics import (
+    PRODUCT,
+    QUALITY,
+    REGRESSION_PRODUCT,
+    REGRESSION_QUALITY,
+    mape_defined,
+    regression_curves,
+)
 from mlproject.verdict import bootstrap as bs
-from mlproject.verdict.evidence import Evidence, table
+from mlproject.verdict.evidence import Evidence, table, truths
 from mlproject.verdict.rescore import LABEL, MAIN, Rescored
 from mlproject.verdict.scoring import slice_codes
 
@@ -53,8 +60,21 @@ class Judgement:
 
 
 def _rows(e: Evidence) -> bs.Rows:
+    if e.task == "regression":
+        relative, absolute = e.tolerance or (0.0, 0.0)
+        return bs.Rows(truths(e), [], None, e.threshold, (relative, absolute))
     positive = e.classes.index(e.positive) if e.positive is not None else None
-    return bs.Rows(np.asarray(e.holdout.labels), list(e.classes), positive, e.threshold)
+    return bs.Rows(truths(e), list(e.classes), positive, e.threshold)
+
+
+def metric_names(e: Evidence) -> list[str]:
+    """Every metric the judge computes for the evidence's task."""
+    if e.task == "regression":
+        keep_mape = mape_defined(truths(e))
+        return [m for m in (*REGRESSION_QUALITY, *REGRESSION_PRODUCT)
+                if m != "mape" or keep_mape]
+    return [m for m in (*QUALITY, *PRODUCT)
+            if m != "top_2_accuracy" or len(e.classes) > 2]
 
 
 def _finite(value: float) -> float | None:
@@ -134,8 +154,8 @@ def compare(e: Evidence, rules: Rules, slice_columns: list[str], records: MainRe
     scores and measurements the judge made itself (``rescored``); ``extra``: more integrity
     checks (whose model the challenger is)."""
     rows = _rows(e)
-    scored = {name: bs.Scored(rows, rescored.proba[name]) for name in rescored.proba}
-    names = [m for m in (*QUALITY, *PRODUCT) if m != "top_2_accuracy" or len(e.classes) > 2]
+    scored = {name: bs.scored(rows, rescored.outputs[name]) for name in rescored.outputs}
+    names = metric_names(e)
     point = {model: {m: bs.point(m, s) for m in names} for model, s in scored.items()}
     pair = {k: scored[k] for k in ("challenger", "champion") if k in scored}
     metrics = estimates(scored, point, names, judged_metrics(rules, headline, names),
@@ -191,7 +211,8 @@ def _slices(e: Evidence, pair: dict[str, bs.Scored], rules: Rules, columns: list
     codes_of = slice_codes(table(e.holdout), columns)
     out, missing = [], [c for c in columns if c not in codes_of]
     metric, b = rules.slices.metric, rules.bootstrap
-    y = np.asarray(e.holdout.labels)
+    y = truths(e)
+    regression = e.task == "regression"
     for ci, column in enumerate(c for c in columns if c in codes_of):
         s = codes_of[column]
         codes = np.asarray(s.codes)
@@ -199,8 +220,13 @@ def _slices(e: Evidence, pair: dict[str, bs.Scored], rules: Rules, columns: list
             mask = codes == (vi if vi < len(s.values) else -1)
             if not mask.any():
                 continue
-            counts = np.bincount(y[mask], minlength=len(e.classes))
-            judged = "champion" in pair and bool(counts.min() >= rules.slices.min_class_rows)
+            if regression:  # judged with enough rows; there are no classes to count
+                counts = np.zeros(0, dtype=int)
+                enough = int(mask.sum()) >= rules.slices.min_rows
+            else:
+                counts = np.bincount(y[mask], minlength=len(e.classes))
+                enough = bool(counts.min() >= rules.slices.min_class_rows)
+            judged = "champion" in pair and enough
             sub = {k: bs.subset(v, mask) for k, v in pair.items()}
             est = {k: _finite(bs.point(metric, v)) for k, v in sub.items()}
             low = high = None
@@ -234,8 +260,18 @@ def _system(r: Rescored) -> dict[str, Measured]:
 GRID = np.linspace(0, 1, 11)  # chart points: 0, 0.1, ..., 1
 
 
-def _curves(rows: bs.Rows, scored: dict[str, bs.Scored]) -> dict:
-    """ROC (tpr at each fpr) and precision-recall (best precision at each recall) on GRID."""
+def _curves(rows: bs.Rows, scored: dict) -> dict:
+    """ROC (tpr at each fpr) and precision-recall (best precision at each recall) on GRID; a
+    regression: per decile of each model's prediction, the mean prediction and the mean truth
+    (predicted_actual), and the residuals' median (residuals)."""
+    if rows.regression:
+        out = {"predicted_actual": {}, "residuals": {}}
+        for name, s in scored.items():
+            curves = regression_curves(rows.y, s.pred)
+            out["predicted_actual"][name] = [(c["predicted"], c["actual"])
+                                             for c in curves["predicted_actual"]]
+            out["residuals"][name] = [(c["decile"], c["residual"]) for c in curves["residuals"]]
+        return out
     out: dict[str, dict] = {"roc": {}, "precision_recall": {}}
     for name, s in scored.items():
         if rows.binary:
@@ -257,7 +293,9 @@ def _curves(rows: bs.Rows, scored: dict[str, bs.Scored]) -> dict:
     return out
 
 
-def _confusion(rows: bs.Rows, scored: dict[str, bs.Scored]) -> dict[str, np.ndarray]:
+def _confusion(rows: bs.Rows, scored: dict) -> dict[str, np.ndarray]:
+    if rows.regression:
+        return {}
     k = len(rows.classes)
     return {name: np.bincount(rows.y * k + s.pred, minlength=k * k).reshape(k, k)
             for name, s in scored.items()}

@@ -30,7 +30,7 @@ from mlproject.gate import Check
 from mlproject.predict import Predictor
 from mlproject.verdict import champion as champions
 from mlproject.verdict import scoring
-from mlproject.verdict.evidence import Evidence, probabilities, table
+from mlproject.verdict.evidence import Evidence, outputs, table
 
 SCORE_TOLERANCE = 1e-6  # the evidence rounds scores to 9 decimals
 MAIN = {"champion": "model", "rule_baseline": "rule_baseline", "dummy": "dummy"}  # -> main's
@@ -41,7 +41,7 @@ REQUIRED = ("challenger", "rule_baseline", "dummy")
 
 @dataclass
 class Rescored:
-    proba: dict[str, np.ndarray]
+    outputs: dict[str, np.ndarray]  # class probabilities (n, classes), or values (n,)
     timing: dict[str, scoring.Timing]
     sizes: dict[str, float]
     sha256: dict[str, str]
@@ -76,6 +76,9 @@ def rescore(e: Evidence, files: dict[str, Path], base: str | None, root: Path,
             mains = recorded.get(MAIN.get(name, ""), (None, None))[1]
             predictors[name], main_bytes[name] = _load(name, path, mains, (own or {}).get(name),
                                                        Path(tmp))
+            if predictors[name].task != e.task:
+                raise PipelineError(f"{LABEL[name]} is a {predictors[name].task} model, the "
+                                    f"holdout's target is a {e.task} target")
             if predictors[name].classes != list(e.classes):
                 raise PipelineError(f"{LABEL[name]} predicts {predictors[name].classes[:10]}, "
                                     f"the holdout has {list(e.classes)[:10]}")
@@ -83,7 +86,7 @@ def rescore(e: Evidence, files: dict[str, Path], base: str | None, root: Path,
     found.sizes = {name: float(path.stat().st_size) for name, path in files.items()}
     found.sha256 = {name: artifact.sha256_of(path) for name, path in files.items()}
     found.main_bytes = {k: v for k, v in main_bytes.items() if k in MAIN and MAIN[k] in recorded}
-    gap = float(np.max(np.abs(found.proba["challenger"] - probabilities(e, "challenger"))))
+    gap = float(np.max(np.abs(found.outputs["challenger"] - outputs(e, "challenger"))))
     found.checks = [Check("integrity", "re-scored", "challenger",
                           "pass" if gap <= SCORE_TOLERANCE else "fail", gap, SCORE_TOLERANCE,
                           "this PR's run reported the scores its model file gives on these rows")]
@@ -96,10 +99,10 @@ def measure(e: Evidence, predictors: dict[str, Predictor], threads_n: int, repea
     taking turns (sizes and hashes are the caller's: they come from files)."""
     rows = table(e.holdout)
     with threads.limited(threads_n):
-        proba = {name: _score(name, p, rows) for name, p in predictors.items()}
+        scored = {name: _score(name, p, rows) for name, p in predictors.items()}
         timing = scoring.timings({k: predictors[k] for k in ("challenger", "champion")
                                   if k in predictors}, rows, repeats)
-    return Rescored(proba, timing, {}, {},
+    return Rescored(scored, timing, {}, {},
                     metadata={name: p.metadata for name, p in predictors.items()})
 
 
@@ -126,13 +129,15 @@ def _load(name: str, path: Path, mains: dict | None, own: dict | None, tmp: Path
 
 def _score(name: str, predictor: Predictor, rows) -> np.ndarray:
     try:
-        proba = np.asarray(predictor.predict_proba(rows), dtype=float)
+        proba = np.asarray(predictor.outputs(rows), dtype=float)
     except PipelineError as exc:
         raise PipelineError(f"{LABEL[name]} cannot score the evidence's rows: {exc}") from None
     except Exception as exc:  # a model that loads but breaks when it predicts
         raise PipelineError(f"{LABEL[name]} cannot score the evidence's rows: "
                             f"{type(exc).__name__}: {str(exc)[:120]}") from None
-    if proba.shape != (len(rows), len(predictor.classes)) or not np.isfinite(proba).all():
+    shape = (len(rows),) if predictor.regression else (len(rows), len(predictor.classes))
+    if proba.shape != shape or not np.isfinite(proba).all():
         raise PipelineError(f"{LABEL[name]} gives scores of shape {proba.shape} or not finite "
-                            f"for {len(rows)} rows of {len(predictor.classes)} classes")
+                            f"for {len(rows)} rows" + ("" if predictor.regression else
+                                                        f" of {len(predictor.classes)} classes"))
     return np.round(proba, 9)

@@ -16,7 +16,7 @@ from typing import Any
 
 from mlproject import storage
 from mlproject.errors import PipelineError
-from mlproject.gate.rules import rules_at
+from mlproject.gate.rules import rules_at, task_of
 from mlproject.results import git_show
 from mlproject.verdict import champion as champions
 from mlproject.verdict import evidence as evidences
@@ -117,6 +117,9 @@ def _judge(evidence_dir: Path, out_dir: Path, params: dict, root: Path, event: E
     e = evidences.read(evidence_dir)
     pr = e.pr.number
     _check_origin(e, event, root)
+    if e.task != task_of(params):
+        raise PipelineError(f"the evidence scores a {e.task} target; the params.yaml it is "
+                            f"judged by has a {task_of(params)} target")
     rules, rules_source = rules_at(rules_from, params, root)
     threads_n, repeats = measuring(params)
     files = evidences.model_files(evidence_dir)

@@ -41,7 +41,8 @@ BATCH_ROUNDS = 5
 
 
 def scores(predictor: Predictor, table: pd.DataFrame) -> np.ndarray:
-    return np.round(predictor.predict_proba(table), 9)
+    """Class probabilities (or a regression's values), rounded to 9 decimals."""
+    return np.round(predictor.outputs(table), 9)
 
 
 @dataclass
@@ -68,7 +69,7 @@ def timings(predictors: dict[str, Predictor], table: pd.DataFrame, repeats: int
     for i in range(BATCH_ROUNDS):
         for name in names if i % 2 == 0 else names[::-1]:
             start = time.perf_counter()
-            predictors[name].predict_proba(batch)
+            predictors[name].outputs(batch)
             rows_per_s[name].append(len(batch) / max(time.perf_counter() - start, 1e-9))
     return {name: Timing(latency_ms=[round(v, 4) for v in latency[name]],
                          batch_rows_per_s=[round(v, 1) for v in rows_per_s[name]])
@@ -130,6 +131,9 @@ def compare(root: Path, base: str, pr: PullRequest, params: Params | None = None
         files[name] = found.files.get(name, root / "models" / f"{name}.skops")
     predictors = {name: Predictor.load(path) for name, path in files.items()}
     for name, predictor in predictors.items():
+        if predictor.task != target.task:
+            raise PipelineError(f"{name} is a {predictor.task} model, this branch's target is "
+                                f"a {target.task} target: the models cannot be compared")
         if predictor.classes != list(target.classes):
             raise PipelineError(f"{name} predicts classes {predictor.classes}, this branch has "
                                 f"{list(target.classes)}: the models cannot be compared")
@@ -148,15 +152,21 @@ def evidence_of(table: pd.DataFrame, params: Params, predictors: dict[str, Predi
     with threads.limited(params.train.threads):
         probas = {name: scores(p, table) for name, p in predictors.items()}
     index = {c: i for i, c in enumerate(target.classes)}
+    if target.regression:
+        truth = {"targets": table[target.column].to_numpy(dtype=float).tolist()}
+        task = {"task": "regression", "tolerance": list(predictors["challenger"].tolerance)}
+    else:
+        truth = {"labels": [index[v] for v in identity["labels"]]}
+        task = {"classes": list(target.classes), "positive": target.positive,
+                "threshold": predictors["challenger"].threshold}
     return Evidence(
-        format=1, outcome="scored", pr=pr, classes=list(target.classes),
-        positive=target.positive, threshold=predictors["challenger"].threshold,
-        holdout=Holdout(keys=identity["keys"], labels=[index[v] for v in identity["labels"]],
-                        hashes=identity["hashes"], fingerprint=identity["fingerprint"],
-                        columns=column_values(table)),
+        format=1, outcome="scored", pr=pr, **task,
+        holdout=Holdout(keys=identity["keys"], **truth, hashes=identity["hashes"],
+                        fingerprint=identity["fingerprint"], columns=column_values(table)),
         models={name: Scores(name=str(p.metadata.get("name", name))[:100],
                              sha256=p.metadata["sha256"], size_bytes=p.metadata["size_bytes"],
-                             proba=probas[name].tolist())
+                             **{"values" if target.regression else "proba":
+                                probas[name].tolist()})
                 for name, p in predictors.items()},
         champion=champion, changes=changed)
 
