@@ -119,7 +119,7 @@ def _init_data(args: argparse.Namespace) -> None:
 
     init_data.main(args.source, args.target, args.separator, args.header, args.missing,
                    args.positive, run=not args.no_run, commit_now=args.commit,
-                   retrains=args.retrains)
+                   retrains=args.retrains, task=args.task)
 
 
 def _rename(args: argparse.Namespace) -> None:
@@ -384,6 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("--positive", {"metavar": "LABEL",
                         "help": "the positive class of a binary target (default: 1, yes, true "
                                 "in such pairs, else the rarer class)"}),
+        ("--task", {"choices": ["classification", "regression"],
+                    "help": "default: regression for a numeric target with more than 20 "
+                            "distinct values, else classification"}),
         ("--no-run", {"action": "store_true", "help": "do not run the pipeline afterwards"}),
         ("--retrains", {"type": int, "default": 3, "metavar": "N",
                         "help": "seed-only retrains judged against main's model to fit the "

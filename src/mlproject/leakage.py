@@ -6,10 +6,11 @@
 
 Three things make a model look better than it will ever be, or learn nothing useful:
 
-- ``target_copy``: a feature that is the target under another name (one value per class);
+- ``target_copy``: a feature that is the target under another name (one value per class; a
+  regression: the target's values, or a straight line of them);
 - ``leak``: a feature that alone predicts the target almost perfectly (single-feature ROC AUC
-  >= ``LEAK_AUC`` on the training rows, scored out of fold so many small categories cannot
-  fake it); usually a value known only after the outcome;
+  >= ``LEAK_AUC`` on the training rows, a regression's R² >= ``LEAK_R2``, scored out of fold
+  so many small categories cannot fake it); usually a value known only after the outcome;
 - ``id_like``: an identifier kept as a feature (nearly all values distinct whole numbers or
   texts, or an id-like name with mostly distinct values): a model can only memorise it.
 
@@ -29,6 +30,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 LEAK_AUC = 0.99
+LEAK_R2 = 0.99
 ID_SHARE = 0.95  # an identifier: at least this share of its values are distinct ...
 ID_NAME_SHARE = 0.5  # ... or this share, when the name says so (customer_id, orderID, uuid)
 ID_NAME = re.compile(r"(?i)(^|[_\W])(id|uuid|guid)$|^(uuid|guid)|[a-z0-9](Id|ID)$")
@@ -50,8 +52,8 @@ class Finding:
 
 
 def scan(table: pd.DataFrame, target: str, numeric: Sequence[str], categorical: Sequence[str],
-         *, datetime: Collection[str] = (), max_rows: int = 20_000, seed: int = 0
-         ) -> list[Finding]:
+         *, datetime: Collection[str] = (), max_rows: int = 20_000, seed: int = 0,
+         regression: bool = False) -> list[Finding]:
     """Warnings about the features of a typed table, in feature order.
 
     ``table``: training rows, numeric (and datetime) columns as numbers, the others as text,
@@ -61,6 +63,8 @@ def scan(table: pd.DataFrame, target: str, numeric: Sequence[str], categorical: 
     """
     if len(table) > max_rows:
         table = table.sample(max_rows, random_state=seed)
+    if regression:
+        return _scan_values(table, target, numeric, categorical, datetime, seed)
     y = table[target].astype("str").to_numpy()
     classes, codes = np.unique(y, return_inverse=True)
     findings = []
@@ -84,6 +88,67 @@ def scan(table: pd.DataFrame, target: str, numeric: Sequence[str], categorical: 
                 f"feature {name!r} looks like an identifier ({share:.0%} of its values are "
                 "distinct): a model can only memorise it; remove it from the schema")))
     return findings
+
+
+def _scan_values(table: pd.DataFrame, target: str, numeric: Sequence[str],
+                 categorical: Sequence[str], datetime: Collection[str], seed: int
+                 ) -> list[Finding]:
+    """scan for a regression target: copies, single-feature R², identifiers."""
+    y = table[target].to_numpy(dtype="float64")
+    findings = []
+    for name in [*numeric, *categorical]:
+        values = table[name]
+        if name in numeric and _is_line_of(values, y):
+            findings.append(Finding(name, "target_copy", (
+                f"feature {name!r} is the target under another name (its values, or a "
+                "straight line of them); remove it from the schema")))
+            continue
+        r2 = single_feature_r2(values, y, name in categorical, seed)
+        if r2 >= LEAK_R2:
+            findings.append(Finding(name, "leak", (
+                f"feature {name!r} alone predicts the target with R² {r2:.3f} on the training "
+                f"rows (>= {LEAK_R2}): probably leakage, a value known only after the "
+                "outcome; remove it from the schema unless it is known at prediction time")))
+        if name not in datetime and (share := _id_share(values, name)) is not None:
+            findings.append(Finding(name, "id_like", (
+                f"feature {name!r} looks like an identifier ({share:.0%} of its values are "
+                "distinct): a model can only memorise it; remove it from the schema")))
+    return findings
+
+
+def _is_line_of(values: pd.Series, y: np.ndarray) -> bool:
+    """Every row has a number, and they lie on a straight line with the target."""
+    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    if not len(numbers) or not np.isfinite(numbers).all() or numbers.std() == 0 or y.std() == 0:
+        return False
+    return bool(abs(np.corrcoef(numbers, y)[0, 1]) >= 1 - 1e-9)
+
+
+def single_feature_r2(values: pd.Series, y: np.ndarray, categorical: bool, seed: int = 0
+                      ) -> float:
+    """R² of the best prediction one feature gives: its group's mean target learnt on the
+    other folds (numbers in quantile bins, missing values a group of their own); for a number
+    also its straight-line fit (the squared correlation)."""
+    groups = _groups(values, categorical)
+    fold = np.random.default_rng(seed).integers(0, FOLDS, len(y))
+    size = groups.max(initial=0) + 1
+    guess = np.empty(len(y))
+    for k in range(FOLDS):
+        learn = fold != k
+        sums = np.bincount(groups[learn], weights=y[learn], minlength=size)
+        counts = np.bincount(groups[learn], minlength=size)
+        prior = y[learn].mean() if learn.any() else 0.0
+        guess[~learn] = ((sums + prior) / (counts + 1))[groups[~learn]]
+    spread = float(np.sum((y - y.mean()) ** 2))
+    if spread == 0:
+        return 0.0
+    best = 1 - float(np.sum((y - guess) ** 2)) / spread
+    if not categorical:
+        numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+        ok = np.isfinite(numbers)
+        if ok.sum() > 2 and numbers[ok].std() > 0:
+            best = max(best, float(np.corrcoef(numbers[ok], y[ok])[0, 1] ** 2) * ok.mean())
+    return best
 
 
 def single_feature_auc(values: pd.Series, codes: np.ndarray, n_classes: int,

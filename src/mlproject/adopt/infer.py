@@ -102,6 +102,37 @@ def _dates(values: pd.Series) -> pd.Series:
     return stamps.where(stamps.dt.year.between(1800, 2200))
 
 
+def task(df: pd.DataFrame, target: str, given: str | None = None) -> str:
+    """``regression`` for a numeric target with more than MAX_CLASSES distinct values (or when
+    ``given`` says so), else ``classification``; a clear error when the target cannot be one."""
+    if target not in df.columns:
+        raise PipelineError(f"target column {target!r} is not in the file; columns: "
+                            f"{', '.join(map(str, df.columns))}")
+    values = df[target]
+    labels = _number_labels(values.dropna())
+    if given == "regression":
+        if labels is None:
+            bad = [str(v) for v in values.dropna().unique() if _plain_number(str(v)) is None]
+            raise PipelineError(f"--task regression: target column {target!r} is not numeric "
+                                f"({len(bad)} distinct value(s) are not numbers, e.g. "
+                                f"{bad[0][:40]!r})")
+        return "regression"
+    if given is None and labels is not None and len(set(labels.values())) > MAX_CLASSES:
+        return "regression"
+    return "classification"
+
+
+def target_values(df: pd.DataFrame, target: str) -> None:
+    """Refuse a regression target with missing values or a single value."""
+    values = pd.to_numeric(df[target], errors="coerce")
+    if values.isna().any():
+        raise PipelineError(f"target column {target!r} has {int(values.isna().sum())} missing "
+                            "value(s); drop those rows or fill them before using this file")
+    if values.nunique() < 2:
+        raise PipelineError(f"target column {target!r} has a single value; there is nothing "
+                            "to predict")
+
+
 def target_classes(df: pd.DataFrame, target: str, positive: str | None = None
                    ) -> tuple[list[str], str | None, dict[str, str]]:
     """(classes, positive class, raw label -> class) of a classification target, or a clear
@@ -117,9 +148,9 @@ def target_classes(df: pd.DataFrame, target: str, positive: str | None = None
     counts = values.map(labels).value_counts() if labels is not None else values.value_counts()
     if labels is not None and len(counts) > MAX_CLASSES:
         raise PipelineError(
-            f"target column {target!r} is numeric with {len(counts)} distinct values: "
-            "regression is not supported by this template; choose a categorical target "
-            "or bin the numbers into classes first")
+            f"target column {target!r} is numeric with {len(counts)} distinct values: too "
+            f"many classes (at most {MAX_CLASSES}); predict it as a number with --task "
+            "regression")
     if len(counts) < 2:
         raise PipelineError(f"target column {target!r} has a single class "
                             f"({counts.index[0]!r}); a classifier needs at least two")

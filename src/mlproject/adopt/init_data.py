@@ -28,11 +28,12 @@ import pandas as pd
 from mlproject import leakage, schema, storage
 from mlproject.adopt import commit, infer, params_file, selfcheck, tolerance
 from mlproject.adopt.rename import clear_results
-from mlproject.adopt.rule import Choice, best_rule
+from mlproject.adopt.rule import Choice, ValueChoice, best_rule, best_value_rule
 from mlproject.config import Params, parse_params
 from mlproject.errors import PipelineError
 from mlproject.from_yaml import safe_load
 from mlproject.gate import load_rules
+from mlproject.report import REGRESSION_HEADLINE
 from mlproject.stages.prepare import carve_holdout
 from mlproject.stages.split import split
 
@@ -41,12 +42,18 @@ CAP = "the limit of init-data, adopt.init_data.MAX_MB"
 
 
 def sections(raw: dict, reader: dict, df: pd.DataFrame, target: str, positive: str | None,
-             size_mb: float) -> tuple[dict, list[str]]:
+             size_mb: float, task: str = "classification") -> tuple[dict, list[str]]:
     """(the params.yaml sections describing this data set, columns not used as features).
 
     Keys of these sections that init-data does not infer keep their values from ``raw``.
     """
-    classes, positive, labels = infer.target_classes(df, target, positive)
+    if task == "regression":
+        if positive is not None:
+            raise PipelineError("--positive names a class: a regression target has none")
+        infer.target_values(df, target)
+        classes, labels = [], {}
+    else:
+        classes, positive, labels = infer.target_classes(df, target, positive)
     kinds = infer.column_kinds(df, target)
     numeric = {c: {"min": None, "max": None} for c, k in kinds.items() if k == "numeric"}
     categorical = {c: sorted(df[c].dropna().astype(str).unique().tolist())
@@ -54,14 +61,17 @@ def sections(raw: dict, reader: dict, df: pd.DataFrame, target: str, positive: s
     excluded = [c for c, k in kinds.items() if k == "excluded"]
     if not numeric and not categorical:
         raise PipelineError("no usable feature columns: every column is an identifier or text")
-    target_spec: dict = {"column": target, "classes": classes}
+    target_spec: dict = {"column": target, "task": "regression"} if task == "regression" \
+        else {"column": target, "classes": classes}
     if positive is not None:
         target_spec["positive"] = positive
     if labels:
         target_spec["labels"] = labels
     old = {k: raw.get(k) if isinstance(raw.get(k), dict) else {}
            for k in ("data", "schema", "evaluate")}
-    return {
+    extra = {"predict": {"tolerance": tolerance_of(df[target])}} if task == "regression" \
+        else {}
+    return extra | {
         "data": {"reader": reader, "max_file_mb": max(100, round(size_mb * 4)),
                  "holdout_fraction": old["data"].get("holdout_fraction", 0.2),
                  "holdout_seed": old["data"].get("holdout_seed", 42), "target": target_spec},
@@ -72,6 +82,21 @@ def sections(raw: dict, reader: dict, df: pd.DataFrame, target: str, positive: s
         "baseline": {"rule": []},
         "evaluate": {**old["evaluate"], "slices": [], "expectations": {}},
     }, excluded
+
+
+def tolerance_of(values: pd.Series) -> dict:
+    """predict.tolerance for a regression target: within 10 % of the truth, or of a typical
+    value (a tenth of the median |target|) for the values near zero."""
+    typical = float(pd.to_numeric(values, errors="coerce").abs().median())
+    return {"relative": 0.1, "absolute": tolerance._significant(0.1 * typical) or 1.0}
+
+
+def heavy_tailed(values: pd.Series) -> bool:
+    """A right tail long enough that squared error chases it (skewness above 2)."""
+    from scipy.stats import skew
+
+    numbers = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
+    return len(numbers) > 2 and numbers.std() > 0 and float(skew(numbers)) > 2
 
 
 def splits(source: Path, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -86,20 +111,45 @@ def splits(source: Path, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     return split(rest, params)[0], holdout
 
 
-def point_pipeline_at(dvc_yaml: Path, file_name: str) -> str:
+def _plot(name: str, x: str, y: str, template: str) -> str:
+    return (f"      - reports/plots/{name}.csv:\n          cache: false\n          persist: true\n"
+            f"          x: {x}\n          y: {y}\n          template: {template}\n")
+
+
+# The evaluate stage's plots: the files mlproject.stages.evaluate writes for each task.
+PLOTS = {
+    "classification": "    plots:\n" + "".join(_plot(*p) for p in (
+        ("roc", "fpr", "tpr", "simple"), ("precision_recall", "recall", "precision", "simple"),
+        ("calibration", "predicted", "observed", "simple"),
+        ("threshold", "threshold", "coverage", "simple"),
+        ("confusion", "predicted", "actual", "confusion"))),
+    "regression": "    plots:\n" + "".join(_plot(*p) for p in (
+        ("predicted_actual", "predicted", "actual", "simple"),
+        ("residuals", "decile", "residual", "simple"))),
+}
+EVALUATE_PLOTS = re.compile(r"(\n  evaluate:\n(?:    [^\n]*\n|      [^\n]*\n|\n)*?)"
+                            r"    plots:\n(?:      [^\n]*\n)*")
+
+
+def point_pipeline_at(dvc_yaml: Path, file_name: str, task: str = "classification") -> str:
     """dvc.yaml's text with the prepare stage reading data/<file_name> and carving its holdout
-    from it (no separate holdout file)."""
+    from it (no separate holdout file), and the evaluate stage declaring the plots of
+    ``task``."""
     text = dvc_yaml.read_text(encoding="utf-8")
     if not re.search(r"--train\s+data/\S+", text):
         raise PipelineError(f"{dvc_yaml}: no `mlproject prepare --train data/...` command to "
                             "point at the new file")
     text = re.sub(r"--train\s+data/\S+", f"--train data/{file_name}", text)
-    return re.sub(r"\s+--holdout\s+data/\S+", "", text)
+    text = re.sub(r"\s+--holdout\s+data/\S+", "", text)
+    if EVALUATE_PLOTS.search(text):
+        text = EVALUATE_PLOTS.sub(lambda m: m.group(1) + PLOTS[task], text, count=1)
+    return text
 
 
 def main(source: Path, target: str, separator: str | None = None, header: bool | None = None,
          missing: list[str] | None = None, positive: str | None = None, run: bool = True,
-         commit_now: bool = False, root: Path = Path("."), retrains: int = 3) -> None:
+         commit_now: bool = False, root: Path = Path("."), retrains: int = 3,
+         task: str | None = None) -> None:
     """Make ``source`` the project's data (the steps are in the module's docstring)."""
     if commit_now and not run:
         raise PipelineError("--commit records the pipeline's results: drop --no-run")
@@ -107,43 +157,60 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
     params_text = (root / "params.yaml").read_text(encoding="utf-8")
     raw = safe_load(params_text) or {}
     reader, df = infer.read(source, separator, header, missing, MAX_MB, CAP)
-    new, excluded = sections(raw, reader, df, target, positive, source.stat().st_size / 1e6)
+    task = infer.task(df, target, task)
+    new, excluded = sections(raw, reader, df, target, positive, source.stat().st_size / 1e6,
+                             task)
     params = parse_params({**raw, **new})
+    regression = params.data.target.regression
     train, holdout = splits(source, params)
     findings = leakage.scan(train, target, params.numeric_features,
-                            params.categorical_features, datetime=params.schema.datetime)
+                            params.categorical_features, datetime=params.schema.datetime,
+                            regression=regression)
     flagged = {f.column for f in findings}  # never the rule, never a slice
-    classes = params.data.target.classes
-    primary, why = tolerance.primary_metric(train[target].astype(str).value_counts().to_dict(),
-                                            params.data.target.positive)
-    choice = best_rule(train, target, [c for c in params.numeric_features
-                                       if c not in params.schema.datetime],
-                       params.categorical_features, params.data.target.positive, flagged,
-                       objective=primary)
-    fit = tolerance.for_holdout(holdout[target].value_counts().to_dict())
+    numeric = [c for c in params.numeric_features if c not in params.schema.datetime]
+    report = raw.get("report") if isinstance(raw.get("report"), dict) else None
+    if regression:
+        choice = best_value_rule(train, target, numeric, params.categorical_features, flagged)
+        fit = tolerance.for_values(holdout[target].to_numpy(dtype=float))
+        gate = tolerance.regression_gate(raw.get("gate"), fit)
+        headline = REGRESSION_HEADLINE if report and report.get("headline") else None
+        why = ("mean absolute error and RMSE judge the predicted value, in the target's "
+               "units; tolerances fitted to the holdout's spread")
+        if heavy_tailed(train[target]) and params.train.model.name == "hist_gradient_boosting":
+            model = raw.get("train", {}).get("model", {})
+            new["train"] = {**raw["train"], "model": {**model, "params": {
+                **(model.get("params") or {}), "loss": "absolute_error"}}}
+            why += "; the target's long right tail: the model minimises absolute error"
+    else:
+        classes = params.data.target.classes
+        primary, why = tolerance.primary_metric(
+            train[target].astype(str).value_counts().to_dict(), params.data.target.positive)
+        why = f"{primary} judges the predicted class: {why}"
+        choice = best_rule(train, target, numeric, params.categorical_features,
+                           params.data.target.positive, flagged, objective=primary)
+        fit = tolerance.for_holdout(holdout[target].value_counts().to_dict())
+        gate = tolerance.gate_section(raw.get("gate"), fit, primary, len(classes))
+        headline = tolerance.with_metrics(list(report.get("headline") or []), primary,
+                                          len(classes), product=True) \
+            if report and report.get("headline") else None
     new["baseline"]["rule"] = choice.rule
     new["evaluate"].update(slices=infer.slice_columns(
         df, {c: "categorical" for c in params.categorical_features if c not in flagged}))
-    gate = tolerance.gate_section(raw.get("gate"), fit, primary, len(classes))
-    report = raw.get("report") if isinstance(raw.get("report"), dict) else None
     for name, section in (("gate", gate),
-                          ("report", {**report, "headline": tolerance.with_metrics(
-                              list(report.get("headline") or []), primary, len(classes),
-                              product=True)} if report and report.get("headline") else None),
+                          ("report", {**report, "headline": headline} if headline else None),
                           ("refresh", {**raw["refresh"], "files": [source.name]}
                            if isinstance(raw.get("refresh"), dict) else None)):
         if section is not None:
             new[name] = section
-    text = params_file.note(params_file.render(params_text, new), "gate",
-                            f"{primary} judges the predicted class: {why}")
+    text = params_file.note(params_file.render(params_text, new), "gate", why)
     parse_params(safe_load(text))  # never write params that would not load
     load_rules(safe_load(text))  # nor a gate that would be refused
-    dvc_text = point_pipeline_at(root / "dvc.yaml", source.name)
+    dvc_text = point_pipeline_at(root / "dvc.yaml", source.name, task)
     # every check passed: from here on the project changes
     storage.write_bytes(root / "params.yaml", text.encode("utf-8"))
     storage.write_bytes(root / "dvc.yaml", dvc_text.encode("utf-8"))
     replace_data(root / "data", source)
-    describe(params, df, excluded, findings, choice, fit, why)
+    describe(parse_params(safe_load(text)), df, excluded, findings, choice, fit, why)
     for cmd in (["dvc", "add", "-q", "data"], ["dvc", "push", "-q", "data.dvc"]):
         _run(cmd, root)
     clear_results(root)  # earlier results (the starter's) must not reach the first commit
@@ -202,12 +269,19 @@ def replace_data(data: Path, source: Path) -> None:
 
 
 def describe(params: Params, df: pd.DataFrame, excluded: list[str],
-             findings: list[leakage.Finding], choice: Choice, fit: dict, why: str) -> None:
+             findings: list[leakage.Finding], choice: Choice | ValueChoice, fit: dict,
+             why: str) -> None:
     """Print what was inferred, the warnings, the rule and the gate's tolerances."""
     sc, target = params.schema, params.data.target
-    print(f"init-data: {len(df):,} rows; target {target.column!r} with classes "
-          f"{', '.join(target.classes)}"
-          + (f" (positive: {target.positive}; --positive to change)" if target.positive else "")
+    if target.regression:
+        tol = params.predict.tolerance
+        what = (f"a number to predict (regression; --task classification to change), within "
+                f"tolerance when off by at most {tol.relative:.0%} or {tol.absolute:g}")
+    else:
+        what = (f"classes {', '.join(target.classes)}"
+                + (f" (positive: {target.positive}; --positive to change)"
+                   if target.positive else ""))
+    print(f"init-data: {len(df):,} rows; target {target.column!r}: {what}"
           + f"; {len(sc.numeric)} numeric, {len(sc.categorical)} categorical, "
           f"{len(sc.datetime)} datetime column(s)"
           + (f"; not used as features: {', '.join(excluded)}" if excluded else ""))
@@ -215,6 +289,16 @@ def describe(params: Params, df: pd.DataFrame, excluded: list[str],
         print(f"init-data: warning: {finding}")
     rule = " and ".join(f"{c['column']} {c['op']} {c['value']}" for c in choice.rule) or "none"
     print(f"init-data: the gate: {why}")
+    if isinstance(choice, ValueChoice):
+        print(f"init-data: rule baseline: {rule}, each group's median (MAE {choice.mae:.4g} on "
+              "the training split)")
+        if choice.groups < 2:
+            print("init-data: warning: no rule of one or two conditions splits the rows into "
+                  "groups of different medians; the rule baseline is the median")
+        drops = ", ".join(f"{k} {v:g}" for k, v in fit["max_drop"].items())
+        print(f"init-data: gate tolerances for this holdout: max drop {drops}; slices judged "
+              f"with at least {fit['slices']['min_rows']} rows")
+        return
     print(f"init-data: rule baseline: {rule} ({choice.f1:.4f} on the training split)")
     if choice.classes_predicted < 2:
         print("init-data: warning: no rule of one or two conditions predicts more than one "

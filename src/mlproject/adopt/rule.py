@@ -5,6 +5,9 @@ model), to maximise F1 of the positive class (two classes) or macro F1 (more), a
 ``RuleClassifier`` will predict: the rows where every condition holds get their most frequent
 class, the other rows theirs. A rule that predicts one class teaches nothing, so both groups
 must predict different classes and hold at least ``min_group`` rows.
+
+For a regression target (``best_value_rule``) the rule minimises the mean absolute error of
+``RuleRegressor``: each group predicts its training median, so both groups must differ in it.
 """
 
 from __future__ import annotations
@@ -158,3 +161,67 @@ def _candidates(values: pd.Series, categorical: bool, codes: np.ndarray, n_class
 
 def _plain(value: float) -> float | int:
     return int(value) if float(value).is_integer() else round(float(value), 6)
+
+
+@dataclass(frozen=True)
+class ValueChoice:
+    """The chosen rule of a regression target and its MAE on the training split."""
+
+    rule: list[dict]
+    mae: float
+    groups: int  # 2 when the rule's groups predict different values
+
+
+def best_value_rule(train: pd.DataFrame, target: str, numeric: list[str],
+                    categorical: list[str], exclude: Collection[str] = (), seed: int = 0
+                    ) -> ValueChoice:
+    """The rule of one or two conditions whose groups' training medians predict ``target``
+    with the least mean absolute error on ``train``, never on a column in ``exclude``."""
+    if len(train) > SAMPLE_ROWS:
+        train = train.sample(SAMPLE_ROWS, random_state=seed)
+    y = train[target].to_numpy(dtype=float)
+    # categories are ordered by their median target: a prefix is "the expensive ones"
+    codes = np.digitize(y, np.quantile(y, [0.5]))  # 0: the low half, 1: the high half
+    conditions, masks = [], []
+    for column in [c for c in [*numeric, *categorical] if c not in exclude]:
+        for condition, mask in _candidates(train[column], column in categorical, codes, 2):
+            conditions.append({"column": column, **condition})
+            masks.append(mask)
+    overall = float(np.mean(np.abs(y - np.median(y))))
+    if not masks:
+        return ValueChoice([], round(overall, 6), 1)
+    min_group = max(10, round(0.02 * len(train)))
+    matrix = np.array(masks, dtype=bool)
+    errors, valid = _split_errors(matrix, y, min_group)
+    best = int(np.argmin(np.where(valid, errors, np.inf))) if valid.any() else 0
+    choice = (errors[best], bool(valid[best]), [conditions[best]])
+    columns = np.array([c["column"] for c in conditions])
+    for first in np.argsort(np.where(valid, errors, np.inf), kind="stable")[:BEAM]:
+        if not valid[first]:
+            break
+        pair, pair_valid = _split_errors(matrix & matrix[first], y, min_group)
+        pair_valid &= columns != columns[first]
+        if not pair_valid.any():
+            continue
+        second = int(np.argmin(np.where(pair_valid, pair, np.inf)))
+        if pair[second] < choice[0] * (1 - SIMPLER_WITHIN):
+            choice = (pair[second], True, [conditions[first], conditions[second]])
+    if not choice[1]:
+        return ValueChoice(choice[2], round(overall, 6), 1)
+    return ValueChoice(choice[2], round(float(choice[0]), 6), 2)
+
+
+def _split_errors(masks: np.ndarray, y: np.ndarray, min_group: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(MAE, valid) per candidate when each group predicts its median; valid: both groups
+    hold ``min_group`` rows and their medians differ."""
+    errors = np.full(len(masks), np.inf)
+    valid = np.zeros(len(masks), dtype=bool)
+    for i, held in enumerate(masks):
+        inside, outside = y[held], y[~held]
+        if min(len(inside), len(outside)) < min_group:
+            continue
+        a, b = np.median(inside), np.median(outside)
+        errors[i] = (np.abs(inside - a).sum() + np.abs(outside - b).sum()) / len(y)
+        valid[i] = a != b
+    return errors, valid

@@ -34,6 +34,7 @@ from mlproject.verdict.run import slice_columns
 from mlproject.verdict.scoring import evidence_of
 
 NO_SHA = "0" * 40
+ERRORS = ("rmse", "mae")  # regression metrics in the target's units
 MAIN = "main against itself"
 
 
@@ -107,6 +108,8 @@ def fit(gate: dict, verdicts: list[tuple[str, Verdict]]) -> tuple[dict, list[str
     """The `gate:` section loosened where noise alone failed main or a seed-only retrain,
     and a note per change made."""
     gate, notes = copy.deepcopy(gate), []
+    original = {**(gate.get("max_drop") or {}),
+                "slices": (gate.get("slices") or {}).get("max_drop", 0.0)}
     for name, verdict in verdicts:
         for c in verdict.failed:
             if c.kind in ("rule baseline", "dummy"):
@@ -124,7 +127,12 @@ def fit(gate: dict, verdicts: list[tuple[str, Verdict]]) -> tuple[dict, list[str
                 drop = c.value if c.metric in LOWER_IS_BETTER else -c.value
                 section = gate["max_drop"] if c.kind == "change" else gate["slices"]
                 field = c.metric if c.kind == "change" else "max_drop"
-                new = min(WIDEST.get(metric, 0.1), _ceil3(drop * 1.25))
+                widest = WIDEST.get(metric, 0.1)
+                if (c.metric.split(" [")[0] in ERRORS) and section[field] > 0:
+                    # in the target's units: at most ten times the fitted tolerance (10 % of
+                    # the holdout's spread, as adopt/tolerance.py caps it)
+                    widest = max(section[field], original.get(metric, section[field]) * 10)
+                new = min(widest, _ceil3(drop * 1.25))
                 if new > section[field]:
                     notes.append(f"gate.{'max_drop' if c.kind == 'change' else 'slices'}."
                                  f"{field} {section[field]:g} → {new:g} ({name}: "

@@ -96,3 +96,61 @@ def gate_section(gate: object, fit: dict, primary: str = "f1", classes: int = 2)
         if isinstance(out.get(section), dict):
             out[section].update({k: v for k, v in fit[section].items() if k in out[section]})
     return out
+
+
+# Regression: tolerances in the target's own units, from the holdout's spread (the error of
+# always predicting its median), scaled like the class metrics' by the holdout's size.
+VALUE_SHARE = {"rmse": 0.01, "mae": 0.01}  # of the spread: a one per cent worse error
+VALUE_WIDEST = 0.1
+SLICE_SHARE = 0.03
+MIN_ROWS = (10, 30)  # a slice is judged with at least this many rows
+
+
+def for_values(y: list[float] | object) -> dict:
+    """The regression gate's tolerances for a holdout whose targets are ``y``: the same keys
+    as ``for_holdout`` (slices: ``min_rows``)."""
+    import numpy as np
+
+    values = np.asarray(y, dtype=float)
+    n = max(len(values), 1)
+    scale = max(1.0, math.sqrt(REFERENCE_ROWS / n))
+    spread = {"mae": float(np.mean(np.abs(values - np.median(values)))) if len(values) else 1.0,
+              "rmse": float(np.std(values)) if len(values) else 1.0}
+    max_drop = {k: _significant(min(VALUE_WIDEST, share * scale) * spread[k])
+                for k, share in VALUE_SHARE.items()}
+    max_drop["within_tolerance"] = _round(min(WIDEST["coverage"], MAX_DROP["coverage"] * scale))
+    low, high = MIN_ROWS
+    return {
+        "max_drop": max_drop,
+        "max_below_best": {k: _significant(ANCHOR_DROPS * v) for k, v in max_drop.items()},
+        "slices": {"metric": "mae", "max_drop": _significant(
+            min(VALUE_WIDEST, SLICE_SHARE * scale) * spread["mae"]),
+            "min_rows": int(min(high, max(low, n // 20)))},
+    }
+
+
+def _significant(value: float, digits: int = 3) -> float:
+    """Up to ``digits`` significant digits, rounded up: never narrower than computed."""
+    if value <= 0 or not math.isfinite(value):
+        return 0.0
+    step = 10 ** (math.floor(math.log10(value)) - digits + 1)
+    return float(f"{math.ceil(value / step - 1e-9) * step:.{digits}g}")
+
+
+def regression_gate(gate: object, fit: dict) -> dict | None:
+    """The starter's gate for a regression target: its shape (system rules, bootstrap) kept,
+    its class metrics replaced by error metrics, tolerances fitted to the holdout (``fit``),
+    and the margins over the baselines set to "no worse" (0) in mean absolute error (the rule)
+    and RMSE (the dummy, the training mean)."""
+    if not isinstance(gate, dict):
+        return None
+    out = copy.deepcopy(gate)
+    out["min"], out["max"] = {}, {}
+    out["max_drop"] = dict(fit["max_drop"])
+    out["max_below_best"] = {k: v for k, v in fit["max_below_best"].items()
+                             if k in ("rmse", "mae")}
+    out["beat_rule_baseline_by"] = {"mae": 0.0}
+    out["beat_dummy_by"] = {"rmse": 0.0}
+    slices = out.get("slices") if isinstance(out.get("slices"), dict) else {}
+    out["slices"] = {k: v for k, v in slices.items() if k != "min_class_rows"} | fit["slices"]
+    return out

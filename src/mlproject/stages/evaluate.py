@@ -53,14 +53,13 @@ def evaluate_values(predictors: dict[str, Predictor], holdout: pd.DataFrame, par
     """evaluate for a regression target: errors, the share within tolerance, slices, and per
     decile of the model's prediction the mean truth and the residuals."""
     y = holdout[params.data.target.column].to_numpy(dtype=float)
-    tol = params.predict.tolerance
     out: dict = {"metrics": {}, "slices": {}, "plots": {}}
     for name, predictor in predictors.items():
         with threads.limited(params.train.threads):
             pred = predictor.predict_values(holdout)
         out["metrics"][name] = {
             "quality": metrics.regression_quality(y, pred),
-            "product": metrics.regression_product(y, pred, tol.relative, tol.absolute),
+            "product": metrics.regression_product(y, pred, *predictor.tolerance),
             "system": {"model_size_bytes": predictor.metadata["size_bytes"]}}
         out["slices"][name] = metrics.regression_slices(holdout, y, pred, params.evaluate.slices)
         for kind, rows in metrics.regression_curves(y, pred).items():
