@@ -174,13 +174,12 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
         fit = tolerance.for_values(holdout[target].to_numpy(dtype=float))
         gate = tolerance.regression_gate(raw.get("gate"), fit)
         headline = REGRESSION_HEADLINE if report and report.get("headline") else None
-        why = ("mean absolute error and RMSE judge the predicted value, in the target's "
-               "units; tolerances fitted to the holdout's spread")
+        why = "MAE and RMSE judge the predicted value (in the target's units)"
         if heavy_tailed(train[target]) and params.train.model.name == "hist_gradient_boosting":
             model = raw.get("train", {}).get("model", {})
             new["train"] = {**raw["train"], "model": {**model, "params": {
                 **(model.get("params") or {}), "loss": "absolute_error"}}}
-            why += "; the target's long right tail: the model minimises absolute error"
+            why += "; a long right tail: the model minimises absolute error"
     else:
         classes = params.data.target.classes
         primary, why = tolerance.primary_metric(
