@@ -77,7 +77,8 @@ def commit_message(root: Path, reason: str) -> str:
     metrics = _json_at(root, None, METRICS) or {}
     quality = metrics.get("model", {}).get("quality", {}) if isinstance(metrics, dict) else {}
     scores = ", ".join(
-        f"{k} {quality[k]:.4f}" for k in ("roc_auc", "f1") if isinstance(quality.get(k), float)
+        f"{k} {quality[k]:.4f}" for k in ("roc_auc", "f1", "rmse", "mae")
+        if isinstance(quality.get(k), float)
     )
     sha = str((_json_at(root, None, MODEL_SIDECAR) or {}).get("sha256", ""))[:12]
     body = f"Reproduced with dvc repro in CI: {reason}.\n\nModel sha256 {sha}"

@@ -9,6 +9,8 @@ from mlproject import storage
 KEYS = [("quality", "roc_auc"), ("quality", "f1"), ("quality", "accuracy"),
         ("quality", "average_precision"), ("product", "coverage"),
         ("product", "precision_when_shown")]
+REGRESSION_KEYS = [("quality", "rmse"), ("quality", "mae"), ("quality", "median_absolute_error"),
+                   ("quality", "r2"), ("quality", "mape"), ("product", "within_tolerance")]
 MODELS = ("model", "rule_baseline", "dummy")
 
 
@@ -16,7 +18,8 @@ def table(metrics: dict) -> str:
     """Return an aligned text table, one row per metric, one column per model."""
     header = f"{'metric':<22}" + "".join(f"{m:>15}" for m in MODELS)
     lines = [header, "-" * len(header)]
-    for family, key in KEYS:
+    regression = "rmse" in (metrics.get("model", {}).get("quality") or {})
+    for family, key in REGRESSION_KEYS if regression else KEYS:
         cells = []
         for model in MODELS:
             value = storage.finite(metrics.get(model, {}).get(family, {}).get(key))

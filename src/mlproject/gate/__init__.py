@@ -19,7 +19,7 @@ from typing import Literal
 
 from mlproject import units
 from mlproject.gate.rules import Rules, SystemRule, load_rules, rules_at
-from mlproject.metrics import LOWER_IS_BETTER, better
+from mlproject.metrics import LOWER_IS_BETTER, allowed_change, better
 
 __all__ = ["BASELINES", "Check", "Comparison", "Estimate", "Measured", "Rules", "SliceEstimate",
            "Verdict", "check", "from_recorded", "load_rules", "rules_at", "worse_for_sure"]
@@ -137,7 +137,8 @@ class Check:
         if self.group == "integrity":
             return name(self.detail)
         if self.kind in ("change", "slice"):
-            return f"{metric} {found}, allowed {units.signed(-(self.limit or 0))}"
+            allowed = allowed_change(self.metric, self.limit or 0)  # an error may grow
+            return f"{metric} {found}, allowed {units.signed(allowed)}"
         if self.kind == "anchor":
             return f"{metric} {found} against the best production had ({name(self.detail)})"
         if self.kind in ("rule baseline", "dummy"):

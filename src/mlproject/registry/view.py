@@ -14,6 +14,7 @@ from mlproject import storage
 from mlproject.registry import Settings, show_file, tags
 
 SHOWN = ("roc_auc", "f1", "precision_when_shown", "coverage")
+SHOWN_REGRESSION = ("rmse", "mae", "r2", "within_tolerance")
 
 
 def _when(seconds: int) -> str:
@@ -24,7 +25,12 @@ def _metrics(commit: str, root: Path | str) -> dict[str, float | None]:
     raw = show_file(commit, "reports/metrics.json", root)
     model = (json.loads(raw) if raw else {}).get("model", {})
     flat = {**model.get("quality", {}), **model.get("product", {})}
-    return {k: storage.finite(flat.get(k)) for k in SHOWN}
+    return {k: storage.finite(flat.get(k)) for k in shown(flat)}
+
+
+def shown(metrics: dict) -> tuple[str, ...]:
+    """The metrics a version's row shows: a regression's errors, or the class metrics."""
+    return SHOWN_REGRESSION if "rmse" in metrics else SHOWN
 
 
 def versions(settings: Settings, root: Path | str = ".") -> dict:
@@ -45,11 +51,13 @@ def show(settings: Settings, root: Path | str = ".", as_json: bool = False) -> s
     if as_json:
         return json.dumps(data, indent=2)
     lines = [f"{data['artifact']}: {data['stage']} = {data['production'] or 'none'}", ""]
-    header = ["version", settings.stage, "commit", "registered", *SHOWN]
+    names = tuple(data["versions"][0]["metrics"]) if data["versions"] else SHOWN
+    header = ["version", settings.stage, "commit", "registered", *names]
     table = [[r["version"] + (" (deprecated)" if r["deprecated"] else "")
               + (" (rolled back from)" if r["rolled_back_from"] else ""),
               "*" if r["version"] == data["production"] else "", r["commit"][:8], r["registered"],
-              *("-" if r["metrics"][k] is None else f"{r['metrics'][k]:.4f}" for k in SHOWN)]
+              *("-" if r["metrics"].get(k) is None else f"{r['metrics'][k]:.4f}"
+                for k in names)]
              for r in data["versions"]]
     return "\n".join(lines + _columns([header, *table])) if table else lines[0]
 

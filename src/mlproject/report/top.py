@@ -46,7 +46,8 @@ def reasons(j: Judgement) -> list[str]:
             continue
         total = sum(1 for c in j.verdict.checks if c.group == group)
         if group == "slices":
-            worst = min(found, key=lambda c: c.value if c.value is not None else 0)
+            # the largest drop: the most negative change, or an error's largest growth
+            worst = min(found, key=lambda c: -allowed_change(c.metric, 1.0) * (c.value or 0))
             lines.append(f"- **{title}:** {len(found)} of {total} judged slice(s) dropped more "
                          f"than {units.score(worst.limit)}, worst {change(worst)}")
             continue
