@@ -59,11 +59,12 @@ def copy_files(source: Path, dest: Path) -> None:
             shutil.copy2(source / rel, dest / rel)
 
 
-def project_template(dest: Path, rows: int = 3000) -> Path:
+def project_template(dest: Path, rows: int = 3000, regression: bool = False) -> Path:
     """This checkout adopted by a generated data set, the way a team adopts the template:
-    `mlproject init-data churn.csv --target churned --commit` (schema, rule, slices, results).
-    The act scenarios run on it, so they hold whatever data the project itself has."""
-    from ..fixture_data import write_csv
+    `mlproject init-data churn.csv --target churned --commit` (schema, rule, slices, results;
+    ``regression``: spend.csv, a numeric target `spend`). The act scenarios run on it, so they
+    hold whatever data the project itself has."""
+    from ..fixture_data import regression_rows, write_csv
 
     copy_files(ROOT, dest)
     env = {**os.environ, "PATH": f"{VENV}/bin:{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
@@ -72,8 +73,14 @@ def project_template(dest: Path, rows: int = 3000) -> Path:
                 ["git", "config", "user.name", "T"], ["git", "add", "-A"],
                 ["git", "commit", "-qm", "The template"]):
         subprocess.run(cmd, cwd=dest, check=True, capture_output=True)
-    csv = write_csv(dest.parent / "export" / "churn.csv", rows, seed=11)
-    done = subprocess.run(["mlproject", "init-data", str(csv), "--target", "churned", "--commit"],
+    if regression:
+        csv = dest.parent / "export" / "spend.csv"
+        csv.parent.mkdir(parents=True, exist_ok=True)
+        regression_rows(rows, seed=11).to_csv(csv, index=False)
+    else:
+        csv = write_csv(dest.parent / "export" / "churn.csv", rows, seed=11)
+    target = "spend" if regression else "churned"
+    done = subprocess.run(["mlproject", "init-data", str(csv), "--target", target, "--commit"],
                           cwd=dest, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return dest
