@@ -70,3 +70,26 @@ def tiers(rows: int = 1200, seed: int = 2) -> pd.DataFrame:
     notes = [f"called on day {i} about invoice {rng.integers(1000, 9999)}" for i in range(rows)]
     return pd.DataFrame({"usage": usage, "plan": plan, "visits": rng.poisson(4, rows),
                          "note": notes, "tier": tier})
+
+
+def rentals(rows: int = 2000, seed: int = 3, leak: bool = False) -> pd.DataFrame:
+    """Bike rentals per hour: a count target (many small values, zeros, a long right tail),
+    numbers with blanks, categories, an id, and optionally a column counted after the hour."""
+    rng = np.random.default_rng(seed)
+    hour = rng.integers(0, 24, rows)
+    temp = np.round(rng.normal(16, 8, rows), 1)
+    humidity = np.clip(np.round(rng.normal(60, 18, rows)), 5, 100)
+    weekday = rng.choice(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], rows)
+    weather = rng.choice(["clear", "cloudy", "rain", "storm"], rows, p=[0.5, 0.3, 0.15, 0.05])
+    peak = np.isin(hour, [7, 8, 17, 18]) & ~np.isin(weekday, ["Sat", "Sun"])
+    rate = np.exp(1.5 + 0.06 * temp - 0.01 * humidity + 1.1 * peak
+                  - 1.2 * (weather == "storm") - 0.5 * (weather == "rain")
+                  - 1.0 * ((hour < 6) | (hour > 22)))
+    count = rng.poisson(rate)
+    df = pd.DataFrame({"ride_id": [f"R{i:07d}" for i in range(rows)], "hour": hour,
+                       "temp": temp, "humidity": humidity, "weekday": weekday,
+                       "weather": weather, "rentals": count})
+    df.loc[rng.random(rows) < 0.03, "humidity"] = np.nan
+    if leak:
+        df["registered"] = (count * 0.8).round()  # counted when the hour is over
+    return df

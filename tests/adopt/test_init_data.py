@@ -186,6 +186,40 @@ def blocks(text: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
+def test_a_count_target_is_adopted_as_a_regression(template, tmp_path, capsys):
+    """A numeric target with many values: regression inferred, a planted leak flagged by R²,
+    a rule of group medians, tolerances in the target's units, the regression plots declared,
+    and main passes its own gate; --commit records it all."""
+    work = fresh(template, tmp_path)
+    source = tmp_path / "rentals.csv"
+    datasets.rentals(leak=True).to_csv(source, index=False)
+    init_data.main(source, "rentals", root=work, commit_now=True, retrains=1)
+    out = capsys.readouterr().out
+    assert "target 'rentals': a number to predict (regression" in out
+    assert "warning: feature 'registered' alone predicts the target with R²" in out
+    params = yaml.safe_load((work / "params.yaml").read_text())
+    assert params["data"]["target"] == {"column": "rentals", "task": "regression"}
+    assert params["predict"] == {"tolerance": {"relative": 0.1, "absolute": 0.5}}
+    assert "registered" not in {c["column"] for c in params["baseline"]["rule"]}
+    gate = params["gate"]
+    assert set(gate["max_drop"]) == {"rmse", "mae", "within_tolerance"}
+    assert gate["beat_rule_baseline_by"] == {"mae": 0.0} and gate["slices"]["metric"] == "mae"
+    assert params["report"]["headline"] == ["rmse", "mae", "r2", "within_tolerance"]
+    assert params["train"]["model"]["params"]["loss"] == "absolute_error"  # a long tail
+    assert "predicted_actual.csv" in (work / "dvc.yaml").read_text()
+    assert "roc.csv" not in (work / "dvc.yaml").read_text()
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("init-data: committed ") and last.endswith(
+        "; main passes its own gate"), last
+    assert git(work, "status", "--porcelain") == ""
+    metrics = json.loads((work / "reports" / "metrics.json").read_text())
+    mae = {name: metrics[name]["quality"]["mae"] for name in ("model", "rule_baseline", "dummy")}
+    assert mae["model"] < mae["rule_baseline"] < mae["dummy"], mae
+    committed = set(git(work, "show", "--name-only", "--format=", "HEAD").split())
+    assert {"reports/plots/predicted_actual.csv", "reports/plots/residuals.csv"} <= committed
+
+
+@pytest.mark.slow
 def test_churn_with_a_planted_leak_and_the_first_commit(template, tmp_path, capsys):
     """Yes/No target, blanks, a date, an id and two leaked columns; --commit records it all."""
     work = fresh(template, tmp_path)

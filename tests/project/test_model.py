@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from mlproject.predict import Predictor
+from mlproject.predict import Predictor, ValuePrediction
 
 pytestmark = pytest.mark.slow
 
@@ -50,14 +50,14 @@ def rows(project_run, model) -> pd.DataFrame:
 def test_a_column_the_model_does_not_use_changes_nothing(model, rows):
     """INV: records may carry columns the model never saw."""
     extra = rows.assign(unused_note="anything", unused_number=7.0)
-    assert np.array_equal(model.predict_proba(extra), model.predict_proba(rows))
+    assert np.array_equal(model.outputs(extra), model.outputs(rows))
 
 
 def test_order_and_batching_change_nothing(model, rows):
     """INV: a record's score does not depend on its neighbours or its place in the batch."""
-    together = model.predict_proba(rows)
-    reversed_ = model.predict_proba(rows.iloc[::-1])[::-1]
-    one_by_one = np.vstack([model.predict_proba(rows.iloc[[i]]) for i in range(20)])
+    together = model.outputs(rows)  # class probabilities, or a regression's values
+    reversed_ = model.outputs(rows.iloc[::-1])[::-1]
+    one_by_one = np.concatenate([model.outputs(rows.iloc[[i]]) for i in range(20)])
     assert np.allclose(together, reversed_, atol=1e-12)
     assert np.allclose(together[:20], one_by_one, atol=1e-9)
 
@@ -66,7 +66,10 @@ def test_every_model_answers_in_the_same_shape(project_run, rows):
     for name in ("model", "rule_baseline", "dummy"):
         predictor = Predictor.load(project_run / "models" / f"{name}.skops")
         answers = predictor.predict(rows.head(5))
-        assert [a.label in predictor.classes for a in answers] == [True] * 5
+        if predictor.regression:
+            assert all(isinstance(a, ValuePrediction) and np.isfinite(a.value) for a in answers)
+        else:
+            assert [a.label in predictor.classes for a in answers] == [True] * 5
 
 
 def expectations(params) -> list[tuple[str, str]]:
@@ -76,18 +79,22 @@ def expectations(params) -> list[tuple[str, str]]:
 def test_declared_directions_hold(project_params, model, rows):
     """DIR: for each feature params declares, raising it from its 10th to its 90th percentile
     (its smallest to its largest value where those are equal) moves the positive class's
-    mean score the declared way."""
+    mean score (a regression: the mean predicted value) the declared way."""
     positive = project_params.data.target.positive
-    if not project_params.evaluate.expectations or positive is None:
+    regression = project_params.data.target.regression
+    if not project_params.evaluate.expectations or (positive is None and not regression):
         pytest.skip("no evaluate.expectations (or no positive class) in params.yaml")
-    column = model.classes.index(positive)
+
+    def score(table: pd.DataFrame) -> float:  # the positive class's, or the predicted value
+        out = model.outputs(table)
+        return float(out.mean() if regression else out[:, model.classes.index(positive)].mean())
+
     for feature, direction in expectations(project_params):
         values = rows[feature].astype(float)
         low, high = np.nanpercentile(values, [10, 90])
         if low == high:
             low, high = np.nanmin(values), np.nanmax(values)
-        scores = [model.predict_proba(rows.assign(**{feature: v}))[:, column].mean()
-                  for v in (low, high)]
+        scores = [score(rows.assign(**{feature: v})) for v in (low, high)]
         moved = scores[1] - scores[0]
         assert moved > 0 if direction == "increasing" else moved < 0, (feature, scores)
 

@@ -53,5 +53,7 @@ def test_a_worse_regressor_fails_and_main_is_released_with_a_regression_card(san
     card = sandbox.record("releases.json")["model@v1.0.0"]["texts"]["model_card.md"]
     assert "regressor of `spend`" in card and "holdout RMSE" in card
     assert "| `mae` |" in card and "within tolerance when off by at most 10 %" in card
-    metrics = json.loads(sandbox.record("releases.json")["model@v1.0.0"]["texts"]["metrics.json"])
-    assert metrics["model"]["quality"]["rmse"] < metrics["dummy"]["quality"]["rmse"]
+    release = json.loads(sandbox.record("releases.json")["model@v1.0.0"]["texts"]["metrics.json"])
+    scores = release["results"]["metrics"]
+    assert scores["model"]["quality"]["rmse"] < scores["dummy"]["quality"]["rmse"]
+    assert release["gate"]["passed"], release["gate"]

@@ -185,7 +185,9 @@ def slices(j: Judgement) -> str:
     c = j.comparison
     if not c.slices:
         return ""
-    order = sorted(c.slices, key=lambda s: (not s.judged, s.delta if s.delta is not None else 0))
+    sign = -1 if c.slice_metric in LOWER_IS_BETTER else 1  # worst first: an error's growth
+    order = sorted(c.slices, key=lambda s: (not s.judged,
+                                            sign * s.delta if s.delta is not None else 0))
     limit = j.rules.slices.max_drop
     failed = {ch.metric for ch in j.verdict.failed if ch.kind == "slice"}
 
