@@ -94,7 +94,17 @@ BAD = [  # (file name, how to make it, extra arguments, the one line expected)
     ("blank.csv", frame(pd.DataFrame({"x": range(40), "Churn": ["No", "Yes", "", "No"] * 10})),
      [], "target column 'Churn' has 10 missing value(s)"),
     ("price.csv", frame(pd.DataFrame({"x": range(100), "Churn": [i * 1.5 for i in range(100)]})),
-     [], "regression is not supported by this template"),
+     ["--task", "classification"], "too many classes (at most 20); predict it as a number with "
+                                   "--task regression"),
+    ("words.csv", churn_csv, ["--task", "regression"],
+     "--task regression: target column 'Churn' is not numeric (2 distinct value(s) are not "
+     "numbers, e.g. 'No')"),
+    ("flat.csv", frame(pd.DataFrame({"x": range(40), "Churn": [2.5] * 40})),
+     ["--task", "regression"], "target column 'Churn' has a single value"),
+    ("gaps.csv", frame(pd.DataFrame({"x": range(40), "Churn": [1.5, None] * 20})),
+     ["--task", "regression"], "target column 'Churn' has 20 missing value(s)"),
+    ("positive_value.csv", frame(pd.DataFrame({"x": range(60), "Churn": range(60)})),
+     ["--positive", "3"], "--positive names a class: a regression target has none"),
     ("ids.csv", frame(pd.DataFrame({"id": range(60), "Churn": ["No", "Yes"] * 30})), [],
      "no usable feature columns"),
     ("positive.csv", churn_csv, ["--positive", "maybe"],

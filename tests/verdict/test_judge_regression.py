@@ -96,3 +96,22 @@ def test_resampled_values_equal_each_draws_own_metric():
         assert s.metrics["r2"](counted)[i] == pytest.approx(skm.r2_score(y[drawn], pred[drawn]))
         assert s.metrics["median_absolute_error"](counted)[i] == pytest.approx(
             skm.median_absolute_error(y[drawn], pred[drawn]))
+
+
+@pytest.mark.parametrize(("gate", "message"), [
+    ({"min": {"rmse": 5.0}}, "gate.min.rmse: rmse is lower-is-better, so this rule could never "
+                             "fail a worse model; use gate.max.rmse"),
+    ({"max_drop": {"roc_auc": 0.01}}, "gate.max_drop.roc_auc: unknown metric here"),
+    ({"slices": {"metric": "roc_auc"}}, "gate.slices.metric: roc_auc is not a slice metric of "
+                                        "a regression target"),
+])
+def test_the_gate_of_a_regression_target_refuses_class_rules(gate, message):
+    from mlproject.errors import PipelineError
+    from mlproject.gate import load_rules
+
+    from ..fixture_data import regression_params
+
+    raw = {**regression_params(), "gate": gate}
+    with pytest.raises(PipelineError, match=message.replace(".", r"\.")):
+        load_rules(raw)
+    assert load_rules(regression_params()).slices.metric == "mae"
