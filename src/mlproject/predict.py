@@ -180,9 +180,6 @@ def main(model: Path, source: Path, out: Path, max_mb: float = 1000,
     predictor = Predictor.load(model)
     table = storage.read_table(source, max_mb=max_mb, cap="the limit of mlproject predict")
     log = None
-    if log_dir is not None and predictor.regression:
-        raise PipelineError("--log: the prediction log records classifications only; drop "
-                            "--log for a regression model")
     if log_dir is not None:
         from mlproject.monitor.log import PredictionLog
 
@@ -202,9 +199,9 @@ def main(model: Path, source: Path, out: Path, max_mb: float = 1000,
         raise
     rows = [asdict(p) for p in predictions]
     if log is not None:
-        log.put(uuid.uuid4().hex, frame, [p.label for p in predictions],
-                np.array([p.score for p in predictions]),
-                np.array([p.above_threshold for p in predictions]),
+        from mlproject.monitor.log import fields
+
+        log.put(uuid.uuid4().hex, frame, *fields(predictions),
                 (time.perf_counter() - start) * 1000 / max(1, len(rows)))
         log.close()
     result = table.assign(**pd.DataFrame(rows, index=table.index).add_prefix("prediction_"))

@@ -23,13 +23,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictInt, StringConstraints
 
 from mlproject.errors import PipelineError
+from mlproject.monitor.log import fields
 from mlproject.predict import Predictor
 
 MAX_RECORDS = 10_000  # one request; larger jobs use `mlproject predict` on a file
@@ -138,10 +138,7 @@ def create_app(predictor: Predictor, log: Any = None) -> FastAPI:
         frame, predictions = predictor.predict_frame(body.records)
         response.headers["X-Request-ID"] = rid
         if log is not None:
-            log.put(rid, frame, [p.label for p in predictions],
-                    np.array([p.score for p in predictions]),
-                    np.array([p.above_threshold for p in predictions]),
-                    (time.perf_counter() - start) * 1000)
+            log.put(rid, frame, *fields(predictions), (time.perf_counter() - start) * 1000)
         return {"model_version": info["version"], "request_id": rid,
                 "predictions": [asdict(p) for p in predictions]}
 
@@ -180,10 +177,7 @@ def main(model: Path, host: str = "127.0.0.1", port: int = 8000, log_dir: Path |
     predictor = Predictor.load(model)
     refuse_deprecated(predictor.metadata)
     log = None
-    if log_dir is not None and predictor.regression:
-        print("serve: predictions are not logged: the prediction log records classifications "
-              "only", flush=True)
-    elif log_dir is not None:
+    if log_dir is not None:
         from mlproject.monitor.log import PredictionLog
 
         log = PredictionLog.open(log_dir, predictor, log_settings)

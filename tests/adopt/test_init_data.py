@@ -216,6 +216,8 @@ def test_a_count_target_is_adopted_as_a_regression(template, tmp_path, capsys):
     assert gate["beat_rule_baseline_by"] == {"mae": 0.0} and gate["slices"]["metric"] == "mae"
     assert params["report"]["headline"] == ["rmse", "mae", "r2", "within_tolerance"]
     assert params["train"]["model"]["params"]["loss"] == "absolute_error"  # a long tail
+    assert params["monitor"]["quality"]["metric"] == "mae"
+    assert params["monitor"]["quality"]["max_drop"] == gate["max_drop"]["mae"]
     assert "predicted_actual.csv" in (work / "dvc.yaml").read_text()
     assert "roc.csv" not in (work / "dvc.yaml").read_text()
     last = out.strip().splitlines()[-1]

@@ -33,6 +33,7 @@ from mlproject.config import Params, parse_params
 from mlproject.errors import PipelineError
 from mlproject.from_yaml import safe_load
 from mlproject.gate import load_rules
+from mlproject.monitor.settings import VALUE_METRICS
 from mlproject.report import REGRESSION_HEADLINE
 from mlproject.stages.prepare import carve_holdout
 from mlproject.stages.split import split
@@ -192,6 +193,14 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
         headline = tolerance.with_metrics(list(report.get("headline") or []), primary,
                                           len(classes), product=True) \
             if report and report.get("headline") else None
+    monitor = raw.get("monitor") if isinstance(raw.get("monitor"), dict) else None
+    if monitor is not None:  # production's quality check judges the same kind of metric
+        quality = monitor.get("quality") if isinstance(monitor.get("quality"), dict) else {}
+        if regression:
+            quality = {**quality, "metric": "mae", "max_drop": fit["max_drop"]["mae"]}
+        elif quality.get("metric") in VALUE_METRICS:
+            quality = {**quality, "metric": "accuracy", "max_drop": 0.02}
+        new["monitor"] = {**monitor, "quality": quality}
     new["baseline"]["rule"] = choice.rule
     new["evaluate"].update(slices=infer.slice_columns(
         df, {c: "categorical" for c in params.categorical_features if c not in flagged}))

@@ -292,7 +292,25 @@ def _missing(window: float, ref: float, n: int, n_ref: int, settings: Monitor
             "alarm": f"missing rate {ref:.1%} -> {window:.1%}" if moved else None}
 
 
+def _values(con: Any, ref: dict, n: int, settings: Monitor) -> dict[str, Any]:
+    """A regression model's predicted values against the holdout's: Wasserstein-1 distance in
+    the holdout predictions' standard deviations, judged like a numeric feature."""
+    qs, mean = con.execute("SELECT quantile_disc(score, ?::DOUBLE[]), avg(score) FROM w",
+                           [stats.PROBS]).fetchone()
+    pred = ref["predictions"]
+    scale = pred.get("value_std") or 1.0
+    distance = stats.wasserstein(qs, pred["value_quantiles"]) / scale
+    floor = stats.numeric_floor(pred["value_quantiles"], n, ref["rows"]["holdout"], scale)
+    moved = distance > max(settings.drift.numeric, floor)
+    return {"value": {"measure": "wasserstein_sd", "value": _r(distance), "floor": _r(floor),
+                      "limit": settings.drift.numeric, "moved": moved,
+                      "mean": {"reference": pred.get("value_mean"), "window": _r(mean)}},
+            "alarms": [f"predicted value moved {distance:.2f} SD"] if moved else []}
+
+
 def _predictions(con: Any, ref: dict, n: int, settings: Monitor) -> dict[str, Any]:
+    if ref["model"].get("task") == "regression":
+        return _values(con, ref, n, settings)
     qs, shown = con.execute("SELECT quantile_disc(score, ?::DOUBLE[]), avg(above_threshold::INT)"
                             " FROM w", [stats.PROBS]).fetchone()
     counts = dict(con.execute("SELECT label, count(*) FROM w GROUP BY 1").fetchall())

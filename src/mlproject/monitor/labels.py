@@ -15,7 +15,7 @@ import numpy as np
 from mlproject import storage
 from mlproject.errors import PipelineError
 from mlproject.monitor import quality, reference
-from mlproject.monitor.settings import Monitor
+from mlproject.monitor.settings import QUALITY_METRICS, VALUE_METRICS, Monitor
 
 MAX_LABELS_MB = 500
 
@@ -47,13 +47,26 @@ def judge(con: Any, path: Path, ref: dict, settings: Monitor) -> dict[str, Any]:
             raise PipelineError(f"{file}: not a readable labels file ({first})") from None
     total = con.execute("SELECT count(*) FROM labels").fetchone()[0]
     classes = ref["model"]["classes"]
-    bad = [r[0] for r in con.execute(
-        "SELECT DISTINCT CAST(label AS VARCHAR) FROM labels WHERE CAST(label AS VARCHAR) "
-        "NOT IN (SELECT unnest(?::VARCHAR[])) OR label IS NULL LIMIT 5", [classes]).fetchall()]
+    regression = ref["model"].get("task") == "regression"
+    if regression:  # true values: finite numbers
+        bad = [r[0] for r in con.execute(
+            "SELECT DISTINCT label FROM labels WHERE label IS NULL OR NOT "
+            "isfinite(coalesce(TRY_CAST(label AS DOUBLE), 'nan'::DOUBLE)) LIMIT 5").fetchall()]
+        what = "not finite numbers (the model predicts a number)"
+    else:
+        bad = [r[0] for r in con.execute(
+            "SELECT DISTINCT CAST(label AS VARCHAR) FROM labels WHERE CAST(label AS VARCHAR) "
+            "NOT IN (SELECT unnest(?::VARCHAR[])) OR label IS NULL LIMIT 5", [classes]
+        ).fetchall()]
+        what = f"not classes of the model ({', '.join(classes[:5])})"
     if bad:
         shown = ", ".join(repr(b)[:40] for b in bad)
-        raise PipelineError(f"{path}: label(s) {shown} are not classes of the model "
-                            f"({', '.join(classes[:5])})")
+        raise PipelineError(f"{path}: label(s) {shown} are {what}")
+    names = VALUE_METRICS if regression else QUALITY_METRICS
+    if qs.metric not in names:
+        raise PipelineError(f"monitor.quality.metric: {qs.metric} is not a metric of a "
+                            f"{'regression' if regression else 'classification'} model; "
+                            f"choose one of {', '.join(names)}")
     if not by_record:
         several = con.execute(
             "SELECT count(*) FROM (SELECT request_id FROM w WHERE request_id IN (SELECT "
@@ -87,10 +100,15 @@ def judge(con: Any, path: Path, ref: dict, settings: Monitor) -> dict[str, Any]:
     if holdout is None:
         raise PipelineError(f"monitor.quality.metric: the reference has no holdout "
                             f"{qs.metric} (roc_auc needs two classes)")
-    positive = ref["model"].get("positive")
-    pos_score = reference.positive_scores(predicted, scores, classes, positive)
-    out.update(quality.judge(qs.metric, actual, predicted, shown, pos_score, positive, holdout,
-                             qs))
+    if regression:
+        relative, absolute = ref["model"].get("tolerance") or (0.1, 0.0)
+        out.update(quality.judge_values(qs.metric, actual.astype(float), scores, relative,
+                                        absolute, holdout, qs))
+    else:
+        positive = ref["model"].get("positive")
+        pos_score = reference.positive_scores(predicted, scores, classes, positive)
+        out.update(quality.judge(qs.metric, actual, predicted, shown, pos_score, positive,
+                                 holdout, qs))
     if len(rows) < total:
         out["unmatched"] = int(total - len(rows))
     return out

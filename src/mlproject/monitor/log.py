@@ -8,7 +8,8 @@ One row per predicted record: ``time`` (UTC), ``request_id`` (the caller has it,
 labels later), ``record`` (the record's position in the request, from 0), ``model_version``,
 ``model_sha256``, ``input_<feature>`` for each feature (the values the model saw, after the
 schema's conversions: this is your users' data), ``label``, ``score``, ``above_threshold`` and
-``latency_ms``.
+``latency_ms``. A regression model's rows have no label: ``score`` is the predicted value, and
+every prediction is shown (``fields``).
 
 Writing happens on a background thread, off the request path: ``put`` hands the rows to a
 bounded queue and returns; when the queue is full (the disk cannot keep up), rows are dropped
@@ -52,10 +53,21 @@ class Batch:
     time_ms: int
     request_id: str
     frame: pd.DataFrame
-    labels: list[str]
+    labels: list[str | None]
     scores: np.ndarray
     shown: np.ndarray
     latency_ms: float
+
+
+def fields(predictions: list[Any]) -> tuple[list[str | None], np.ndarray, np.ndarray]:
+    """(labels, scores, shown) of the predictions, as the log records them: a classification's
+    label, its score and whether it reaches the threshold; a regression's value as the score,
+    with no label, always shown."""
+    if predictions and hasattr(predictions[0], "value"):
+        return ([None] * len(predictions), np.array([p.value for p in predictions], dtype=float),
+                np.ones(len(predictions), dtype=bool))
+    return ([p.label for p in predictions], np.array([p.score for p in predictions]),
+            np.array([p.above_threshold for p in predictions], dtype=bool))
 
 
 def file_time(name: str) -> datetime | None:

@@ -41,6 +41,42 @@ def metric_values(name: str, idx: np.ndarray, correct: np.ndarray, shown: np.nda
     raise ValueError(name)
 
 
+def judge_values(name: str, actual: np.ndarray, predicted: np.ndarray, relative: float,
+                 absolute: float, holdout: dict[str, Any], settings: Any) -> dict[str, Any]:
+    """``judge`` for a regression model: ``mae`` (lower is better: it has dropped when the
+    whole interval of the change lies above +max_drop) or ``within_tolerance``."""
+    error = np.abs(predicted - actual)
+    per_row = error if name == "mae" else \
+        (error <= np.maximum(relative * np.abs(actual), absolute)).astype(float)
+    lower = name == "mae"
+    out = _interval(per_row, holdout, settings)
+    high_or_low = out["interval"][0] if lower else out["interval"][1]
+    dropped = high_or_low > settings.max_drop if lower else high_or_low < -settings.max_drop
+    return {"metric": name, **out, "dropped": bool(dropped), "lower_is_better": lower}
+
+
+def _interval(per_row: np.ndarray, holdout: dict[str, Any], settings: Any) -> dict[str, Any]:
+    """The window's mean of ``per_row`` against the holdout's value, with the bootstrap
+    interval of the change (the holdout drawn from its standard error)."""
+    rng = np.random.default_rng(settings.seed)
+    n, note = len(per_row), None
+    if n > BOOTSTRAP_ROWS:
+        per_row = per_row[np.sort(rng.choice(n, BOOTSTRAP_ROWS, replace=False))]
+        note = f"interval from {BOOTSTRAP_ROWS:,} of the {n:,} labelled predictions"
+    value = float(per_row.mean())
+    draws = [per_row[rng.integers(0, len(per_row), size=(min(CHUNK, settings.resamples - s),
+                                                          len(per_row)))].mean(axis=1)
+             for s in range(0, settings.resamples, CHUNK)]
+    window = np.concatenate(draws)
+    change = window - (holdout["value"] + holdout["se"] * rng.standard_normal(len(window)))
+    tail = (1 - settings.confidence) / 2
+    low, high = (float(np.quantile(change, q)) for q in (tail, 1 - tail))
+    return {"rows": int(n), "window": round(value, 6), "holdout": holdout["value"],
+            "holdout_se": holdout["se"], "change": round(value - holdout["value"], 6),
+            "interval": [round(low, 6), round(high, 6)], "max_drop": settings.max_drop,
+            "confidence": settings.confidence, "note": note}
+
+
 def judge(name: str, actual: np.ndarray, predicted: np.ndarray, shown: np.ndarray,
           pos_score: np.ndarray | None, positive_label: str | None, holdout: dict[str, Any],
           settings: Any) -> dict[str, Any]:

@@ -8,7 +8,9 @@ predictions on the holdout, so the scheduled check never needs the raw training 
   as "(other)") and the values the schema allows;
 - the holdout's predictions: label shares, score quantiles, the share above the threshold;
 - the holdout's quality (accuracy, balanced accuracy, precision when shown, ROC AUC for two
-  classes) with standard errors, the baseline for the quality check.
+  classes; a regression: MAE and the share within tolerance) with standard errors, the
+  baseline for the quality check;
+- a regression model's predictions: the predicted values' quantiles, mean and spread.
 
 Numbers are rounded, so the bytes are the same on every machine, like every tracked output.
 """
@@ -94,6 +96,18 @@ def holdout_quality(actual: np.ndarray, predicted: np.ndarray, shown: np.ndarray
             for k, v in out.items()}
 
 
+def holdout_errors(actual: np.ndarray, predicted: np.ndarray, relative: float,
+                   absolute: float) -> dict[str, dict[str, float]]:
+    """{metric: {value, se, rows}} of a regression's holdout: MAE (its standard error from
+    the absolute errors' spread) and the share within tolerance."""
+    error = np.abs(predicted - actual)
+    n = len(actual)
+    within = float((error <= np.maximum(relative * np.abs(actual), absolute)).mean())
+    return {"mae": {"value": _r(error.mean()), "se": _r(error.std() / math.sqrt(n)), "rows": n},
+            "within_tolerance": {"value": _r(within),
+                                 "se": _r(math.sqrt(within * (1 - within) / n)), "rows": n}}
+
+
 def positive_scores(labels: np.ndarray, scores: np.ndarray, classes: list[str],
                     positive: str | None) -> np.ndarray | None:
     """The positive class's probability from (predicted label, its score), for two classes."""
@@ -117,14 +131,17 @@ def profile(train: pd.DataFrame, holdout: pd.DataFrame, predictor: Any, target: 
             features[name] = {"kind": "numeric", **_numeric(train[name])}
     if getattr(predictor, "regression", False):
         values = predictor.predict_values(holdout)
+        actual = holdout[target].to_numpy(dtype=float)
         return {
             "format": FORMAT,
             "model": {"name": meta.get("name"), "sha256": meta["sha256"], "task": "regression",
-                      "classes": [], "positive": None, "confidence_threshold": None},
+                      "classes": [], "positive": None, "confidence_threshold": None,
+                      "tolerance": list(predictor.tolerance)},
             "rows": {"train": len(train), "holdout": len(holdout)},
             "features": features,
-            "predictions": {"value_quantiles": [_r(v) for v in quantiles(values)]},
-            "quality": {},
+            "predictions": {"value_quantiles": [_r(v) for v in quantiles(values)],
+                            "value_mean": _r(values.mean()), "value_std": _r(values.std())},
+            "quality": holdout_errors(actual, values, *predictor.tolerance),
         }
     proba = predictor.predict_proba(holdout)
     best = proba.argmax(axis=1)

@@ -89,6 +89,15 @@ def _ratio(f: dict[str, Any]) -> float:
 
 
 def _predictions(p: dict[str, Any]) -> str:
+    if "value" in p:  # a regression model's predicted values
+        v = p["value"]
+        return "\n".join([
+            "### Predictions", "", "| | | distance | limit | noise floor |",
+            "|---|---|---:|---:|---:|",
+            f"| {'🔴' if v['moved'] else '✅'} | predicted value (holdout SDs) | "
+            f"{fmt(v['value'], 3)} | {fmt(v['limit'], 3)} | {fmt(v['floor'], 3)} |", "",
+            f"Mean predicted value (holdout → window): {fmt(v['mean']['reference'])} → "
+            f"{fmt(v['mean']['window'])}."])
     s, lab, above = p["score"], p["labels"], p["above_threshold"]
     rows = [f"| {'🔴' if s['moved'] else '✅'} | score of the predicted label | "
             f"{fmt(s['value'], 3)} | {fmt(s['limit'], 3)} | {fmt(s['floor'], 3)} |",
@@ -118,8 +127,10 @@ def _quality(q: dict[str, Any] | None) -> str:
                       "|---|---:|---:|---:|---|---:|---|",
                       f"| | {fmt(q['holdout'])} | {fmt(q['window'])} | {q['change']:+.4f} | "
                       f"[{lo:+.4f}, {hi:+.4f}] | {q['max_drop']:g} | {flag} |", "",
-                      f"Quality dropped when the whole interval lies below −{q['max_drop']:g}"
-                      f"{note}."])
+                      (f"Quality dropped when the whole interval lies above +{q['max_drop']:g} "
+                       "(an error grew)" if q.get("lower_is_better") else
+                       f"Quality dropped when the whole interval lies below −{q['max_drop']:g}")
+                      + f"{note}."])
 
 
 def _volume(volume: list[dict[str, Any]]) -> str:

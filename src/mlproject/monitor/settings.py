@@ -14,6 +14,7 @@ from mlproject.errors import PipelineError
 from mlproject.from_yaml import KeyProblem, build, safe_load
 
 QUALITY_METRICS = ("accuracy", "balanced_accuracy", "precision_when_shown", "roc_auc")
+VALUE_METRICS = ("mae", "within_tolerance")  # a regression model's
 KINDS = ("features", "predictions", "quality")
 
 
@@ -39,7 +40,8 @@ class Drift:
 
 @dataclass(frozen=True)
 class Quality:
-    metric: Literal["accuracy", "balanced_accuracy", "precision_when_shown", "roc_auc"] = \
+    metric: Literal["accuracy", "balanced_accuracy", "precision_when_shown", "roc_auc", "mae",
+                    "within_tolerance"] = \
         "accuracy"
     max_drop: float = 0.02
     min_labels: int = 200
