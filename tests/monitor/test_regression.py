@@ -91,7 +91,7 @@ def test_an_unchanged_window_is_normal_and_its_error_holds(tmp_path, model):
 def test_a_shifted_feature_moves_the_predicted_values(tmp_path, model):
     result = window(tmp_path, model, seed=2, shift="tenure=+1sd", labels=False)
     kinds = {(a["kind"], a["name"]) for a in result["alarms"]}
-    assert ("features", "tenure") in kinds and ("predictions", "predicted") in kinds, kinds
+    assert ("features", "tenure") in kinds and ("predictions", "predictions") in kinds, kinds
     assert result["predictions"]["value"]["moved"] and result["retrain"]
 
 

@@ -305,7 +305,7 @@ def _values(con: Any, ref: dict, n: int, settings: Monitor) -> dict[str, Any]:
     return {"value": {"measure": "wasserstein_sd", "value": _r(distance), "floor": _r(floor),
                       "limit": settings.drift.numeric, "moved": moved,
                       "mean": {"reference": pred.get("value_mean"), "window": _r(mean)}},
-            "alarms": [f"predicted value moved {distance:.2f} SD"] if moved else []}
+            "alarms": [f"predictions moved {distance:.2f} SD"] if moved else []}
 
 
 def _predictions(con: Any, ref: dict, n: int, settings: Monitor) -> dict[str, Any]:

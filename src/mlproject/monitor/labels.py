@@ -98,8 +98,10 @@ def judge(con: Any, path: Path, ref: dict, settings: Monitor) -> dict[str, Any]:
         return out
     holdout = ref["quality"].get(qs.metric)
     if holdout is None:
+        why = " (roc_auc needs two classes)" if qs.metric == "roc_auc" else \
+            "; `dvc repro` writes models/reference.json again"
         raise PipelineError(f"monitor.quality.metric: the reference has no holdout "
-                            f"{qs.metric} (roc_auc needs two classes)")
+                            f"{qs.metric}{why}")
     if regression:
         relative, absolute = ref["model"].get("tolerance") or (0.1, 0.0)
         out.update(quality.judge_values(qs.metric, actual.astype(float), scores, relative,

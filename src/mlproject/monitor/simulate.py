@@ -10,7 +10,7 @@ MAX_COUNT requests and for at most ``--seconds``. Shifts: ``age=+1sd`` (add one 
 deviation of the holdout's column), ``age=+5`` (add 5), ``age=*2`` (double), ``workclass=Private``
 (set a category); ``--share`` is the part of the requests shifted. ``--labels-out`` writes the
 true label of each request (request_id, label), a ``--flip-labels`` share of them swapped for
-another class, as labels that arrive later would.
+another class (a regression: another row's value), as labels that arrive later would.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def run(url: str, rows_path: Path, target: str, count: int = 2000, shifts: list[
     if not 1 <= concurrency <= 32 or not 0 < seconds <= 3600:
         raise PipelineError("--concurrency: 1 to 32; --seconds: up to 3600")
     info = _get(f"{base}/model")
-    features, classes = info["features"], info["classes"]
+    features, classes = info["features"], info.get("classes") or []  # none: a regression
     table = storage.read_table(rows_path)
     if target not in table.columns:
         raise PipelineError(f"{rows_path}: no column {target!r} (the target)")
@@ -135,6 +135,9 @@ def run(url: str, rows_path: Path, target: str, count: int = 2000, shifts: list[
         truth = pick[target].astype(str).to_numpy(dtype=object)
         flipped = rng.random(count) < flip
         for i in np.flatnonzero(flipped):
+            if not classes:  # a regression: another row's true value
+                truth[i] = str(table[target].iloc[int(rng.integers(0, len(table)))])
+                continue
             others = [c for c in classes if c != truth[i]]
             truth[i] = others[int(rng.integers(0, len(others)))]
         keep = np.array(sent)
