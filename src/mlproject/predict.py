@@ -29,7 +29,7 @@ import pandas as pd
 import sklearn
 from threadpoolctl import ThreadpoolController
 
-from mlproject import artifact, metrics, schema, storage
+from mlproject import artifact, fastpath, metrics, schema, storage
 from mlproject.config import Range, Schema
 from mlproject.errors import PipelineError
 
@@ -76,6 +76,7 @@ class Predictor:
         self._allowed = {k: set(v) for k, v in self.schema.categorical.items()}
         self.unseen: Counter[str] = Counter()
         self._threads = ThreadpoolController()
+        self._plan: Any = False  # fastpath.Plan, compiled on the first small request
 
     @classmethod
     def load(cls, path: Path | str) -> Predictor:
@@ -140,8 +141,12 @@ class Predictor:
         return self.predict_frame(records)[1]
 
     def predict_frame(self, records: pd.DataFrame | list[dict[str, Any]]
-                      ) -> tuple[pd.DataFrame, list[Prediction] | list[ValuePrediction]]:
-        """The checked feature table (what the prediction log records) and the predictions."""
+                      ) -> tuple[Any, list[Prediction] | list[ValuePrediction]]:
+        """The checked records (what the prediction log records: a table, or for a few
+        records a list of checked mappings) and the predictions."""
+        fast = self._fast(records)
+        if fast is not None:
+            return fast
         frame = self.frame(records)
         if self.regression:
             values = self._run("predict", frame).astype(float)
@@ -151,6 +156,37 @@ class Predictor:
         scores = proba[np.arange(len(proba)), best]
         return frame, [Prediction(self.classes[i], round(float(s), 6), bool(s >= self.threshold))
                        for i, s in zip(best, scores, strict=True)]
+
+
+    def _fast(self, records: Any) -> tuple[list[dict[str, Any]], list[Any]] | None:
+        """predict_frame for up to fastpath.MAX_RECORDS plain records through the compiled
+        plan (fastpath.py); None when they need the usual path."""
+        if not isinstance(records, list) or not 0 < len(records) <= fastpath.MAX_RECORDS:
+            return None
+        if self._plan is False:
+            self._plan = fastpath.Plan.compile(self.model, self.features, self.schema)
+        needed = self.features
+        if self._plan is None or not all(isinstance(r, dict) and all(k in r for k in needed)
+                                         for r in records):
+            return None
+        found = self._plan.matrix(records)
+        if found is None:
+            return None
+        X, checked, unseen = found
+        self.unseen.update(unseen)
+        estimator = self._plan.taker(len(records))
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True), \
+                self._threads.limit(limits=1, user_api="openmp"):
+            if self.regression:
+                values = estimator.predict(X).astype(float)
+                return checked, [ValuePrediction(round(float(v), 6)) for v in values]
+            proba = estimator.predict_proba(X)
+        proba = proba if self._order is None else proba[:, self._order]
+        best = proba.argmax(axis=1)
+        scores = proba[np.arange(len(proba)), best]
+        return checked, [Prediction(self.classes[i], round(float(s), 6),
+                                    bool(s >= self.threshold)) for i, s in zip(best, scores,
+                                                                               strict=True)]
 
 
 def table(records: Any, features: list[str], source: str = "input") -> pd.DataFrame:

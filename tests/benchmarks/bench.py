@@ -154,22 +154,26 @@ def scale_table(sizes: list[int]) -> None:
               f"{timing[top][1]:,.0f} MB ({top}) |")
 
 
-def prediction(repo: Path) -> tuple[float, float]:
-    """(batch rows/s, one-record p50 ms) of the prediction API on the holdout."""
+def prediction(repo: Path) -> tuple[float, float, float]:
+    """(batch rows/s, one-record p50 ms, 100-record p50 ms) of the prediction API on the
+    holdout; records as an application sends them (missing values as None)."""
     code = (
         "import time, statistics, pandas as pd; from mlproject.predict import Predictor;"
         "p = Predictor.load('models/model.skops');"
         "h = pd.read_parquet('artifacts/prepared/holdout.parquet');"
         "big = pd.concat([h] * 6, ignore_index=True); p.predict_proba(big.head(100));"
         "s = time.perf_counter(); p.predict_proba(big); b = len(big) / (time.perf_counter() - s);"
-        "recs = h[p.features].head(500).to_dict('records'); t = [];"
+        "f = h[p.features]; recs = f.astype(object).where(f.notna(), None).to_dict('records');"
+        "p.predict(recs[:1]); t = [];"
         "[(s := time.perf_counter(), p.predict([r]), t.append(time.perf_counter() - s)) "
-        "for r in recs];"
-        "print(b, statistics.median(t) * 1000)")
+        "for r in recs[:500]]; h100 = [];"
+        "[(s := time.perf_counter(), p.predict(recs[i:i + 100]), "
+        "h100.append(time.perf_counter() - s)) for i in range(0, 5000, 100)];"
+        "print(b, statistics.median(t) * 1000, statistics.median(h100) * 1000)")
     out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True,
                          text=True, check=True, env={**ENV, "PYTHONPATH": str(repo / "src")})
-    rate, p50 = map(float, out.stdout.split())
-    return rate, p50
+    rate, p50, hundred = map(float, out.stdout.split())
+    return rate, p50, hundred
 
 
 def main() -> None:
@@ -241,9 +245,10 @@ def measure_all(args: argparse.Namespace) -> list[tuple[str, str, str]]:
                      f"ratio {full / single:.2f}x (<= 2.5x)"))
         noop = timed(lambda: sh("dvc repro -q", repo, env), max(args.runs, 5))
         rows.append(("no-op `dvc repro`", f"{noop:.2f} s", "<= 1.5 s"))
-        rate, p50 = prediction(repo)
-        rows.append(("prediction API, batch", f"{rate:,.0f} rows/s", ">= 100,000 rows/s"))
-        rows.append(("prediction API, one record p50", f"{p50:.2f} ms", "<= 5 ms"))
+        rate, p50, hundred = prediction(repo)
+        rows.append(("prediction API, batch", f"{rate:,.0f} rows/s", ">= 500,000 rows/s"))
+        rows.append(("prediction API, one record p50", f"{p50:.2f} ms", "<= 1 ms"))
+        rows.append(("prediction API, 100 records p50", f"{hundred:.2f} ms", "<= 3 ms"))
         sh("git checkout -q -b bench && sed -i 's/max_iter: 150/max_iter: 120/' params.yaml "
            "&& dvc repro -q && git commit -qam 'bench branch'", repo, env)
         compare = "mlproject compare --base main --out /tmp/bench-evidence"

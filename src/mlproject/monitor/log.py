@@ -52,7 +52,7 @@ QUEUE_REQUESTS = 10_000
 class Batch:
     time_ms: int
     request_id: str
-    frame: pd.DataFrame
+    frame: Any  # the checked records: a table, or a list of mappings (the fast path)
     labels: list[str | None]
     scores: np.ndarray
     shown: np.ndarray
@@ -132,7 +132,7 @@ class PredictionLog:
         return log
 
     # -- the request side -----------------------------------------------------------------
-    def put(self, request_id: str, frame: pd.DataFrame, labels: list[str], scores: np.ndarray,
+    def put(self, request_id: str, frame: Any, labels: list[str | None], scores: np.ndarray,
             shown: np.ndarray, latency_ms: float) -> None:
         """Queue one request's rows; never blocks (a full queue drops and counts them)."""
         if self._closed.is_set():
@@ -203,7 +203,9 @@ class PredictionLog:
     def _table(self, batches: list[Batch]) -> Any:
         import pyarrow as pa
 
-        frame = pd.concat([b.frame for b in batches], ignore_index=True)
+        frame = pd.concat([b.frame if isinstance(b.frame, pd.DataFrame) else  # the fast path's
+                           pd.DataFrame.from_records(b.frame, columns=self.features)
+                           for b in batches], ignore_index=True)
         columns: dict[str, Any] = {
             "time": np.concatenate([np.full(len(b.labels), b.time_ms) for b in batches]),
             "request_id": [b.request_id for b in batches for _ in b.labels],

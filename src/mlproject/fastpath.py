@@ -1,0 +1,291 @@
+"""The fast path of the prediction API for a few records: no DataFrame, no scikit-learn
+preprocessing call, the same numbers.
+
+A fitted model is ``Pipeline([("preprocess", ColumnTransformer), ("estimator", ...)])``
+(estimators.py). At load time ``Plan.compile`` turns its preprocessing into plain lookups and
+arithmetic, learnt from the fitted transformers themselves:
+
+- each numeric column is an affine map with a value for missing (passthrough for trees;
+  median imputation and scaling for linear models), read off the fitted transformer by
+  transforming 0, 1 and a missing value;
+- each categorical column is a table from category to its encoded block (an ordinal code, or
+  a one-hot block), made by transforming every category the encoder knows, an unseen one and
+  a missing one; anything else is unseen.
+
+Records are then checked as plain Python values and encoded straight into the NumPy array
+the estimator takes. For up to ``FOREST_ROWS`` records, histogram gradient boosting's trees
+are walked all at once (``Forest``): scikit-learn walks them one by one, which costs more than
+the walking for a few records. Anything the fast path does not take as it is (a number written
+as text, a boolean, a value out of range, a datetime feature, a model of another shape) goes
+the usual way, which checks it and says what is wrong: the fast path never decides an error.
+``compile`` proves itself before it is used: on probe records built from the schema, the plan
+must give the very matrix the pipeline's own preprocessing gives, or it is not used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlproject.config import Schema
+
+UNSEEN = "\x00unseen\x00"  # a category no encoder knows
+MAX_RECORDS = 100  # more records go the DataFrame way: it is as fast per record there
+FOREST_ROWS = 8  # up to this many rows walk the trees together; more: scikit-learn's loop
+BIG_INT = 2 ** 53  # larger integers lose precision as floats: the usual checks decide
+
+
+@dataclass
+class Plan:
+    numeric: list[tuple[str, float, float, float, float | None, float | None]]
+    categorical: list[tuple[str, dict[Any, np.ndarray], slice]]
+    width: int
+    numeric_at: slice
+    allowed: dict[str, frozenset[str]]  # unseen: not in the schema's list, as Predictor counts
+    estimator: Any = None  # the pipeline's estimator
+    forest: Forest | None = None  # its trees walked together, for a few rows
+
+    @classmethod
+    def compile(cls, model: Any, features: list[str], schema: Schema) -> Plan | None:
+        """The plan of a fitted pipeline, or None when it is not one this module can follow
+        (those models simply take the usual path)."""
+        try:
+            plan = cls._build(model, features, schema)
+        except Exception:  # noqa: BLE001 - an unexpected model shape: the usual path serves it
+            return None
+        if plan is None or not plan._agrees(model, features, schema):
+            return None
+        plan.estimator = model.steps[-1][1]
+        try:
+            forest = Forest.compile(plan.estimator)
+            X = plan.matrix(probe_records(features, schema))[0]
+            regression = not hasattr(plan.estimator, "predict_proba")
+            plan.forest = forest if forest is not None and forest.agrees(X, regression) else None
+        except Exception:  # noqa: BLE001 - the estimator's own predict serves
+            plan.forest = None
+        return plan
+
+    def taker(self, rows: int) -> Any:
+        """What takes a matrix of ``rows`` rows: the forest for a few, else the estimator."""
+        return self.forest if self.forest is not None and rows <= FOREST_ROWS else \
+            self.estimator
+
+    @classmethod
+    def _build(cls, model: Any, features: list[str], schema: Schema) -> Plan | None:
+        from sklearn.compose import ColumnTransformer
+        from sklearn.pipeline import Pipeline
+
+        if schema.datetime or not isinstance(model, Pipeline) or len(model.steps) != 2:
+            return None
+        ct = model.steps[0][1]
+        if not isinstance(ct, ColumnTransformer):
+            return None
+        blocks = {name: (trans, list(cols)) for name, trans, cols in ct.transformers_
+                  if not (isinstance(trans, str) and trans == "drop")}
+        if set(blocks) != {"numeric", "categorical"}:
+            return None
+        numeric, categorical = blocks["numeric"][1], blocks["categorical"][1]
+        if sorted(numeric + categorical) != sorted(features) or set(numeric) != set(
+                schema.numeric) or set(categorical) != set(schema.categorical):
+            return None
+        at = ct.output_indices_
+        width = max(s.stop for s in at.values())
+        return cls(_numeric_maps(ct, numeric, categorical, schema),
+                   _category_tables(ct, numeric, categorical, schema, at["categorical"]),
+                   width, at["numeric"],
+                   {c: frozenset(v) for c, v in schema.categorical.items()})
+
+    def matrix(self, records: list[Mapping[str, Any]]
+               ) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, int]] | None:
+        """(the estimator's input, the checked records, unseen counts per column), or None
+        when a value needs the usual checks."""
+        X = np.empty((len(records), self.width))
+        checked: list[dict[str, Any]] = []
+        unseen: dict[str, int] = {}
+        start = self.numeric_at.start
+        for i, record in enumerate(records):
+            row: dict[str, Any] = {}
+            for j, (name, a, b, missing, low, high) in enumerate(self.numeric):
+                value = record[name]
+                if value is None:
+                    number = math.nan
+                elif type(value) is float or (type(value) is int and -BIG_INT < value < BIG_INT):
+                    number = float(value)
+                    if not math.isfinite(number) and not math.isnan(number):
+                        return None
+                    if (low is not None and number < low) or (high is not None and number > high):
+                        return None
+                else:
+                    return None  # text, booleans, numpy scalars: the usual checks
+                X[i, start + j] = missing if math.isnan(number) else a * number + b
+                row[name] = number
+            for name, table, where in self.categorical:
+                value = record[name]
+                if type(value) is float and math.isnan(value):
+                    value = None  # a table's missing category, as pandas writes it
+                elif value is not None and type(value) is not str:
+                    return None
+                code = table.get(value)
+                X[i, where] = table[UNSEEN] if code is None else code
+                if value is not None and value not in self.allowed[name]:
+                    unseen[name] = unseen.get(name, 0) + 1
+                row[name] = value
+            checked.append(row)
+        return X, checked, unseen
+
+    def _agrees(self, model: Any, features: list[str], schema: Schema) -> bool:
+        """The plan gives the pipeline's own preprocessing output on probe records."""
+        records = probe_records(features, schema)
+        found = self.matrix(records)
+        if found is None:
+            return False
+        frame = pd.DataFrame.from_records([r for r in found[1]], columns=features)
+        for name in schema.categorical:
+            frame[name] = pd.array(frame[name].to_numpy(dtype=object), dtype="str")
+        expected = np.asarray(model.steps[0][1].transform(frame), dtype=float)
+        return expected.shape == found[0].shape and bool(
+            np.allclose(expected, found[0], rtol=1e-12, atol=1e-12, equal_nan=True))
+
+
+def _numeric_maps(ct: Any, numeric: list[str], categorical: list[str], schema: Schema
+                  ) -> list[tuple[str, float, float, float, float | None, float | None]]:
+    """(column, a, b, value for missing, min, max): the fitted numeric transform as a x + b."""
+    probes = [0.0, 1.0, math.nan]
+    frame = pd.DataFrame({**{c: probes for c in numeric},
+                          **{c: pd.array([None] * 3, dtype="str") for c in categorical}})
+    out = np.asarray(ct.transform(frame), dtype=float)[:, ct.output_indices_["numeric"]]
+    maps = []
+    for j, name in enumerate(numeric):
+        zero, one, missing = out[:, j]
+        rng = schema.numeric[name]
+        maps.append((name, float(one - zero), float(zero), float(missing), rng.min, rng.max))
+    return maps
+
+
+def _category_tables(ct: Any, numeric: list[str], categorical: list[str], schema: Schema,
+                     block: slice) -> list[tuple[str, dict[Any, np.ndarray], slice]]:
+    """Per categorical column: {category: its encoded block}, with UNSEEN and None, and where
+    the block sits in the estimator's input."""
+    values = {c: [*_known(ct, c, categorical, schema), UNSEEN, None] for c in categorical}
+    rows = [(c, v) for c in categorical for v in values[c]]
+    frame = pd.DataFrame({**{c: [math.nan] * len(rows) for c in numeric},
+                          **{c: pd.array([v if col == c else None for col, v in rows],
+                                         dtype="str") for c in categorical}})
+    out = np.asarray(ct.transform(frame), dtype=float)[:, block]
+    tables, start = [], 0
+    for c in categorical:
+        mine = out[start:start + len(values[c])]
+        varying = np.flatnonzero((mine != mine[0]).any(axis=0))
+        if not len(varying) or not np.array_equal(varying, np.arange(varying[0],
+                                                                     varying[-1] + 1)):
+            raise ValueError(f"{c}: no contiguous block")
+        where = slice(block.start + varying[0], block.start + varying[-1] + 1)
+        tables.append((c, {v: mine[k, varying[0]:varying[-1] + 1].copy()
+                           for k, v in enumerate(values[c])}, where))
+        start += len(values[c])
+    return tables
+
+
+def _known(ct: Any, column: str, categorical: list[str], schema: Schema) -> list[str]:
+    """Every category the encoder of ``column`` knows, and the ones the schema allows."""
+    encoder = ct.named_transformers_["categorical"]
+    encoder = encoder.steps[-1][1] if hasattr(encoder, "steps") else encoder
+    learnt = [str(v) for v in encoder.categories_[categorical.index(column)]
+              if isinstance(v, str)]
+    return list(dict.fromkeys([*schema.categorical[column], *learnt]))
+
+
+def probe_records(features: list[str], schema: Schema, rows: int = 40) -> list[dict[str, Any]]:
+    """Records over the schema: numbers across each range, every category, unseen ones and
+    missing values, for checking a plan against the pipeline."""
+    rng = np.random.default_rng(0)
+    out = []
+    for i in range(rows):
+        record: dict[str, Any] = {}
+        for name in features:
+            if name in schema.numeric:
+                r = schema.numeric[name]
+                low = r.min if r.min is not None else -1000.0
+                high = r.max if r.max is not None else low + 2000.0
+                record[name] = None if i % 7 == 3 else float(rng.uniform(low, high))
+            else:
+                allowed = schema.categorical[name]
+                pick = i % (len(allowed) + 2)
+                record[name] = (allowed[pick] if pick < len(allowed) else
+                                None if pick == len(allowed) else f"unseen-{i}")
+        out.append(record)
+    return out
+
+
+@dataclass
+class Forest:
+    """A fitted HistGradientBoosting model's trees as flat arrays, walked together for a few
+    rows: the leaf values summed in scikit-learn's order (the baseline, then tree after tree),
+    then its own link (sigmoid, softmax, identity) on the sums."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    missing_left: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    leaf: np.ndarray
+    value: np.ndarray
+    roots: np.ndarray  # per tree, iteration after iteration, class within iteration
+    baseline: np.ndarray  # (classes,)
+    depth: int
+    per_iteration: int
+    estimator: Any
+
+    @classmethod
+    def compile(cls, estimator: Any) -> Forest | None:
+        """The forest of a fitted HistGradientBoosting estimator without categorical splits,
+        else None."""
+        predictors = getattr(estimator, "_predictors", None)
+        if not predictors or not hasattr(estimator, "_baseline_prediction"):
+            return None
+        trees = [tree.nodes for iteration in predictors for tree in iteration]
+        if any(t["is_categorical"].any() for t in trees):
+            return None
+        sizes = np.array([len(t) for t in trees])
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        nodes = np.concatenate(trees)
+        shift = np.repeat(offsets, sizes)
+        return cls(nodes["feature_idx"].astype(np.intp), nodes["num_threshold"].astype(float),
+                   nodes["missing_go_to_left"].astype(bool),
+                   nodes["left"].astype(np.intp) + shift, nodes["right"].astype(np.intp) + shift,
+                   nodes["is_leaf"].astype(bool), nodes["value"].astype(float), offsets,
+                   np.asarray(estimator._baseline_prediction, dtype=float).ravel(),
+                   int(max(t["depth"].max() for t in trees)), len(predictors[0]), estimator)
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """(rows, classes) sums of the leaf values, as scikit-learn's _raw_predict."""
+        node = np.broadcast_to(self.roots, (len(X), len(self.roots))).copy()
+        rows = np.arange(len(X))[:, None]
+        for _ in range(self.depth):
+            leaf = self.leaf[node]
+            if leaf.all():
+                break
+            x = X[rows, self.feature[node]]
+            go_left = np.where(np.isnan(x), self.missing_left[node], x <= self.threshold[node])
+            node = np.where(leaf, node, np.where(go_left, self.left[node], self.right[node]))
+        values = self.value[node].reshape(len(X), -1, self.per_iteration)  # rows, iter, class
+        start = np.broadcast_to(self.baseline, (len(X), 1, self.per_iteration))
+        return np.cumsum(np.concatenate([start, values], axis=1), axis=1)[:, -1, :]
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.estimator._loss.predict_proba(self.raw(X))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.estimator._loss.link.inverse(self.raw(X).ravel())
+
+    def agrees(self, X: np.ndarray, regression: bool) -> bool:
+        """The forest gives the estimator's own outputs on ``X``."""
+        mine = self.predict(X) if regression else self.predict_proba(X)
+        theirs = self.estimator.predict(X) if regression else self.estimator.predict_proba(X)
+        return mine.shape == theirs.shape and bool(np.allclose(mine, theirs, rtol=1e-12,
+                                                               atol=1e-12))
