@@ -113,9 +113,13 @@ def test_batch_cli_and_http_service_answer_with_values(project, tmp_path):
     scored = pd.read_csv(tmp_path / "scored.csv")
     assert list(scored.columns[-1:]) == ["prediction_value"]
     assert scored["prediction_value"].notna().all()
-    with pytest.raises(PipelineError, match="records classifications only"):
-        predict.main(out / "models" / "model.skops", batch, tmp_path / "x.csv",
-                     log_dir=tmp_path / "logs")
+    from mlproject.monitor.settings import Log
+
+    predict.main(out / "models" / "model.skops", batch, tmp_path / "x.csv",
+                 log_dir=tmp_path / "logs", log_settings=Log())
+    logged = pd.read_parquet(next((tmp_path / "logs").glob("*.parquet")))
+    assert logged["label"].isna().all() and np.allclose(logged["score"],
+                                                        scored["prediction_value"])
     app = serve.create_app(Predictor.load(out / "models" / "model.skops"))
     with TestClient(app) as client:
         answer = client.post("/predict", json={"records": [RECORD]})

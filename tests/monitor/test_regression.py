@@ -114,3 +114,13 @@ def test_labels_that_are_not_numbers_are_one_line(tmp_path, model):
         check.run(S, tmp_path / "logs", tmp_path / "o", labels=tmp_path / "labels.csv",
                   reference_path=model[0] / "reference.json")
     assert json.loads((model[0] / "reference.json").read_text())["quality"]["mae"]["rows"] == 3000
+
+
+def test_an_error_tolerance_is_in_the_targets_units():
+    """max_drop of mae is in the target's units (init-data sets the gate's); a share's is
+    below 1."""
+    assert settings.parse({"quality": {"metric": "mae", "max_drop": 3.5}}).quality.max_drop == 3.5
+    with pytest.raises(PipelineError, match="monitor.quality.max_drop: must be between 0 and 1"):
+        settings.parse({"quality": {"metric": "within_tolerance", "max_drop": 3.5}})
+    with pytest.raises(PipelineError, match="monitor.quality.max_drop: must be more than 0"):
+        settings.parse({"quality": {"metric": "mae", "max_drop": 0}})

@@ -111,7 +111,11 @@ def _check(m: Monitor) -> None:
     if not 0 < drift.numeric <= 10:
         raise KeyProblem("monitor.drift.numeric", "must be more than 0 and at most 10 "
                          "(training standard deviations)")
-    if not 0 < q.max_drop < 1:
+    if q.metric == "mae":  # a regression's error, in the target's units
+        if not 0 < q.max_drop < float("inf"):
+            raise KeyProblem("monitor.quality.max_drop", "must be more than 0 (for mae: in "
+                             "the target's units)")
+    elif not 0 < q.max_drop < 1:
         raise KeyProblem("monitor.quality.max_drop", "must be between 0 and 1 (exclusive)")
     if q.min_labels < 50:
         raise KeyProblem("monitor.quality.min_labels", "must be at least 50")
