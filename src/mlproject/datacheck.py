@@ -3,6 +3,10 @@
 A changed or missing file under data/ is either corruption or an unrecorded new version; both
 stop the pipeline with a clear way out instead of training on unknown data. Every file is held
 to `data.max_file_mb` by its size alone, before DVC reads (hashes or copies) a single byte.
+
+`check` is the pipeline's first stage (`check_data` in dvc.yaml, run every time): no stage
+lists the raw files as a dependency, so DVC never hashes them nor re-records data.dvc, and the
+version checked is written for prepare to depend on. `stale` reads `dvc status` accordingly.
 """
 
 from __future__ import annotations
