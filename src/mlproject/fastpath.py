@@ -138,6 +138,31 @@ class Plan:
             checked.append(row)
         return X, checked, unseen
 
+    def table_matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        """The estimator's input for a checked table (Predictor.frame's): the same lookups
+        and arithmetic, a column at a time."""
+        X = np.empty((len(frame), self.width))
+        start = self.numeric_at.start
+        for j, (name, a, b, missing, _, _) in enumerate(self.numeric):
+            values = frame[name].to_numpy(dtype=float)
+            X[:, start + j] = np.where(np.isnan(values), missing, a * values + b)
+        for name, table, where in self.categorical:
+            keys, blocks = self._stacked(name, table)
+            values = frame[name]
+            index = pd.Index(keys[:-2]).get_indexer(values.astype(object).to_numpy())
+            index = np.where(index >= 0, index, np.where(values.isna().to_numpy(),
+                                                         len(keys) - 1, len(keys) - 2))
+            X[:, where] = blocks[index]
+        return X
+
+    def _stacked(self, name: str, table: dict[Any, np.ndarray]) -> tuple[list[Any], np.ndarray]:
+        """A column's table as (known categories, then UNSEEN, then None) and their blocks."""
+        cache = self.__dict__.setdefault("_stacks", {})
+        if name not in cache:
+            keys = [k for k in table if k not in (UNSEEN, None)] + [UNSEEN, None]
+            cache[name] = keys, np.vstack([table[k] for k in keys])
+        return cache[name]
+
     def _agrees(self, model: Any, features: list[str], schema: Schema) -> bool:
         """The plan gives the pipeline's own preprocessing output on probe records."""
         records = probe_records(features, schema)
@@ -148,8 +173,9 @@ class Plan:
         for name in schema.categorical:
             frame[name] = pd.array(frame[name].to_numpy(dtype=object), dtype="str")
         expected = np.asarray(model.steps[0][1].transform(frame), dtype=float)
-        return expected.shape == found[0].shape and bool(
-            np.allclose(expected, found[0], rtol=1e-12, atol=1e-12, equal_nan=True))
+        return all(expected.shape == mine.shape and bool(
+            np.allclose(expected, mine, rtol=1e-12, atol=1e-12, equal_nan=True))
+            for mine in (found[0], self.table_matrix(frame)))
 
 
 def _numeric_maps(ct: Any, numeric: list[str], categorical: list[str], schema: Schema

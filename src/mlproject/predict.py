@@ -127,14 +127,19 @@ class Predictor:
         return proba if self._order is None else proba[:, self._order]
 
     def _run(self, method: str, frame: pd.DataFrame) -> np.ndarray:
+        if self._plan is False:
+            self._plan = fastpath.Plan.compile(self.model, self.features, self.schema)
+        model, X = self.model, frame
+        if self._plan is not None:  # the compiled preprocessing: no ColumnTransformer
+            model, X = self._plan.estimator, self._plan.table_matrix(frame)
         # inputs were just checked, so skip scikit-learn's per-call re-validation
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
             if len(frame) >= SMALL_BATCH:
-                return getattr(self.model, method)(frame)
+                return getattr(model, method)(X)
             # a few rows gain nothing from OpenMP threads, and on a busy machine waiting
             # for them turns milliseconds into seconds
             with self._threads.limit(limits=1, user_api="openmp"):
-                return getattr(self.model, method)(frame)
+                return getattr(model, method)(X)
 
     def predict(self, records: pd.DataFrame | list[dict[str, Any]]
                 ) -> list[Prediction] | list[ValuePrediction]:

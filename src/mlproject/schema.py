@@ -113,6 +113,9 @@ def conform(df: pd.DataFrame, sc: Schema, features: list[str], source: str = "in
             out[name] = _numbers(values, sc.numeric[name], name, source, df.index)
         elif name in sc.datetime:
             out[name] = _numbers(_days(values), Range(), name, source, df.index)
+        elif isinstance(df[name].dtype, pd.StringDtype):  # text already: nothing nested
+            out[name] = df[name].array if df[name].dtype == "str" else \
+                pd.array(values, dtype="str")
         else:
             nested = [i for i, v in enumerate(values) if isinstance(v, dict | list | set | tuple)]
             if nested:

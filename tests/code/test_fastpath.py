@@ -1,6 +1,7 @@
-"""The fast path gives the pipeline's answers: every holdout row, one record at a time, for
-every estimator of both tasks and for the rule baseline and the dummy (which take the usual
-path), and anything unusual takes the usual path and its errors."""
+"""The fast path gives the pipeline's answers: every holdout row, one record at a time and as
+a table (the compiled preprocessing instead of the ColumnTransformer), for every estimator of
+both tasks and for the rule baseline and the dummy (which take the usual path), and anything
+unusual takes the usual path and its errors."""
 
 from __future__ import annotations
 
@@ -61,8 +62,19 @@ def test_one_record_at_a_time_equals_the_pipeline_on_the_whole_holdout(task, nam
     predictors, holdout = fitted(task, name, tmp_path)
     for key, predictor in predictors.items():
         rows = records(holdout, predictor.features)
-        usual = predictor.predict(holdout[predictor.features])  # a table: the usual path
+        usual = predictor.predict(holdout[predictor.features])  # a table: the table path
         fast = [predictor.predict([r])[0] for r in rows]
+        # and the pipeline itself, its ColumnTransformer included
+        frame = predictor.frame(holdout[predictor.features])
+        if predictor.regression:
+            pipeline = predictor.model.predict(frame)
+            assert np.allclose(pipeline, [a.value for a in usual], rtol=0, atol=1e-6)
+        else:
+            pipeline = predictor.model.predict_proba(frame)
+            pipeline = pipeline if predictor._order is None else pipeline[:, predictor._order]
+            assert [predictor.classes[i] for i in pipeline.argmax(axis=1)] == [
+                a.label for a in usual]
+            assert np.abs(pipeline.max(axis=1) - [a.score for a in usual]).max() <= 1e-6
         if key == "model":  # the fast path served it, not the usual one
             assert predictor._plan not in (None, False), name
             assert (predictor._plan.forest is not None) == (name == "hist_gradient_boosting")
