@@ -162,7 +162,6 @@ class Predictor:
         return frame, [Prediction(self.classes[i], round(float(s), 6), bool(s >= self.threshold))
                        for i, s in zip(best, scores, strict=True)]
 
-
     def _fast(self, records: Any) -> tuple[list[dict[str, Any]], list[Any]] | None:
         """predict_frame for up to fastpath.MAX_RECORDS plain records through the compiled
         plan (fastpath.py); None when they need the usual path."""
