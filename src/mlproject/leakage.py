@@ -78,16 +78,24 @@ def scan(table: pd.DataFrame, target: str, numeric: Sequence[str], categorical: 
         if len(classes) > 1:
             auc = single_feature_auc(values, codes, len(classes), name in categorical, seed)
             if auc >= LEAK_AUC:
-                findings.append(Finding(name, "leak", (
-                    f"feature {name!r} alone predicts the target with ROC AUC {auc:.3f} on "
-                    f"the training rows (>= {LEAK_AUC}): probably leakage, a value known only "
-                    "after the outcome; remove it from the schema unless it is known at "
-                    "prediction time")))
-        if name not in datetime and (share := _id_share(values, name)) is not None:
-            findings.append(Finding(name, "id_like", (
-                f"feature {name!r} looks like an identifier ({share:.0%} of its values are "
-                "distinct): a model can only memorise it; remove it from the schema")))
+                findings.append(_leak(name, f"ROC AUC {auc:.3f}", LEAK_AUC))
+        if name not in datetime:
+            findings += _id_like(name, values)
     return findings
+
+
+def _leak(name: str, found: str, limit: float) -> Finding:
+    return Finding(name, "leak", (
+        f"feature {name!r} alone predicts the target with {found} on the training rows "
+        f"(>= {limit}): probably leakage, a value known only after the outcome; remove it "
+        "from the schema unless it is known at prediction time"))
+
+
+def _id_like(name: str, values: pd.Series) -> list[Finding]:
+    share = _id_share(values, name)
+    return [] if share is None else [Finding(name, "id_like", (
+        f"feature {name!r} looks like an identifier ({share:.0%} of its values are "
+        "distinct): a model can only memorise it; remove it from the schema"))]
 
 
 def _scan_values(table: pd.DataFrame, target: str, numeric: Sequence[str],
@@ -105,14 +113,9 @@ def _scan_values(table: pd.DataFrame, target: str, numeric: Sequence[str],
             continue
         r2 = single_feature_r2(values, y, name in categorical, seed)
         if r2 >= LEAK_R2:
-            findings.append(Finding(name, "leak", (
-                f"feature {name!r} alone predicts the target with R² {r2:.3f} on the training "
-                f"rows (>= {LEAK_R2}): probably leakage, a value known only after the "
-                "outcome; remove it from the schema unless it is known at prediction time")))
-        if name not in datetime and (share := _id_share(values, name)) is not None:
-            findings.append(Finding(name, "id_like", (
-                f"feature {name!r} looks like an identifier ({share:.0%} of its values are "
-                "distinct): a model can only memorise it; remove it from the schema")))
+            findings.append(_leak(name, f"R² {r2:.3f}", LEAK_R2))
+        if name not in datetime:
+            findings += _id_like(name, values)
     return findings
 
 
