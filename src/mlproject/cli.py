@@ -99,6 +99,15 @@ def _max_mb(path: Path) -> float:
     return float(value)
 
 
+def _export_onnx(args: argparse.Namespace) -> None:
+    from mlproject import portable
+
+    found = portable.write(args.model, args.holdout, args.out)
+    if not found["shipped"]:
+        raise PipelineError(found["reason"])
+    print(f"export-onnx: {found['reason']} -> {args.out}")
+
+
 def _check_data(args: argparse.Namespace) -> None:
     from mlproject import datacheck
 
@@ -369,6 +378,11 @@ def build_parser() -> argparse.ArgumentParser:
         ("model", path), ("source", path), ("--out", {**path, "required": True}),
         ("--log", {**path, "default": None, "metavar": "DIR",
                    "help": "also record the predictions in the prediction log in DIR"}))
+    add("export-onnx", _export_onnx, "the model as ONNX, written only when it answers as the "
+        "model does on the holdout (a release carries it too)",
+        ("model", {**path, "nargs": "?", "default": P("models/model.skops")}),
+        ("--holdout", {**path, "default": P("artifacts/prepared/holdout.parquet")}),
+        ("--out", {**path, "default": P("build/model.onnx")}))
     data_dvc = ("target", {**path, "nargs": "?", "default": P("data.dvc")})
     add("check-data", _check_data, "fail unless data/ matches the version in data.dvc",
         data_dvc, ("--sizes-only", {"action": "store_true",

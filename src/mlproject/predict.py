@@ -2,7 +2,7 @@
 
     predictor = Predictor.load("models/model.skops")
     predictor.predict([{"age": 39, "workclass": "State-gov", ...}])
-    # [Prediction(label='<=50K', score=0.93, above_threshold=True)]
+    # [Prediction(label='<=50K', score=0.992261, above_threshold=True)]
 
 A regression model (``data.target.task: regression``) answers with the predicted value
 instead: ``[ValuePrediction(value=231.5)]``; it has no classes, scores or threshold.

@@ -117,7 +117,9 @@ def conform(df: pd.DataFrame, sc: Schema, features: list[str], source: str = "in
             out[name] = df[name].array if df[name].dtype == "str" else \
                 pd.array(values, dtype="str")
         else:
-            nested = [i for i, v in enumerate(values) if isinstance(v, dict | list | set | tuple)]
+            plain = pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+            nested = [] if plain else [i for i, v in enumerate(values)
+                                       if isinstance(v, dict | list | set | tuple)]
             if nested:
                 labels = df.index[nested[:MAX_SHOWN]].tolist()
                 raise PipelineError(f"{source}: column {name!r}: a category is text or a "

@@ -76,13 +76,17 @@ def test_a_refusal_opens_one_issue_updates_it_and_a_promotion_closes_it(github, 
                                  "runs/42)"]
 
     outcome(out, "promoted", "promoted v1.0.2; prod is now v1.0.2", production="v1.0.2",
-            tags=["model@v1.0.2", "model#prod#5"])
+            tags=["model@v1.0.2", "model#prod#5"],
+            portable="model.onnx not shipped: its scores differ from the Python model's by up "
+                     "to 3.2e-04 on the holdout (allowed 1e-05)")
     capsys.readouterr()
     assert main(["notify"]) == 0
     assert "::warning" not in capsys.readouterr().out
     [(_, issue)] = issues(github).items()
     assert issue["state"] == "closed" and "promoted v1.0.2" in issue["comments"][-1]
     assert "## ✅ Promoted" in summary(github) and "`model#prod#5`" in summary(github)
+    assert "| portable model | model.onnx not shipped: its scores differ from the Python " \
+           "model's by up to 3.2e-04 on the holdout (allowed 1e-05) |" in summary(github)
 
 
 def test_nothing_to_promote_is_green_and_closes_an_open_issue(github, capsys):

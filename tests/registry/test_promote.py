@@ -16,7 +16,7 @@ from mlproject.errors import PipelineError
 from mlproject.registry import promote as promotion
 from mlproject.registry import remote, rollback, tags
 
-from .conftest import fake_judge, gto, run
+from .conftest import fake_judge, gto, run, synthetic_rows
 
 
 def promote(repo, **kwargs):
@@ -56,22 +56,30 @@ def test_promote_show_rollback_history_end_to_end(repo, judge, monkeypatch, caps
 def test_release_bundle_has_everything_a_release_carries(repo, monkeypatch):
     """Model file, metadata, card, metrics and dvc.lock, plus the exact gh arguments."""
     monkeypatch.chdir(repo.path)
+    holdout = repo.path / "artifacts/prepared/holdout.parquet"  # what the ONNX file is held to
+    holdout.parent.mkdir(parents=True)
+    synthetic_rows(None, 200, seed=5).to_parquet(holdout)
     commit = repo.commit_results(0.80)
     outcome = promote(repo)
     bundle = repo.path / "build/release/v1.0.0"
     assert outcome.status == "promoted" and outcome.version == "v1.0.0"
     names = {p.name for p in bundle.iterdir()}
     assert {"model.skops", "model.json", "model_card.md", "metrics.json", "dvc.lock",
-            "release.json"} <= names
+            "model.onnx", "release.json"} <= names
     release = json.loads((bundle / "release.json").read_text())
     assert release["tag"] == "model@v1.0.0" and release["commit"] == commit
     # the release command reads exactly this file and validates every value
     args = ci.release_args(Path("build/release"), "v1.0.0", "model")
     assert args[:5] == ["model@v1.0.0", "--title", "model v1.0.0", "--target", commit]
     assert args[args.index("--") + 1:] == [f"build/release/v1.0.0/{n}" for n in (
-        "model.skops", "model.json", "model_card.md", "metrics.json", "dvc.lock")]
+        "model.skops", "model.json", "model_card.md", "metrics.json", "dvc.lock", "model.onnx")]
+    shipped = "model.onnx: the same predictions as the Python model on 200 holdout rows"
+    assert release["portable"].startswith(shipped) and outcome.portable == release["portable"]
+    assert json.loads((bundle / "metrics.json").read_text())["portable"]["shipped"] is True
     card = (bundle / "model_card.md").read_text()
     assert "$" not in card.replace("```bash", "") and "## Intended use and limits" in card
+    assert "| Portable model | `model.onnx` (ONNX, for applications not written in Python): " \
+           "the same predictions as the Python model on 200 holdout rows" in card
     assert "| `model_size_bytes` | 1,000 | 500 | – |" in card
     min_rows = repo_rules(repo).slices.min_class_rows  # 20: plan=pro has 2 of a class
     assert "| `plan=basic` | 100 | yes |" in card
@@ -301,3 +309,6 @@ def test_rerun_after_an_interrupted_release_rebuilds_the_bundle(repo, monkeypatc
     assert repo.tags() == tags_before
     assert (repo.path / "build/release/v1.0.0/release.json").is_file()
     assert ci.release_args(Path("build/release"), "v1.0.0", "model")[0] == "model@v1.0.0"
+    # this repository has no holdout: the release says why it has no ONNX file
+    assert outcome.portable.startswith("model.onnx skipped: no holdout")
+    assert not (repo.path / "build/release/v1.0.0/model.onnx").exists()

@@ -220,30 +220,46 @@ def test_a_slice_column_main_judges_must_be_in_the_holdout(same, tmp_path):
     assert not verdict["passed"]
 
 
-def test_a_small_holdout_is_timed_on_a_batch_of_at_least_5000_rows():
+def test_a_small_holdout_is_timed_on_a_batch_of_at_least_5000_rows(monkeypatch):
     """Throughput timed on 218 rows is too brief to be steady: the rows are repeated, and the
-    models take turns, five rounds each."""
+    models take turns, three to seven rounds each."""
     import pandas as pd
 
     from mlproject.verdict import scoring
 
     seen: list[tuple[str, int]] = []
 
+    class Clock:  # the judge's clock: time passes only while a model predicts
+        now = 0.0
+
+        @classmethod
+        def perf_counter(cls) -> float:
+            return cls.now
+
+    monkeypatch.setattr(scoring, "time", Clock)
+
     class Model:
-        def __init__(self, name: str) -> None:
-            self.name = name
+        def __init__(self, name: str, seconds: list[float]) -> None:
+            self.name, self.seconds = name, seconds
 
         def predict(self, records: list) -> None:
-            pass
+            Clock.now += 0.001
 
         def outputs(self, table: pd.DataFrame) -> None:
             seen.append((self.name, len(table)))
+            Clock.now += self.seconds[len(seen) % len(self.seconds)]
 
     table = pd.DataFrame({"x": range(218)})
-    timed = scoring.timings({"challenger": Model("a"), "champion": Model("b")}, table, 4)
+    steady = {"challenger": Model("a", [0.02]), "champion": Model("b", [0.03])}
+    timed = scoring.timings(steady, table, 4)
     assert {n for _, n in seen} == {218 * 23} and 218 * 23 >= scoring.MIN_BATCH_ROWS
-    assert [name for name, _ in seen] == ["a", "b", "b", "a", "a", "b", "b", "a", "a", "b"]
-    assert all(len(t.batch_rows_per_s) == 5 and len(t.latency_ms) == 4 for t in timed.values())
+    assert [name for name, _ in seen] == ["a", "b", "b", "a", "a", "b"]  # steady: 3 rounds
+    assert all(len(t.batch_rows_per_s) == 3 and len(t.latency_ms) == 4 for t in timed.values())
+    seen.clear()  # throughputs that keep spreading: the most rounds
+    timed = scoring.timings({"challenger": Model("a", [0.01, 0.04]),
+                             "champion": Model("b", [0.02])}, table, 4)
+    assert [name for name, _ in seen] == ["a", "b", "b", "a"] * 3 + ["a", "b"]
+    assert all(len(t.batch_rows_per_s) == 7 for t in timed.values())
 
 
 def bad_models():

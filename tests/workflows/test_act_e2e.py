@@ -74,7 +74,8 @@ def test_merge_promotes_once_and_records_stale_results_through_a_pr(sandbox):
     args = release["model@v1.0.0"]["args"]
     assert args[1:5] == ["--title", "model v1.0.0", "--target", main]
     assert [a.rsplit("/", 1)[1] for a in release["model@v1.0.0"]["assets"]] == [
-        "model.skops", "model.json", "model_card.md", "metrics.json", "dvc.lock"]
+        "model.skops", "model.json", "model_card.md", "metrics.json", "dvc.lock", "model.onnx"]
+    assert "promote: model.onnx: the same predictions as the Python model on" in first.output
     assert sandbox.record("prs.json") == {}  # results on main reproduced
 
     again = sandbox.act("push", "promote.yml", push)

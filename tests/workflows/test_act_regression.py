@@ -53,6 +53,10 @@ def test_a_worse_regressor_fails_and_main_is_released_with_a_regression_card(san
     card = sandbox.record("releases.json")["model@v1.0.0"]["texts"]["model_card.md"]
     assert "regressor of `spend`" in card and "holdout RMSE" in card
     assert "| `mae` |" in card and "within tolerance when off by at most 10 %" in card
+    assert "| Portable model | `model.onnx` (ONNX, for applications not written in Python): " \
+           "the same predictions as the Python model on" in card
+    assets = sandbox.record("releases.json")["model@v1.0.0"]["assets"]
+    assert any(a.endswith("/model.onnx") for a in assets)
     release = json.loads(sandbox.record("releases.json")["model@v1.0.0"]["texts"]["metrics.json"])
     scores = release["results"]["metrics"]
     assert scores["model"]["quality"]["rmse"] < scores["dummy"]["quality"]["rmse"]

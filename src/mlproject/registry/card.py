@@ -27,6 +27,17 @@ REGRESSION_PRODUCT = ("tolerance_relative", "tolerance_absolute", "within_tolera
 SYSTEM = ("model_size_bytes",)  # exact; latency and throughput are measured at promotion
 
 
+def _portable(found: dict | None) -> str:
+    """The model table's row about the ONNX file."""
+    if not found:
+        return "| Portable model | not exported |"
+    reason = str(found.get("reason", "")).replace("|", "/")
+    if found.get("shipped"):
+        return (f"| Portable model | `{found.get('file')}` (ONNX, for applications not written in "
+                f"Python): {reason.split(': ', 1)[-1]} |")
+    return f"| Portable model | none in this release: {reason} |"
+
+
 def _num(value: Any) -> str:
     value = storage.finite(value)
     if value is None:
@@ -116,8 +127,10 @@ def intended_use(root: Path) -> str:
 
 
 def render(root: Path, settings: Settings, version: str, commit: str, params: Any,
-           results: dict, verdict: Any, prod: Any, previous: dict | None) -> str:
-    """The model card of ``version`` as Markdown."""
+           results: dict, verdict: Any, prod: Any, previous: dict | None,
+           portable: dict | None = None) -> str:
+    """The model card of ``version`` as Markdown; ``portable`` is what the ONNX export did
+    (release.export_onnx)."""
     meta = storage.read_json(artifact.sidecar(root / settings.model))
     hyper = meta.get("hyperparameters") or {}
     quality = (results.get("metrics") or {}).get("model", {}).get("quality", {})
@@ -143,6 +156,7 @@ def render(root: Path, settings: Settings, version: str, commit: str, params: An
         artifact=settings.artifact, version=version, tag=f"{settings.artifact}@{version}",
         commit=commit, model_type=meta.get("name", "?"), model_path=settings.model,
         sha256=meta.get("sha256", "?"), answer=answer, summary=summary,
+        portable=_portable(portable),
         versions=", ".join(f"{k} {v}" for k, v in sorted((meta.get("versions") or {}).items())),
         hyperparameters=_table(["name", "value"], [[f"`{k}`", f"`{v}`"]
                                                    for k, v in sorted(hyper.items())])

@@ -94,6 +94,8 @@ def _summary(n: Notice, outcome: dict, issue: str) -> None:
             f"| production | `{outcome.get('production') or 'none'}` |\n"
             f"| new tags | {tags} |\n"
             f"| tracking issue | {issue.removeprefix('tracking issue: ')} |\n")
+    if outcome.get("portable"):
+        text += f"| portable model | {_line(str(outcome['portable'])).replace('|', '/')} |\n"
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if target:
         with open(target, "a", encoding="utf-8") as out:

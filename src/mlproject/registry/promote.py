@@ -45,6 +45,7 @@ class Outcome:
     version: str | None = None  # the version whose release bundle this run wrote
     release: str | None = None
     tags: list[str] = field(default_factory=list)
+    portable: str | None = None  # what the release's ONNX export did (release.export_onnx)
 
     @property
     def promoted(self) -> bool:
@@ -122,7 +123,8 @@ def _promote(root: Path, settings: Settings, params: Any, state: tags.State, com
     if decision.action == "nothing":
         bundle = _finish_release(root, settings, params, state, commit, rules, judge)
         return Outcome("nothing", decision.reason, commit, production.version,
-                       production.version if bundle else None, _release_file(bundle))
+                       production.version if bundle else None, _release_file(bundle),
+                       portable=_portable(bundle))
     checks.check_tip(root, commit, production, settings)
     if decision.action == "refuse":
         raise PipelineError(decision.reason)
@@ -145,7 +147,7 @@ def _promote(root: Path, settings: Settings, params: Any, state: tags.State, com
     what = f"re-used {reused.tag}, whose model file this is" if reused else f"promoted {name}"
     return Outcome("reused" if reused else "promoted", f"{what}; {stage} is now {name} "
                    f"(against {against}: {judgement.summary})", commit, name,
-                   name if bundle else None, _release_file(bundle), created)
+                   name if bundle else None, _release_file(bundle), created, _portable(bundle))
 
 
 def _next_version(root: Path, settings: Settings, state: tags.State, commit: str,
@@ -186,3 +188,11 @@ def _production_before(state: tags.State, version: str, stage: str) -> tags.Vers
 
 def _release_file(bundle: Path | None) -> str | None:
     return str(bundle / "release.json") if bundle else None
+
+
+def _portable(bundle: Path | None) -> str | None:
+    """The release's line about its ONNX file, when this run has a release."""
+    if bundle is None or not (bundle / "release.json").is_file():
+        return None
+    found = storage.read_json(bundle / "release.json").get("portable")
+    return found if isinstance(found, str) else None

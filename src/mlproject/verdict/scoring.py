@@ -35,9 +35,10 @@ from mlproject.verdict.evidence import (
 )
 
 HOLDOUT = Path("artifacts/prepared/holdout.parquet")
-BATCH_ROWS = 20_000  # rows per throughput measurement, at most
+BATCH_ROWS = 10_000  # rows per throughput measurement, at most
 MIN_BATCH_ROWS = 5_000  # a small holdout is repeated up to this: a brief timing is not steady
-BATCH_ROUNDS = 5
+BATCH_ROUNDS = (3, 7)  # batch timings per model: at least, at most
+STEADY = 0.10  # more rounds while a model's throughputs spread wider than this about their median
 
 
 def scores(predictor: Predictor, table: pd.DataFrame) -> np.ndarray:
@@ -66,14 +67,22 @@ def timings(predictors: dict[str, Predictor], table: pd.DataFrame, repeats: int
             start = time.perf_counter()
             predictors[name].predict([records[i % len(records)]])
             latency[name].append((time.perf_counter() - start) * 1000)
-    for i in range(BATCH_ROUNDS):
+    for i in range(BATCH_ROUNDS[1]):
         for name in names if i % 2 == 0 else names[::-1]:
             start = time.perf_counter()
             predictors[name].outputs(batch)
             rows_per_s[name].append(len(batch) / max(time.perf_counter() - start, 1e-9))
+        if i + 1 >= BATCH_ROUNDS[0] and all(steady(v) for v in rows_per_s.values()):
+            break
     return {name: Timing(latency_ms=[round(v, 4) for v in latency[name]],
                          batch_rows_per_s=[round(v, 1) for v in rows_per_s[name]])
             for name in names}
+
+
+def steady(values: list[float]) -> bool:
+    """The measurements lie within STEADY of their median: their median will not move much."""
+    middle = float(np.median(values))
+    return middle > 0 and (max(values) - min(values)) <= STEADY * middle
 
 
 def column_values(table: pd.DataFrame) -> dict[str, list]:
