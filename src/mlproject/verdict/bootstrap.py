@@ -144,21 +144,30 @@ class Counted:
     products with the model's 0/1 matrices, so a block costs a few matrix products.
     """
 
-    def __init__(self, scored: Scored, weights: np.ndarray) -> None:
+    def __init__(self, scored: Scored, weights: np.ndarray,
+                 columns: np.ndarray | None = None) -> None:
         self.m, self.w, self.size = scored, weights, weights.shape[0]
+        self._columns = columns  # weights.T in C order, when the caller shares one
+
+    @property
+    def columns(self) -> np.ndarray:
+        """(rows, resamples): what the sparse products take, copied once per block."""
+        if self._columns is None:
+            self._columns = np.ascontiguousarray(self.w.T)
+        return self._columns
 
     @cached_property
     def confusion(self) -> np.ndarray:
         """(resamples, true class, predicted class) counts."""
         k = self.m.k
-        return (self.m.confusion @ self.w.T).T.reshape(self.size, k, k)
+        return (self.m.confusion @ self.columns).T.reshape(self.size, k, k)
 
     def ranked(self, merge_hits: bool) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per one-vs-rest class: drawn hits and misses at each rank, lowest score first,
         shaped (ranks, resamples)."""
         out = []
         for indicator in self.m.ranked(merge_hits):
-            counts = (indicator @ self.w.T).reshape(-1, 2, self.size)
+            counts = (indicator @ self.columns).reshape(-1, 2, self.size)
             out.append((counts[:, 1, :], counts[:, 0, :]))
         return out
 
@@ -180,8 +189,11 @@ def resample_weights(n: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
     block = max(1, min(resamples, CELLS // max(n, 1)))
     for start in range(0, resamples, block):
         size = min(block, resamples - start)
-        draws = rng.integers(0, n, size=(size, n)) + (np.arange(size) * n)[:, None]
-        yield np.bincount(draws.ravel(), minlength=size * n).reshape(size, n).astype(np.float32)
+        draws = rng.integers(0, n, size=(size, n))
+        weights = np.empty((size, n), dtype=np.float32)
+        for i, row in enumerate(draws):
+            weights[i] = np.bincount(row, minlength=n)
+        yield weights
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -299,8 +311,9 @@ def resample(metrics: list[str], models: dict[str, Scored], resamples: int, seed
     n = len(next(iter(models.values())).rows.y)
     out: dict[str, dict[str, list[np.ndarray]]] = {k: {m: [] for m in models} for k in metrics}
     for weights in resample_weights(n, resamples, seed):
+        columns = np.ascontiguousarray(weights.T)  # shared by the models' sparse products
         for name, scored in models.items():
-            counted = Counted(scored, weights)
+            counted = Counted(scored, weights, columns)
             for metric in metrics:
                 out[metric][name].append(scored.metrics[metric](counted))
     return {k: {m: np.concatenate(v) for m, v in by.items()} for k, by in out.items()}
