@@ -224,10 +224,15 @@ def data_lines(data: bytes, skip: int, header: bool) -> np.ndarray:
     ends = np.flatnonzero(raw == ord("\n"))
     starts = np.concatenate([[0], ends + 1])
     ends = np.concatenate([ends, [len(raw)]])
-    # a line is blank when it holds only spaces, tabs and a carriage return (pandas skips it)
-    filled = np.cumsum(~np.isin(raw, np.frombuffer(b" \t\r", dtype=np.uint8)))
-    filled = np.concatenate([[0], filled])
-    blank = filled[ends] - filled[starts] == 0
+    # a line is blank when it holds only spaces, tabs and a carriage return (pandas skips it):
+    # a byte per byte of the file, no wider (a running count would take 8 per byte)
+    visible = np.ones(256, dtype=bool)
+    visible[list(b" \t\r\n")] = False
+    visible = visible[raw]
+    blank = np.ones(len(starts), dtype=bool)
+    some = np.flatnonzero(starts < ends)
+    if len(some):  # from each non-empty line's start to the next one's: its text, then blanks
+        blank[some] = ~np.logical_or.reduceat(visible, starts[some])
     numbers = np.flatnonzero(~blank) + 1
     numbers = numbers[numbers > skip]
     return numbers[1:] if header else numbers
