@@ -23,7 +23,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictInt, StringConstraints
@@ -35,13 +37,68 @@ from mlproject.predict import Predictor
 MAX_RECORDS = 10_000  # one request; larger jobs use `mlproject predict` on a file
 MAX_BODY_BYTES = 20_000_000
 MAX_FIELDS = 500  # per record: the features plus some room for extra columns, which are ignored
-Value = (Annotated[str, StringConstraints(max_length=1000)] | StrictInt | StrictFloat
+MAX_KEY = 200  # characters of a column name
+MAX_TEXT = 1000  # characters of a text value
+INLINE = 100  # requests of up to this many records are answered on the event loop (fast path)
+JSON = "application/json"
+
+
+class BadRequest(Exception):
+    """Where and what is wrong with a request body, as FastAPI's 422 ``detail`` entries."""
+
+    def __init__(self, loc: list[Any], msg: str) -> None:
+        super().__init__(msg)
+        self.detail = [{"loc": ["body", *loc], "msg": msg}]
+
+
+def records_of(body: bytes) -> list[dict[str, Any]]:
+    """The records of a /predict body, held to the same bounds as the request schema below
+    (documented in /docs): a JSON object whose ``records`` are 1 to MAX_RECORDS objects of at
+    most MAX_FIELDS keys of at most MAX_KEY characters, each value text of at most MAX_TEXT
+    characters, a number, a boolean or null. Nothing of the input is echoed."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise BadRequest([], "the body is not valid JSON") from None
+    records = payload.get("records") if isinstance(payload, dict) else None
+    if not isinstance(records, list):
+        raise BadRequest(["records"], "Field required: a list of records" if records is None
+                         else "Input should be a valid list")
+    if not records:
+        raise BadRequest(["records"], "List should have at least 1 item after validation, not 0")
+    if len(records) > MAX_RECORDS:
+        raise BadRequest(["records"], f"List should have at most {MAX_RECORDS} items after "
+                         f"validation, not {len(records)}")
+    for i, record in enumerate(records):
+        if type(record) is not dict:
+            raise BadRequest(["records", i], "Input should be a valid dictionary")
+        if len(record) > MAX_FIELDS:
+            raise BadRequest(["records", i], f"Dictionary should have at most {MAX_FIELDS} "
+                             f"items after validation, not {len(record)}")
+        for key, value in record.items():
+            if len(key) > MAX_KEY:
+                raise BadRequest(["records", i, "[key]"],
+                                 f"String should have at most {MAX_KEY} characters")
+            kind = type(value)
+            if kind is str:
+                if len(value) > MAX_TEXT:
+                    raise BadRequest(["records", i, key],
+                                     f"String should have at most {MAX_TEXT} characters")
+            elif kind not in (int, float, bool) and value is not None:
+                raise BadRequest(["records", i, key], "Input should be a valid string, "
+                                 "integer, number, boolean or null")
+    return records
+
+
+Value = (Annotated[str, StringConstraints(max_length=MAX_TEXT)] | StrictInt | StrictFloat
          | StrictBool | None)
-Record = Annotated[dict[Annotated[str, StringConstraints(max_length=200)], Value],
+Record = Annotated[dict[Annotated[str, StringConstraints(max_length=MAX_KEY)], Value],
                    Field(max_length=MAX_FIELDS)]
 
 
 class PredictRequest(BaseModel):
+    """The request schema /docs shows; records_of checks the same bounds."""
+
     records: list[Record] = Field(min_length=1, max_length=MAX_RECORDS)
 
 
@@ -110,17 +167,9 @@ def create_app(predictor: Predictor, log: Any = None) -> FastAPI:
                   for e in exc.errors()]  # a key can be a megabyte long too
         return JSONResponse(status_code=422, content={"detail": errors[:5]})
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Any:
-        if request.method == "POST":
-            length = request.headers.get("content-length", "")
-            if not length.isdigit():
-                return JSONResponse(status_code=411, content={"detail": "Content-Length needed"})
-            if int(length) > MAX_BODY_BYTES:
-                return JSONResponse(status_code=413, content={
-                    "detail": f"request body over {MAX_BODY_BYTES:,} bytes; use "
-                              "`mlproject predict` for files"})
-        return await call_next(request)
+    @app.exception_handler(BadRequest)
+    async def bad_body(_: Request, exc: BadRequest) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": exc.detail})
 
     @app.get("/health")
     def health() -> dict[str, Any]:
@@ -130,17 +179,30 @@ def create_app(predictor: Predictor, log: Any = None) -> FastAPI:
     def model() -> dict[str, Any]:
         return info
 
-    @app.post("/predict", response_model=PredictResponse)
-    def predict(body: PredictRequest, request: Request, response: Response) -> dict[str, Any]:
-        # a sync endpoint: FastAPI runs it in a worker thread, so scoring never blocks the loop
+    @app.post("/predict", response_model=PredictResponse, openapi_extra={"requestBody": {
+        "required": True, "content": {JSON: {"schema": PredictRequest.model_json_schema()}}}})
+    async def predict(request: Request) -> Response:
+        # the body is read and checked here (records_of), and the answer written with orjson:
+        # no per-request pydantic model, the prediction API's fast path for a few records
         start = time.perf_counter()
+        length = request.headers.get("content-length", "")
+        if not length.isdigit():
+            return JSONResponse(status_code=411, content={"detail": "Content-Length needed"})
+        if int(length) > MAX_BODY_BYTES:
+            return JSONResponse(status_code=413, content={
+                "detail": f"request body over {MAX_BODY_BYTES:,} bytes; use "
+                          "`mlproject predict` for files"})
+        records = records_of(await request.body())
         rid = request_id(request.headers.get("x-request-id"))
-        frame, predictions = predictor.predict_frame(body.records)
-        response.headers["X-Request-ID"] = rid
+        if len(records) <= INLINE:  # well under a millisecond: no hop to a worker thread
+            frame, predictions = predictor.predict_frame(records)
+        else:  # larger requests are scored in a worker thread, so they never block the loop
+            frame, predictions = await run_in_threadpool(predictor.predict_frame, records)
         if log is not None:
             log.put(rid, frame, *fields(predictions), (time.perf_counter() - start) * 1000)
-        return {"model_version": info["version"], "request_id": rid,
-                "predictions": [asdict(p) for p in predictions]}
+        return Response(orjson.dumps({"model_version": info["version"], "request_id": rid,
+                                      "predictions": [asdict(p) for p in predictions]}),
+                        media_type=JSON, headers={"X-Request-ID": rid})
 
     return app
 
@@ -185,4 +247,4 @@ def main(model: Path, host: str = "127.0.0.1", port: int = 8000, log_dir: Path |
               flush=True)
     app = create_app(predictor, log)
     print(f"serve: {model} on http://{host}:{port}", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

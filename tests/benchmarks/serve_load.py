@@ -3,13 +3,15 @@
     python tests/benchmarks/serve_load.py [--model models/model.skops] [-n 300]
 
 ``measure()`` starts `mlproject serve` on 127.0.0.1 on a free port, sends a bounded number of
-one-record /predict requests one after another, and stops the server (SIGTERM). Numbers are for the
-performance table only; tests never assert them.
+one-record /predict requests from one or more clients (``-c``: each on its own keep-alive
+connection, sending its next request when the last is answered), and stops the server
+(SIGTERM). Numbers are for the performance table only; tests never assert them.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import socket
@@ -23,6 +25,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
+WARM_UP = 20  # requests per connection before the clock starts
 RECORD = {"age": 39, "workclass": "State-gov", "fnlwgt": 77516, "education": "Bachelors",
           "education_num": 13, "marital_status": "Never-married", "occupation": "Adm-clerical",
           "relationship": "Not-in-family", "race": "White", "sex": "Male", "capital_gain": 2174,
@@ -36,26 +39,25 @@ def free_port() -> int:
 
 
 def measure(n_requests: int = 300, model: Path | str = ROOT / "models/model.skops",
-            batch: int = 1, start_timeout_s: float = 60.0, extra: list[str] | None = None
-            ) -> dict[str, float]:
+            batch: int = 1, start_timeout_s: float = 60.0, extra: list[str] | None = None,
+            concurrency: int = 1) -> dict[str, float]:
     """Serve ``model`` (with ``extra`` arguments; by default its prediction log goes to a
-    temporary folder), send ``n_requests`` requests of ``batch`` records, stop the server with
-    SIGTERM; return the numbers."""
+    temporary folder), send ``n_requests`` requests of ``batch`` records from ``concurrency``
+    clients at once, stop the server with SIGTERM; return the numbers."""
     with tempfile.TemporaryDirectory() as tmp:
         return _measure(n_requests, model, batch, start_timeout_s,
-                        extra if extra is not None else ["--log-dir", tmp])
+                        extra if extra is not None else ["--log-dir", tmp], concurrency)
 
 
 def _measure(n_requests: int, model: Path | str, batch: int, start_timeout_s: float,
-             extra: list[str]) -> dict[str, float]:
+             extra: list[str], concurrency: int) -> dict[str, float]:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "mlproject.cli", "serve", "--model", str(model), "--port",
          str(port), *extra], cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
     try:
-        with httpx.Client(base_url=url, timeout=10) as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             deadline = time.monotonic() + start_timeout_s
             while True:
                 if server.poll() is not None:
@@ -67,16 +69,8 @@ def _measure(n_requests: int, model: Path | str, batch: int, start_timeout_s: fl
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.1)
-            body = {"records": [RECORD] * batch}
-            for _ in range(min(20, n_requests)):  # warm up
-                client.post("/predict", json=body).raise_for_status()
-            latencies = []
-            start = time.perf_counter()
-            for _ in range(n_requests):
-                t0 = time.perf_counter()
-                client.post("/predict", json=body).raise_for_status()
-                latencies.append((time.perf_counter() - t0) * 1000)
-            elapsed = time.perf_counter() - start
+        body = json.dumps({"records": [RECORD] * batch}).encode()
+        latencies, elapsed = asyncio.run(load(port, body, n_requests, concurrency))
     finally:
         server.terminate()
         try:
@@ -84,9 +78,56 @@ def _measure(n_requests: int, model: Path | str, batch: int, start_timeout_s: fl
         except subprocess.TimeoutExpired:
             server.kill()
     q = statistics.quantiles(latencies, n=100)
-    return {"requests": n_requests, "batch": batch, "answered": n_requests + min(20, n_requests),
+    return {"requests": n_requests, "batch": batch, "concurrency": concurrency,
+            "answered": n_requests + WARM_UP * concurrency,
             "requests_per_s": round(n_requests / elapsed, 1),
-            "p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2)}
+            "p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2), "p99_ms": round(q[98], 2)}
+
+
+async def load(port: int, body: bytes, n_requests: int, concurrency: int
+               ) -> tuple[list[float], float]:
+    """``n_requests`` POSTs of ``body`` over ``concurrency`` keep-alive connections, each
+    sending its next request when the last one is answered; (latencies in ms, seconds).
+    A plain HTTP/1.1 client: the load generator must cost far less than the server."""
+    request = (f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+               f"\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    latencies: list[float] = []
+    left = n_requests
+
+    async def one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> float:
+        start = time.perf_counter()
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = head.split(b" ", 2)[1]
+        length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:"))
+        await reader.readexactly(length)
+        if status != b"200":
+            raise RuntimeError(f"HTTP {status.decode()}")
+        return (time.perf_counter() - start) * 1000
+
+    async def connection() -> None:
+        nonlocal left
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for _ in range(WARM_UP):
+            await one(reader, writer)
+        warmed.append(1)
+        if len(warmed) == concurrency:
+            everyone.set()
+        await go.wait()
+        while left > 0:
+            left -= 1
+            latencies.append(await one(reader, writer))
+        writer.close()
+
+    warmed: list[int] = []
+    everyone, go = asyncio.Event(), asyncio.Event()
+    tasks = [asyncio.create_task(connection()) for _ in range(concurrency)]
+    await everyone.wait()
+    start = time.perf_counter()
+    go.set()
+    await asyncio.gather(*tasks)
+    return latencies, time.perf_counter() - start
 
 
 if __name__ == "__main__":
@@ -94,5 +135,8 @@ if __name__ == "__main__":
     parser.add_argument("--model", default=ROOT / "models/model.skops")
     parser.add_argument("-n", type=int, default=300)
     parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("-c", "--concurrency", type=int, default=1,
+                        help="clients sending at once, each on its own connection")
     args = parser.parse_args()
-    print(json.dumps(measure(args.n, args.model, args.batch), indent=2))
+    print(json.dumps(measure(args.n, args.model, args.batch, concurrency=args.concurrency),
+                     indent=2))

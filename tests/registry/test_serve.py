@@ -79,3 +79,45 @@ def test_a_megabyte_key_is_not_echoed(client):
     key = "k" * 1_000_000
     answer = client.post("/predict", json={"records": [{key: [1]}]})
     assert answer.status_code == 422 and len(answer.content) < 5_000
+
+
+@pytest.mark.parametrize(("body", "where", "message"), [
+    (b"{not json", ["body"], "not valid JSON"),
+    (b'{"records": {"tenure": 1}}', ["body", "records"], "valid list"),
+    (b'{"records": [1]}', ["body", "records", 0], "valid dictionary"),
+    (b'[{"tenure": 1}]', ["body", "records"], "Field required"),
+    (b'{"records": [{"tenure": true, "plan": {"a": 1}}]}', ["body", "records", 0, "plan"],
+     "string, integer, number, boolean or null"),
+    (b'{"records": [{"' + b"k" * 201 + b'": 1}]}', ["body", "records", 0, "[key]"],
+     "at most 200 characters"),
+])
+def test_every_body_fault_is_a_422_saying_where(client, body, where, message):
+    answer = client.post("/predict", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 422
+    [detail] = answer.json()["detail"]
+    assert detail["loc"] == where and message in detail["msg"], detail
+
+
+def test_too_many_records_and_no_length_are_refused(client, records):
+    from mlproject import serve
+
+    many = client.post("/predict", json={"records": records[:1] * (serve.MAX_RECORDS + 1)})
+    assert many.status_code == 422 and "at most 10000 items" in many.text
+    chunks = client.post("/predict", content=iter([b'{"records": []}']),
+                         headers={"content-type": "application/json"})
+    assert chunks.status_code == 411
+
+
+def test_a_large_request_is_scored_off_the_event_loop_with_the_same_answers(client, predictor,
+                                                                           records):
+    rows = records * 30  # 150 records: more than serve.INLINE
+    answer = client.post("/predict", json={"records": rows}, headers={"x-request-id": "abc-1"})
+    assert answer.status_code == 200 and answer.headers["x-request-id"] == "abc-1"
+    assert answer.json()["request_id"] == "abc-1"
+    assert answer.json()["predictions"] == [p.__dict__ for p in predictor.predict(rows)]
+
+
+def test_the_request_schema_is_documented(client):
+    spec = client.get("/openapi.json").json()
+    body = spec["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"]["properties"]["records"]["maxItems"] == 10_000
