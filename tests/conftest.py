@@ -91,3 +91,21 @@ def _tools_on_path():
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
     os.environ.setdefault("ITERATIVE_DO_NOT_TRACK", "1")
+
+
+# `make test` spreads whole files over the cores (pytest-xdist --dist loadfile) in collection
+# order; a long file collected last finishes alone. These files take the longest (the slowest
+# first, as `make test` measured them), so they start first; tests keep their order in a file.
+LONGEST_FIRST = [
+    "tests/workflows/test_act_verdict.py", "tests/adopt/test_rename.py",
+    "tests/workflows/test_act_registry.py", "tests/workflows/test_act_e2e.py",
+    "tests/adopt/test_init_data.py", "tests/workflows/test_act_regression.py",
+    "tests/integration/test_fresh_clone.py", "tests/workflows/test_act_monitor.py",
+    "tests/workflows/test_act_sweep.py", "tests/integration/test_setup.py",
+    "tests/verdict/test_render.py",
+]
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))

@@ -270,10 +270,12 @@ def measure_all(args: argparse.Namespace) -> list[tuple[str, str, str]]:
         sh("dvc config --local --unset cache.dir && dvc checkout -q", repo, env)
         from serve_load import measure
 
-        http = measure(300, repo / "models" / "model.skops")
-        rows.append(("HTTP `/predict`, one record per request (loopback, 300 requests)",
-                     f"{http['requests_per_s']:.0f} req/s, p50 {http['p50_ms']:.1f} ms, "
-                     f"p95 {http['p95_ms']:.1f} ms", "-"))
+        for clients, bar in ((1, "-"), (8, ">= 500 req/s, p99 <= 20 ms")):
+            http = measure(2000, repo / "models" / "model.skops", concurrency=clients)
+            rows.append((f"HTTP `/predict`, one record per request, {clients} client(s) "
+                         "(loopback, 2,000 requests, prediction log on)",
+                         f"{http['requests_per_s']:.0f} req/s, p50 {http['p50_ms']:.1f} ms, "
+                         f"p99 {http['p99_ms']:.1f} ms", bar))
         if not args.quick:
             seconds, peak = scale(repo, 1_000_000)
             rows.append(("1,000,000-row `dvc repro`", f"{seconds:.0f} s, peak {peak:,.0f} MB",

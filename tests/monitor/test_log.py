@@ -114,3 +114,32 @@ def test_the_in_process_log_helper_matches_labels(tmp_path, monitored: Monitored
     logged = pd.read_parquet(tmp_path / "logs")
     assert list(zip(logged["request_id"], logged["record"], strict=True)) == \
         list(zip(rows["request_id"], rows["record"], strict=True))
+
+
+def test_records_and_tables_are_logged_alike_dates_as_dates(tmp_path):
+    """The fast path's checked records and a checked table give the same rows; a date feature
+    (days since 1970 once checked) is logged as that date, a missing value as null."""
+    from types import SimpleNamespace
+
+    from mlproject.config import Range, Schema
+
+    predictor = SimpleNamespace(
+        features=["signup", "tenure", "plan"], metadata={"sha256": "ab" * 32},
+        schema=Schema(numeric={"tenure": Range()}, categorical={"plan": ["basic", "pro"]},
+                      datetime=["signup"]))
+    log = PredictionLog(tmp_path, predictor, Log())
+    log._thread.start()
+    table = pd.DataFrame({"signup": [19000.5, np.nan], "tenure": [3.0, np.nan],
+                          "plan": pd.array(["pro", None], dtype="str")})
+    records = [{"signup": 19000.5, "tenure": 3.0, "plan": "pro"},
+               {"signup": None, "tenure": float("nan"), "plan": None}]
+    for rid, frame in (("table", table), ("records", records)):
+        log.put(rid, frame, ["yes", "no"], np.array([0.9, 0.2]), np.array([True, False]), 1.0)
+    log.close()
+    [path] = tmp_path.glob("predictions-*.parquet")
+    rows = pd.read_parquet(path)
+    for rid in ("table", "records"):
+        mine = rows[rows.request_id == rid].reset_index(drop=True)
+        assert str(mine.input_signup[0]) == "2022-01-08 12:00:00" and pd.isna(mine.input_signup[1])
+        assert mine.input_tenure[0] == 3.0 and pd.isna(mine.input_tenure[1])
+        assert mine.input_plan[0] == "pro" and pd.isna(mine.input_plan[1])

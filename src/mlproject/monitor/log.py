@@ -203,34 +203,34 @@ class PredictionLog:
     def _table(self, batches: list[Batch]) -> Any:
         import pyarrow as pa
 
-        frame = pd.concat([b.frame if isinstance(b.frame, pd.DataFrame) else  # the fast path's
-                           pd.DataFrame.from_records(b.frame, columns=self.features)
-                           for b in batches], ignore_index=True)
+        counts = np.array([len(b.labels) for b in batches])
+        total = int(counts.sum())
+        first = np.repeat(np.cumsum(counts) - counts, counts)  # each row's request's first row
         columns: dict[str, Any] = {
-            "time": np.concatenate([np.full(len(b.labels), b.time_ms) for b in batches]),
-            "request_id": [b.request_id for b in batches for _ in b.labels],
-            "record": np.concatenate([np.arange(len(b.labels)) for b in batches]),
-            "model_version": [self.version] * len(frame),
-            "model_sha256": [self.sha] * len(frame),
+            "time": np.repeat([b.time_ms for b in batches], counts),
+            "request_id": np.repeat(np.array([b.request_id for b in batches], dtype=object),
+                                    counts),
+            "record": np.arange(total) - first,
+            "model_version": [self.version] * total,
+            "model_sha256": [self.sha] * total,
         }
+        parts = _parts(batches)
         for name in self.features:
-            values = frame[name]
-            if self.schema.field(PREFIX + name).type == pa.string():
-                values = values.astype(object).where(values.notna(), None)
-                values = [None if v is None else str(v) for v in values]
-            columns[PREFIX + name] = values
+            text = self.schema.field(PREFIX + name).type == pa.string()
+            columns[PREFIX + name] = [v for part in parts for v in _values(part, name, text)]
         columns["label"] = [label for b in batches for label in b.labels]
         columns["score"] = np.concatenate([b.scores for b in batches])
         columns["above_threshold"] = np.concatenate([b.shown for b in batches])
-        columns["latency_ms"] = np.concatenate([np.full(len(b.labels), b.latency_ms)
-                                                for b in batches])
+        columns["latency_ms"] = np.repeat([b.latency_ms for b in batches], counts)
         arrays = []
         for f in self.schema:
             data = columns[f.name]
             if f.name == "time":
                 arrays.append(pa.array(data.astype("datetime64[ms]")).cast(f.type))
-            elif pa.types.is_timestamp(f.type):
-                arrays.append(pa.array(pd.to_datetime(data).astype("datetime64[ms]")))
+            elif pa.types.is_timestamp(f.type):  # a date: days since 1970 once checked
+                days = np.array(data, dtype=float)  # None -> NaN
+                ms = np.where(np.isnan(days), 0, np.round(days * 86_400_000)).astype("int64")
+                arrays.append(pa.array(ms, type=f.type, mask=np.isnan(days)))
             else:
                 arrays.append(pa.array(data, type=f.type, from_pandas=True))
         return pa.Table.from_arrays(arrays, schema=self.schema)
@@ -285,6 +285,30 @@ class PredictionLog:
                 break
             path.unlink(missing_ok=True)
             total -= size
+
+
+def _parts(batches: list[Batch]) -> list[Any]:
+    """The batches' checked inputs in order: each table as it is, and the fast path's checked
+    records of consecutive requests as one list (read a feature at a time, without building a
+    table: that took the writer thread, and the GIL, longer than the requests did)."""
+    parts: list[Any] = []
+    for b in batches:
+        if isinstance(b.frame, pd.DataFrame):
+            parts.append(b.frame)
+        elif parts and isinstance(parts[-1], list):
+            parts[-1].extend(b.frame)
+        else:
+            parts.append(list(b.frame))
+    return parts
+
+
+def _values(part: Any, name: str, text: bool) -> list[Any]:
+    """A feature's values in one part, missing as None (NaN, which pyarrow reads as null, in
+    a numeric column)."""
+    if isinstance(part, list):  # checked records: numbers are floats, categories text or None
+        return [record[name] for record in part]
+    values = part[name].astype(object).where(part[name].notna(), None).tolist()
+    return [None if v is None else str(v) for v in values] if text else values
 
 
 def _alive(pid: int) -> bool:
