@@ -58,12 +58,13 @@ class Plan:
             plan = cls._build(model, features, schema)
         except Exception:  # noqa: BLE001 - an unexpected model shape: the usual path serves it
             return None
-        if plan is None or not plan._agrees(model, features, schema):
+        probes = probe_records(features, schema)
+        if plan is None or not plan._agrees(model, features, probes):
             return None
         plan.estimator = model.steps[-1][1]
         try:
             forest = Forest.compile(plan.estimator)
-            X = plan.matrix(probe_records(features, schema))[0]
+            X = plan.matrix(probes)[0]
             regression = not hasattr(plan.estimator, "predict_proba")
             plan.forest = forest if forest is not None and forest.agrees(X, regression) else None
         except Exception:  # noqa: BLE001 - the estimator's own predict serves
@@ -163,14 +164,14 @@ class Plan:
             cache[name] = keys, np.vstack([table[k] for k in keys])
         return cache[name]
 
-    def _agrees(self, model: Any, features: list[str], schema: Schema) -> bool:
-        """The plan gives the pipeline's own preprocessing output on probe records."""
-        records = probe_records(features, schema)
+    def _agrees(self, model: Any, features: list[str], records: list[dict[str, Any]]
+                ) -> bool:
+        """The plan gives the pipeline's own preprocessing output on the probe records."""
         found = self.matrix(records)
         if found is None:
             return False
         frame = pd.DataFrame.from_records([r for r in found[1]], columns=features)
-        for name in schema.categorical:
+        for name in self.allowed:  # the categorical columns
             frame[name] = pd.array(frame[name].to_numpy(dtype=object), dtype="str")
         expected = np.asarray(model.steps[0][1].transform(frame), dtype=float)
         return all(expected.shape == mine.shape and bool(
