@@ -61,11 +61,11 @@ class Export:
                 "largest_difference": self.largest_difference, "tolerance": TOLERANCE}
 
 
-def export(predictor: Predictor, table: pd.DataFrame) -> Export:
-    """The ONNX file of ``predictor`` when it answers as the model does on ``table`` (the
-    holdout); otherwise why not."""
+def export(predictor: Predictor, table: pd.DataFrame, data: bytes | None = None) -> Export:
+    """The ONNX file of ``predictor`` (``data`` when it is converted already) when it answers
+    as the model does on ``table`` (the holdout); otherwise why not."""
     try:
-        data = convert(predictor)
+        data = data or convert(predictor)
     except Unportable as exc:
         return Export(False, f"{FILE} skipped: {exc}")
     frame = predictor.frame(table)
@@ -90,10 +90,15 @@ def write(model: Path, holdout: Path, out: Path) -> dict[str, Any]:
     from mlproject.errors import PipelineError
     from mlproject.predict import Predictor
 
+    predictor = Predictor.load(model)
+    try:  # a model the export cannot follow is said first: no holdout would change that
+        data = convert(predictor)
+    except Unportable as exc:
+        return Export(False, f"{FILE} skipped: {exc}").to_json()
     if not holdout.is_file():
         return Export(False, f"{FILE} skipped: no holdout ({holdout}) to check it on").to_json()
     try:
-        found = export(Predictor.load(model), storage.read_table(holdout))
+        found = export(predictor, storage.read_table(holdout), data)
     except PipelineError as exc:  # a holdout the model cannot take: nothing to check it on
         return Export(False, f"{FILE} skipped: {exc}").to_json()
     if found.onnx is not None:

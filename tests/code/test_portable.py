@@ -124,7 +124,8 @@ def test_export_onnx_command(tmp_path, capsys):
     assert answers(out.read_bytes(), holdout)["label"].tolist() == [
         p.label for p in predictors["model"].predict(holdout)]
     for args, line in (
-            ([str(tmp_path / "rule_baseline.skops")], "model.onnx skipped: RuleClassifier"),
+            ([str(tmp_path / "rule_baseline.skops"), "--holdout", "nowhere.parquet"],
+             "model.onnx skipped: RuleClassifier"),
             (["--holdout", str(tmp_path / "nowhere.parquet")], "model.onnx skipped: no holdout"),
             (["--holdout", str(tmp_path / "no_plan.parquet")], "model.onnx skipped: input: "
                                                                "missing column(s): plan")):
