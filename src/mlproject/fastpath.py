@@ -58,8 +58,10 @@ class Plan:
             plan = cls._build(model, features, schema)
         except Exception:  # noqa: BLE001 - an unexpected model shape: the usual path serves it
             return None
+        if plan is None:
+            return None
         probes = probe_records(features, schema)
-        if plan is None or not plan._agrees(model, features, probes):
+        if not plan._agrees(model, features, probes):
             return None
         plan.estimator = model.steps[-1][1]
         try:

@@ -107,3 +107,13 @@ def test_unusual_values_take_the_usual_path_and_its_errors(tmp_path):
         model.predict([{k: v for k, v in RECORD.items() if k != "tenure"}])
     with pytest.raises(PipelineError, match="a category is text or a number, not dict"):
         model.predict([{**RECORD, "plan": {"x": 1}}])
+
+
+def test_a_model_with_a_date_feature_takes_the_usual_path(tmp_path):
+    """No plan for date features; compiling says so instead of failing on the schema."""
+    from mlproject.fastpath import Plan
+
+    predictors, _ = fitted("binary", "hist_gradient_boosting", tmp_path)
+    predictor = predictors["model"]
+    schema = replace(predictor.schema, datetime=["signup"])
+    assert Plan.compile(predictor.model, [*predictor.features, "signup"], schema) is None
