@@ -17,13 +17,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-import sklearn
-import skops
-import skops.io as sio
-from skops.io.exceptions import UntrustedTypesFoundException
-
 from mlproject import storage
 from mlproject.errors import PipelineError
 
@@ -116,6 +109,11 @@ def canonical(data: bytes) -> bytes:
 
 
 def versions() -> dict[str, str]:
+    import numpy as np
+    import pandas as pd
+    import sklearn
+    import skops
+
     return {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
             "skops": skops.__version__, "numpy": np.__version__, "pandas": pd.__version__}
 
@@ -126,6 +124,8 @@ def sidecar(path: Path | str) -> Path:
 
 def save_model(model: Any, path: Path | str, metadata: dict[str, Any]) -> dict[str, Any]:
     """Write ``model`` and its sidecar atomically; return the sidecar's content."""
+    import skops.io as sio  # imported when used: commands that only read metadata start fast
+
     data = canonical(sio.dumps(model))
     meta = {**metadata, "sha256": _sha256(data), "size_bytes": len(data), "versions": versions()}
     storage.write_bytes(path, data)
@@ -143,6 +143,10 @@ def load_model(path: Path | str) -> tuple[Any, dict[str, Any]]:
     if not isinstance(meta, dict) or not isinstance(meta.get("versions", {}), dict):
         raise PipelineError(f"{path}: metadata file {sidecar(path).name} is not a JSON object "
                             "with a versions object")
+    import sklearn
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
     data = path.read_bytes()
     if _sha256(data) != meta.get("sha256"):
         raise PipelineError(f"{path}: sha256 does not match {sidecar(path).name}; "

@@ -251,9 +251,10 @@ def _judge(args: argparse.Namespace) -> int:
 
 
 def _fetch_head(args: argparse.Namespace) -> None:
-    from mlproject.verdict import provenance, run
+    from mlproject.verdict import provenance
+    from mlproject.verdict.event import read_event
 
-    event = run.read_event(args.event)
+    event = read_event(args.event)
     print(provenance.fetch_head(Path("."), event.head_sha, os.environ.get("TOKEN") or None))
 
 

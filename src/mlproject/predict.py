@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import sklearn
 from threadpoolctl import ThreadpoolController
 
 from mlproject import artifact, fastpath, metrics, schema, storage
@@ -133,7 +132,7 @@ class Predictor:
         if self._plan is not None:  # the compiled preprocessing: no ColumnTransformer
             model, X = self._plan.estimator, self._plan.table_matrix(frame)
         # inputs were just checked, so skip scikit-learn's per-call re-validation
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        with _checked_inputs():
             if len(frame) >= SMALL_BATCH:
                 return getattr(model, method)(X)
             # a few rows gain nothing from OpenMP threads, and on a busy machine waiting
@@ -179,7 +178,7 @@ class Predictor:
         X, checked, unseen = found
         self.unseen.update(unseen)
         estimator = self._plan.taker(len(records))
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True), \
+        with _checked_inputs(), \
                 self._threads.limit(limits=1, user_api="openmp"):
             if self.regression:
                 values = estimator.predict(X).astype(float)
@@ -252,3 +251,10 @@ def main(model: Path, source: Path, out: Path, max_mb: float = 1000,
             result.to_csv(tmp, index=False)
     unseen = ", ".join(f"{k}={v}" for k, v in sorted(predictor.unseen.items())) or "none"
     print(f"predict: {len(result):,} rows -> {out} (unseen categories: {unseen})")
+
+
+def _checked_inputs() -> Any:
+    """scikit-learn's settings for inputs this module has just checked: no re-validation."""
+    import sklearn  # already loaded with the model; importing this module stays light
+
+    return sklearn.config_context(assume_finite=True, skip_parameter_validation=True)

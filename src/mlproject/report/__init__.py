@@ -14,10 +14,10 @@ from mlproject import storage
 from mlproject.errors import PipelineError
 from mlproject.report import sections, top
 from mlproject.report.safe import text
+from mlproject.verdict.event import MARKER
 from mlproject.verdict.judge import Judgement
 
 MAX_CHARS = 60_000  # GitHub takes 65,536; CML appends its watermark
-MARKER = "mlproject-verdict"  # a hidden line saying passed/failed: a flip posts a new comment
 DEFAULTS = {"headline": ["roc_auc", "average_precision", "f1", "accuracy"],
             "history_versions": 8}
 REGRESSION_HEADLINE = ["rmse", "mae", "r2", "within_tolerance"]  # data.target.task: regression

@@ -33,11 +33,14 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlproject import artifact, datacheck
 from mlproject.errors import PipelineError
-from mlproject.gate import Check
 from mlproject.verdict import champion as champions
+
+if TYPE_CHECKING:
+    from mlproject.gate import Check
 
 MAX_TREE_MB = 300  # what git holds at the PR's commit, besides the embedded DVC remote
 MAX_FILES = 50_000
@@ -140,6 +143,8 @@ def for_pr(root: Path, head: str, base: str | None, results: Path | None) -> Rec
 def checks(files: dict[str, Path], recorded: Recorded, mains: set[str]) -> list[Check]:
     """One check per model file that must be the PR's own: the challenger, and its baselines
     when main records none (``mains``: the evidence names main's files stand for)."""
+    from mlproject.gate import Check  # the gate's code is heavy; fetch-head needs none of it
+
     out = []
     for name, path in OWN.items():
         if name not in files or name in mains:

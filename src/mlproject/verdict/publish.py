@@ -18,8 +18,7 @@ from typing import Any
 
 from mlproject import storage
 from mlproject.errors import PipelineError
-from mlproject.report import MARKER
-from mlproject.verdict.run import VERDICT, read_event
+from mlproject.verdict.event import MARKER, VERDICT, read_event
 
 CONTEXT = "model gate"
 WATERMARK = "mlproject-report"  # CML finds the comment to update by it

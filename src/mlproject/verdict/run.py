@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,34 +20,9 @@ from mlproject.results import git_show
 from mlproject.verdict import champion as champions
 from mlproject.verdict import evidence as evidences
 from mlproject.verdict import provenance
+from mlproject.verdict.event import VERDICT, Event, read_event
 from mlproject.verdict.judge import MainRecords, compare
 from mlproject.verdict.rescore import MAIN, rescore
-
-VERDICT = "verdict.json"
-
-
-@dataclass
-class Event:
-    """The `workflow_run` event that started the judge (GitHub's own data, not the PR's)."""
-
-    head_sha: str
-    conclusion: str
-    run_url: str | None
-    repository: str | None
-    repo_url: str | None
-
-
-def read_event(path: Path | None) -> Event | None:
-    if path is None:
-        return None
-    try:
-        payload = json.loads(Path(path).read_text(encoding="utf-8"))
-        run = payload["workflow_run"]
-        repo = payload.get("repository") or {}
-        return Event(str(run["head_sha"]), str(run.get("conclusion") or ""),
-                     run.get("html_url"), repo.get("full_name"), repo.get("html_url"))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise PipelineError(f"{path}: not a workflow_run event ({type(exc).__name__})") from None
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
