@@ -106,14 +106,17 @@ class Plan:
     def matrix(self, records: list[Mapping[str, Any]]
                ) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, int]] | None:
         """(the estimator's input, the checked records, unseen counts per column), or None
-        when a value needs the usual checks."""
-        X = np.empty((len(records), self.width))
+        when a value needs the usual checks. Rows are built as Python lists (a NumPy item
+        assignment costs more than the arithmetic) and become one array at the end."""
+        rows: list[list[float]] = []
         checked: list[dict[str, Any]] = []
         unseen: dict[str, int] = {}
-        start = self.numeric_at.start
-        for i, record in enumerate(records):
+        start, blank = self.numeric_at.start, [0.0] * self.width
+        numeric, categorical, allowed = self.numeric, self._lists(), self.allowed
+        for record in records:
+            out = blank.copy()
             row: dict[str, Any] = {}
-            for j, (name, a, b, missing, low, high) in enumerate(self.numeric):
+            for j, (name, a, b, missing, low, high) in enumerate(numeric, start):
                 value = record[name]
                 if value is None:
                     number = math.nan
@@ -125,21 +128,32 @@ class Plan:
                         return None
                 else:
                     return None  # text, booleans, numpy scalars: the usual checks
-                X[i, start + j] = missing if math.isnan(number) else a * number + b
+                out[j] = missing if number != number else a * number + b  # NaN: missing
                 row[name] = number
-            for name, table, where in self.categorical:
+            for name, table, first, stop, other in categorical:
                 value = record[name]
-                if type(value) is float and math.isnan(value):
+                if type(value) is float and value != value:
                     value = None  # a table's missing category, as pandas writes it
                 elif value is not None and type(value) is not str:
                     return None
-                code = table.get(value)
-                X[i, where] = table[UNSEEN] if code is None else code
-                if value is not None and value not in self.allowed[name]:
+                out[first:stop] = table.get(value, other)
+                if value is not None and value not in allowed[name]:
                     unseen[name] = unseen.get(name, 0) + 1
                 row[name] = value
+            rows.append(out)
             checked.append(row)
-        return X, checked, unseen
+        return np.array(rows, dtype=float).reshape(len(rows), self.width), checked, unseen
+
+    def _lists(self) -> list[tuple[str, dict[Any, list[float]], int, int, list[float]]]:
+        """The category tables as Python lists, made once: (column, table, first, stop,
+        the unseen block)."""
+        cache = self.__dict__.get("_as_lists")
+        if cache is None:
+            cache = [(name, {k: v.tolist() for k, v in table.items()}, int(where.start),
+                      int(where.stop), table[UNSEEN].tolist())
+                     for name, table, where in self.categorical]
+            self.__dict__["_as_lists"] = cache
+        return cache
 
     def table_matrix(self, frame: pd.DataFrame) -> np.ndarray:
         """The estimator's input for a checked table (Predictor.frame's): the same lookups
