@@ -8,6 +8,7 @@ with no recorded model (the first pull request of a new project) has no champion
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -36,20 +37,27 @@ class Champion:
 def locked_paths(lock_text: str | None, kind: str) -> dict[str, str]:
     """{path: md5} of every ``kind`` ("outs" or "deps") a dvc.lock's text records ({} for
     anything that is not a dvc.lock)."""
+    return dict(_locked(lock_text or "")[kind == "deps"])
+
+
+@functools.lru_cache(maxsize=8)
+def _locked(lock_text: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(outs, deps) of a dvc.lock's text: parsed once, as one verdict reads a lock often."""
     import yaml
 
     try:
-        lock = safe_load(lock_text or "") or {}
+        lock = safe_load(lock_text) or {}
     except yaml.YAMLError:
-        return {}
+        return {}, {}
     stages = lock.get("stages") if isinstance(lock, dict) else None
-    found = {}
+    found: tuple[dict[str, str], dict[str, str]] = ({}, {})
     for stage in (stages.values() if isinstance(stages, dict) else []):
-        entries = stage.get(kind) if isinstance(stage, dict) else None
-        for entry in entries if isinstance(entries, list) else []:
-            if isinstance(entry, dict) and isinstance(entry.get("path"), str) \
-                    and isinstance(entry.get("md5"), str):
-                found[entry["path"]] = entry["md5"]
+        for kind, into in (("outs", found[0]), ("deps", found[1])):
+            entries = stage.get(kind) if isinstance(stage, dict) else None
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict) and isinstance(entry.get("path"), str) \
+                        and isinstance(entry.get("md5"), str):
+                    into[entry["path"]] = entry["md5"]
     return found
 
 
