@@ -42,12 +42,16 @@ def make_setup(project: Path, env: dict[str, str]) -> subprocess.CompletedProces
 def test_without_uv_a_pinned_uv_is_installed_into_the_project(root, tmp_path):
     """The uv of the Makefile's pin lands in .venv-tools/, and it builds the environment."""
     project = copy_project(root, tmp_path / "project")
-    env = without_uv(dict(os.environ))
+    env = without_uv({k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
     assert shutil.which("uv", path=env["PATH"]) is None
     start = time.perf_counter()
     done = make_setup(project, env)
     seconds = time.perf_counter() - start
     assert done.returncode == 0, done.stdout + done.stderr
+    # Python writes bytecode as modules are first imported: nothing was compiled up front,
+    # unless Python may not write it (then every process would compile its imports again)
+    site = next((project / ".venv" / "lib").glob("python3*/site-packages"))
+    assert not (site / "sklearn" / "__pycache__").exists()
     pin = re.search(r"^UV_VERSION := (\S+)", (root / "Makefile").read_text(), re.M).group(1)
     assert f"installing uv {pin} into .venv-tools/" in done.stdout
     version = subprocess.run([project / ".venv-tools" / "bin" / "uv", "--version"],
@@ -58,6 +62,10 @@ def test_without_uv_a_pinned_uv_is_installed_into_the_project(root, tmp_path):
     print(f"make setup without uv: {seconds:.1f} s")  # measured by `make bench`, not judged here
     again = make_setup(project, env)
     assert again.returncode == 0 and "installing uv" not in again.stdout  # nothing to do
+    for value, compiled in (("1", True), ("", False)):
+        plan = subprocess.run(["make", "-n", "-B", "setup"], cwd=project, capture_output=True,
+                              text=True, env={**env, "PYTHONDONTWRITEBYTECODE": value})
+        assert ("--compile-bytecode" in plan.stdout) == compiled, plan.stdout
 
 
 def test_when_uv_cannot_be_installed_pip_takes_over(root, tmp_path):
