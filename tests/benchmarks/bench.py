@@ -144,14 +144,15 @@ def scale_table(sizes: list[int]) -> None:
                 set_threads(repo, threads)
                 results[rows, threads] = stages(repo)
     names = list(next(iter(results.values())))
-    print("| rows | train.threads | " + " | ".join(names) + " | total | peak memory |")
-    print("|---" * (len(names) + 4) + "|")
+    print("| rows | train.threads | " + " | ".join(names) + " | total | peak memory | "
+          "prepare's peak |")
+    print("|---" * (len(names) + 5) + "|")
     for (rows, threads), timing in results.items():
         cells = [f"{timing[n][0]:.1f} s" for n in names]
         total = sum(t for t, _ in timing.values())
         top = max(timing, key=lambda n: timing[n][1])
         print(f"| {rows:,} | {threads} | " + " | ".join(cells) + f" | {total:.0f} s | "
-              f"{timing[top][1]:,.0f} MB ({top}) |")
+              f"{timing[top][1]:,.0f} MB ({top}) | {timing['prepare'][1]:,.0f} MB |")
 
 
 def prediction(repo: Path) -> tuple[float, float, float]:
