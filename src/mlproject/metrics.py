@@ -70,7 +70,9 @@ def quality(y: np.ndarray, proba: np.ndarray, classes: list[str], positive: str 
             # binary: squared error of the positive score (sklearn's brier_score_loss)
             "brier": float(np.mean(np.sum((proba - onehot) ** 2, axis=1))) / (2 if binary else 1),
         }
-        if len(np.unique(y)) > 1:
+        # ROC AUC and AP need every class among these rows (a slice may lack one, as it
+        # may have one class only): otherwise they are undefined and left out
+        if len(np.unique(y)) == len(classes) > 1:
             hit = y == classes.index(positive) if binary else onehot
             out["roc_auc"] = (skm.roc_auc_score(hit, score) if binary else
                               skm.roc_auc_score(onehot, proba, average="macro"))

@@ -98,3 +98,18 @@ def test_schema_rejects_unseen_category_in_training(params):
     checks = schema.data_schema(params.schema, params.data.target)
     with pytest.raises(PipelineError, match=r"column 'plan': 1 row\(s\) fail isin.*line 4"):
         schema.validate(table.assign(**{ROW_KEY: range(1, 151)}), checks, "churn.csv")
+
+
+def test_a_slice_missing_a_class_reports_no_auc_and_writes_valid_json(tmp_path):
+    """Three classes; the rows whose slice value is missing hold two of them: ROC AUC there is
+    undefined, so it is left out (not NaN, which no JSON file can hold)."""
+    from mlproject import storage
+
+    y = np.array(["a", "b", "c", "a", "b", "c", "a", "b"])
+    proba = np.array([[.8, .1, .1], [.1, .8, .1], [.1, .1, .8], [.6, .3, .1],
+                      [.3, .6, .1], [.2, .2, .6], [.7, .2, .1], [.2, .7, .1]])
+    frame = pd.DataFrame({"line": pd.array(["L1"] * 6 + [None, None], dtype="str")})
+    found = metrics.slices(frame, y, proba, ["a", "b", "c"], None, ["line"])
+    assert "roc_auc" in found["line=L1"] and "roc_auc" not in found["line=(missing)"]
+    assert found["line=(missing)"]["classes"] == {"a": 1, "b": 1, "c": 0}
+    storage.write_json(tmp_path / "slices.json", found)  # allow_nan=False: would raise on NaN
