@@ -147,8 +147,11 @@ def _numbers(values: np.ndarray, rng: Range, name: str, source: str,
         labels = index if index is not None else range(len(values))
         shown = ", ".join(f"{labels[i]}: {quote(values[i])}" for i in rows)  # 10**400: cut
         unit = "lines" if index is not None and index.name == "line" else "rows"
-        raise PipelineError(f"{source}: column {name!r}: not a finite number in "
-                            f"[{rng.min}, {rng.max}] ({unit} {shown})")
+        bounds = "" if rng.min is None and rng.max is None else (
+            f" in [{'-inf' if rng.min is None else rng.min}, "
+            f"{'inf' if rng.max is None else rng.max}]")
+        raise PipelineError(f"{source}: column {name!r}: not a finite number{bounds} "
+                            f"({unit} {shown})")
     return numbers
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -107,9 +109,11 @@ def test_a_slice_missing_a_class_reports_no_auc_and_writes_valid_json(tmp_path):
 
     y = np.array(["a", "b", "c", "a", "b", "c", "a", "b"])
     proba = np.array([[.8, .1, .1], [.1, .8, .1], [.1, .1, .8], [.6, .3, .1],
-                      [.3, .6, .1], [.2, .2, .6], [.7, .2, .1], [.2, .7, .1]])
+                      [.3, .6, .1], [.2, .2, .6], [.7, .2, .1], [.2, .1, .7]])
     frame = pd.DataFrame({"line": pd.array(["L1"] * 6 + [None, None], dtype="str")})
-    found = metrics.slices(frame, y, proba, ["a", "b", "c"], None, ["line"])
+    with warnings.catch_warnings():  # nor a warning that a class was predicted, not present
+        warnings.simplefilter("error")
+        found = metrics.slices(frame, y, proba, ["a", "b", "c"], None, ["line"])
     assert "roc_auc" in found["line=L1"] and "roc_auc" not in found["line=(missing)"]
     assert found["line=(missing)"]["classes"] == {"a": 1, "b": 1, "c": 0}
     storage.write_json(tmp_path / "slices.json", found)  # allow_nan=False: would raise on NaN
