@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -112,7 +113,7 @@ class Plan:
         checked: list[dict[str, Any]] = []
         unseen: dict[str, int] = {}
         start, blank = self.numeric_at.start, [0.0] * self.width
-        numeric, categorical, allowed = self.numeric, self._lists(), self.allowed
+        numeric, categorical, allowed = self.numeric, self._list_tables, self.allowed
         for record in records:
             out = blank.copy()
             row: dict[str, Any] = {}
@@ -144,16 +145,12 @@ class Plan:
             checked.append(row)
         return np.array(rows, dtype=float).reshape(len(rows), self.width), checked, unseen
 
-    def _lists(self) -> list[tuple[str, dict[Any, list[float]], int, int, list[float]]]:
-        """The category tables as Python lists, made once: (column, table, first, stop,
-        the unseen block)."""
-        cache = self.__dict__.get("_as_lists")
-        if cache is None:
-            cache = [(name, {k: v.tolist() for k, v in table.items()}, int(where.start),
-                      int(where.stop), table[UNSEEN].tolist())
-                     for name, table, where in self.categorical]
-            self.__dict__["_as_lists"] = cache
-        return cache
+    @cached_property
+    def _list_tables(self) -> list[tuple[str, dict[Any, list[float]], int, int, list[float]]]:
+        """The category tables as Python lists: (column, table, first, stop, unseen block)."""
+        return [(name, {k: v.tolist() for k, v in table.items()}, int(where.start),
+                 int(where.stop), table[UNSEEN].tolist())
+                for name, table, where in self.categorical]
 
     def table_matrix(self, frame: pd.DataFrame) -> np.ndarray:
         """The estimator's input for a checked table (Predictor.frame's): the same lookups
