@@ -102,7 +102,7 @@ accept: setup ## CI (accept workflow): pass a failing model gate on PR's head SH
 	mlproject accept --pr "$(PR)" --sha "$(SHA)" --by "$(BY)" --reason "$(REASON)"
 
 test: setup ## run the whole test suite (PYTEST_WORKERS processes; a test file stays in one)
-	@status=0; pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS) || status=$$?; \
+	@status=0; pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15 $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 

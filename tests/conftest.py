@@ -94,7 +94,8 @@ def _tools_on_path():
 
 
 # `make test` spreads whole files over the cores (pytest-xdist --dist loadfile) in collection
-# order; a long file collected last finishes alone. These files take the longest (the slowest
+# order (--no-loadscope-reorder: xdist would otherwise start the files with the most tests
+# first); a long file collected last finishes alone. These files take the longest (the slowest
 # first, as `make test` measured them), so they start first; tests keep their order in a file.
 LONGEST_FIRST = [
     "tests/workflows/test_act_verdict.py", "tests/adopt/test_rename.py",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -38,11 +39,25 @@ def steps(workflows: dict[str, dict]):
 
 
 @pytest.fixture(scope="session")
-def project_template(tmp_path_factory) -> Path:
+def project_template(tmp_path_factory, worker_id) -> Path:
     """This checkout adopted by a generated data set (act_harness.project_template), built
-    once and copied by every act scenario."""
+    once per run, whichever worker needs it first (the others wait for it), and copied by
+    every act scenario: nothing writes to it."""
+    import fcntl
+
     from .act_harness import VENV, project_template
 
     if not (VENV / ".installed").exists():
         pytest.skip("run `make setup` first")
-    return project_template(tmp_path_factory.mktemp("template") / "project")
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if worker_id != "master" else base  # pytest-N/, shared by workers
+    dest, done = shared / "act-template" / "project", shared / "act-template" / "built"
+    dest.parent.mkdir(exist_ok=True)
+    with open(shared / "act-template" / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            if dest.exists():  # a worker stopped half way
+                shutil.rmtree(dest)
+            project_template(dest)
+            done.touch()
+    return dest
