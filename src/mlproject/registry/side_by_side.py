@@ -64,7 +64,8 @@ def judge(root: Path, commit: str, production: tags.Version | None, rules_rev: s
 
     base = production.commit if production else commit
     pr = PullRequest(number=None, head_sha=commit, base_sha=base, repository=None)
-    compared = scoring.compare(root, base, pr, params, champion=production is not None)
+    compared = scoring.compare(root, base, pr, params, champion=production is not None,
+                               changed=False)  # no comment to show it in
     evidence = compared.evidence
     rescored = rescore(evidence, compared.files, base if production else None, root,
                        params.train.threads, params.evaluate.latency_repeats)

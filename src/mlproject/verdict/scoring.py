@@ -125,9 +125,10 @@ class Compared:
 
 
 def compare(root: Path, base: str, pr: PullRequest, params: Params | None = None,
-            champion: bool = True) -> Compared:
+            champion: bool = True, changed: bool = True) -> Compared:
     """Score the workspace's model and the base's (unless ``champion`` is False) on the
-    workspace's holdout; return the evidence and the model files it scored."""
+    workspace's holdout; return the evidence and the model files it scored. ``changed``:
+    collect what changed against the base too (for the comment; the gate does not read it)."""
     params = params or load_params(root / "params.yaml")
     target = params.data.target
     table = storage.read_table(root / HOLDOUT)
@@ -149,7 +150,7 @@ def compare(root: Path, base: str, pr: PullRequest, params: Params | None = None
     info = ChampionInfo(source=found.source, seconds=round(found.seconds, 2),
                         detail=found.detail[:200])
     return Compared(evidence_of(table, params, predictors, pr, info,
-                                changes.collect(root, base)), files)
+                                changes.collect(root, base) if changed else None), files)
 
 
 def evidence_of(table: pd.DataFrame, params: Params, predictors: dict[str, Predictor],
