@@ -21,7 +21,10 @@ def sh(*cmd: str, cwd: Path) -> str:
     return done.stdout
 
 
-def test_rename_then_the_copy_passes_its_tests(root, tmp_path):
+def test_rename_then_the_copy_passes_its_tests(root, tmp_path, monkeypatch):
+    # the copy's environment compiles what its processes import; where this is set, its setup
+    # would compile all of it first (~20 s), which tests/integration/test_setup.py covers
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
     copy = tmp_path / "acme"
     sh("git", "clone", "-q", str(root), str(copy), cwd=tmp_path)
     sh("git", "tag", "-a", "model@v1.0.0", "-m", "template version", cwd=copy)
