@@ -12,14 +12,16 @@ arithmetic, learnt from the fitted transformers themselves:
   a one-hot block), made by transforming every category the encoder knows, an unseen one and
   a missing one; anything else is unseen.
 
-Records are then checked as plain Python values and encoded straight into the NumPy array
-the estimator takes. For up to ``FOREST_ROWS`` records, histogram gradient boosting's trees
-are walked all at once (``Forest``): scikit-learn walks them one by one, which costs more than
-the walking for a few records. Anything the fast path does not take as it is (a number written
-as text, a boolean, a value out of range, a datetime feature, a model of another shape) goes
-the usual way, which checks it and says what is wrong: the fast path never decides an error.
-``compile`` proves itself before it is used: on probe records built from the schema, the plan
-must give the very matrix the pipeline's own preprocessing gives, or it is not used.
+Records are then checked as plain Python values and encoded straight into the NumPy array the
+estimator takes. For up to ``FOREST_ROWS`` records, histogram gradient boosting's trees are
+walked all at once (``Forest``): scikit-learn walks them one by one, which costs more than the
+walking for a few records. Up to ``MAX_RECORDS``, its own tree predictors are called directly
+(``Trees``), without the input checks and category tables it makes on every call. Anything the
+fast path does not take as it is (a number written as text, a boolean, a value out of range, a
+datetime feature, a model of another shape) goes the usual way, which checks it and says what
+is wrong: the fast path never decides an error. ``compile`` proves itself before it is used: on
+probe records built from the schema, the plan must give the very matrix the pipeline's own
+preprocessing gives, or it is not used.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Plan:
     allowed: dict[str, frozenset[str]]  # unseen: not in the schema's list, as Predictor counts
     estimator: Any = None  # the pipeline's estimator
     forest: Forest | None = None  # its trees walked together, for a few rows
+    trees: Trees | None = None  # its tree predictors called directly, for up to MAX_RECORDS
 
     @classmethod
     def compile(cls, model: Any, features: list[str], schema: Schema) -> Plan | None:
@@ -65,19 +68,18 @@ class Plan:
         if not plan._agrees(model, features, probes):
             return None
         plan.estimator = model.steps[-1][1]
-        try:
-            forest = Forest.compile(plan.estimator)
-            X = plan.matrix(probes)[0]
-            regression = not hasattr(plan.estimator, "predict_proba")
-            plan.forest = forest if forest is not None and forest.agrees(X, regression) else None
-        except Exception:  # noqa: BLE001 - the estimator's own predict serves
-            plan.forest = None
+        X = plan.matrix(probes)[0]
+        regression = not hasattr(plan.estimator, "predict_proba")
+        plan.forest = _proven(Forest, plan.estimator, X, regression)
+        plan.trees = _proven(Trees, plan.estimator, X, regression)
         return plan
 
     def taker(self, rows: int) -> Any:
-        """What takes a matrix of ``rows`` rows: the forest for a few, else the estimator."""
-        return self.forest if self.forest is not None and rows <= FOREST_ROWS else \
-            self.estimator
+        """What takes a matrix of ``rows`` rows: the forest for a few, the tree predictors
+        for up to MAX_RECORDS, else the estimator."""
+        if self.forest is not None and rows <= FOREST_ROWS:
+            return self.forest
+        return self.trees if self.trees is not None and rows <= MAX_RECORDS else self.estimator
 
     @classmethod
     def _build(cls, model: Any, features: list[str], schema: Schema) -> Plan | None:
@@ -262,11 +264,77 @@ def probe_records(features: list[str], schema: Schema, rows: int = 40) -> list[d
     return out
 
 
+def _proven(kind: type[Summed], estimator: Any, X: np.ndarray, regression: bool
+            ) -> Summed | None:
+    """``kind`` compiled from the estimator when it gives the estimator's own outputs on the
+    probe matrix ``X``, else None (the estimator's own predict serves)."""
+    try:
+        found = kind.compile(estimator)
+        return found if found is not None and found.agrees(X, regression) else None
+    except Exception:  # noqa: BLE001 - an unexpected estimator: its own predict serves
+        return None
+
+
+class Summed:
+    """A histogram gradient boosting model's outputs from the sums of its leaf values
+    (``raw``, as its _raw_predict gives them), through its own link (sigmoid, softmax,
+    identity), as its predict and predict_proba do."""
+
+    estimator: Any
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.estimator._loss.predict_proba(self.raw(X))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.estimator._loss.link.inverse(self.raw(X).ravel())
+
+    def agrees(self, X: np.ndarray, regression: bool) -> bool:
+        """The estimator's own outputs on ``X``."""
+        mine = self.predict(X) if regression else self.predict_proba(X)
+        theirs = self.estimator.predict(X) if regression else self.estimator.predict_proba(X)
+        return mine.shape == theirs.shape and bool(np.allclose(mine, theirs, rtol=1e-12,
+                                                               atol=1e-12))
+
+
 @dataclass
-class Forest:
+class Trees(Summed):
+    """The tree predictors of a fitted HistGradientBoosting model called one by one, as its
+    _raw_predict calls them, on one thread: the same sums in the same order, without checking
+    the input again or rebuilding its category tables on every call."""
+
+    estimator: Any
+    bitsets: np.ndarray  # the known categories of each categorical feature
+    feature_map: np.ndarray
+
+    @classmethod
+    def compile(cls, estimator: Any) -> Trees | None:
+        """None unless the estimator is a histogram gradient boosting model that takes the
+        matrix as it is (no pandas categories of its own to encode)."""
+        if not getattr(estimator, "_predictors", None) or \
+                getattr(estimator, "_preprocessor", None) is not None:
+            return None
+        bitsets, feature_map = estimator._bin_mapper.make_known_categories_bitsets()
+        return cls(estimator, bitsets, feature_map)
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        e = self.estimator
+        X = np.asarray(X, dtype=np.float64)
+        raw = np.zeros((len(X), e.n_trees_per_iteration_), dtype=e._baseline_prediction.dtype,
+                       order="F")
+        raw += e._baseline_prediction
+        for iteration in e._predictors:
+            for k, predictor in enumerate(iteration):
+                raw[:, k] += predictor.predict(X, self.bitsets, self.feature_map, 1)
+        return raw
+
+
+@dataclass
+class Forest(Summed):
     """A fitted HistGradientBoosting model's trees as flat arrays, walked together for a few
-    rows: the leaf values summed in scikit-learn's order (the baseline, then tree after tree),
-    then its own link (sigmoid, softmax, identity) on the sums."""
+    rows: the leaf values summed in scikit-learn's order (the baseline, then tree after tree)."""
 
     feature: np.ndarray
     threshold: np.ndarray
@@ -316,16 +384,3 @@ class Forest:
         values = self.value[node].reshape(len(X), -1, self.per_iteration)  # rows, iter, class
         start = np.broadcast_to(self.baseline, (len(X), 1, self.per_iteration))
         return np.cumsum(np.concatenate([start, values], axis=1), axis=1)[:, -1, :]
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return self.estimator._loss.predict_proba(self.raw(X))
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.estimator._loss.link.inverse(self.raw(X).ravel())
-
-    def agrees(self, X: np.ndarray, regression: bool) -> bool:
-        """The forest gives the estimator's own outputs on ``X``."""
-        mine = self.predict(X) if regression else self.predict_proba(X)
-        theirs = self.estimator.predict(X) if regression else self.estimator.predict_proba(X)
-        return mine.shape == theirs.shape and bool(np.allclose(mine, theirs, rtol=1e-12,
-                                                               atol=1e-12))

@@ -77,7 +77,12 @@ def test_one_record_at_a_time_equals_the_pipeline_on_the_whole_holdout(task, nam
             assert np.abs(pipeline.max(axis=1) - [a.score for a in usual]).max() <= 1e-6
         if key == "model":  # the fast path served it, not the usual one
             assert predictor._plan not in (None, False), name
-            assert (predictor._plan.forest is not None) == (name == "hist_gradient_boosting")
+            plan, hgb = predictor._plan, name == "hist_gradient_boosting"
+            assert (plan.forest is not None) == hgb and (plan.trees is not None) == hgb
+            if hgb:  # the tree predictors called directly: scikit-learn's very sums
+                X = plan.table_matrix(frame)
+                assert np.array_equal(plan.trees.raw(X), plan.estimator._raw_predict(X))
+                assert plan.taker(9) is plan.trees and plan.taker(101) is plan.estimator
         if predictor.regression:
             assert np.allclose([a.value for a in fast], [a.value for a in usual],
                                rtol=0, atol=1e-6)
