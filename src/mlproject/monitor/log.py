@@ -45,6 +45,8 @@ PREFIX = "input_"
 NAME = re.compile(r"^predictions-(\d{8}T\d{6}\d{3}Z)-(\d+)-(\d+)\.parquet$")
 FLUSH_ROWS = 1000
 FLUSH_SECONDS = 1.0
+IDLE_FLUSH_SECONDS = 0.2  # queued rows are written once no request came for this long
+POLL_SECONDS = 0.05  # how often the writer thread takes what the requests queued
 QUEUE_REQUESTS = 10_000
 
 
@@ -161,21 +163,25 @@ class PredictionLog:
 
     # -- the writer thread ------------------------------------------------------------------
     def _run(self) -> None:
-        idle = object()
         pending: list[Batch] = []
         rows, last_put, last_flush = 0, time.monotonic(), time.monotonic()
         while True:
-            try:
-                item = self._queue.get(timeout=0.2)
-            except queue.Empty:
-                item = idle
-            stop = item is None
-            if isinstance(item, Batch):
-                pending.append(item)
-                rows += len(item.labels)
-                last_put = time.monotonic()
+            # look at the queue every POLL_SECONDS (at once on close) and take all it holds:
+            # a request hands its rows over without waking this thread
+            self._closed.wait(POLL_SECONDS)
+            stop = False
+            while not stop:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                stop = item is None
+                if item is not None:
+                    pending.append(item)
+                    rows += len(item.labels)
+                    last_put = time.monotonic()
             now = time.monotonic()
-            if pending and (stop or item is idle or rows >= FLUSH_ROWS
+            if pending and (stop or now - last_put >= IDLE_FLUSH_SECONDS or rows >= FLUSH_ROWS
                             or now - last_flush >= FLUSH_SECONDS):
                 self._write(pending)
                 pending, rows, last_flush = [], 0, now
