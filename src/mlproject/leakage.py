@@ -11,8 +11,10 @@ Three things make a model look better than it will ever be, or learn nothing use
 - ``leak``: a feature that alone predicts the target almost perfectly (single-feature ROC AUC
   >= ``LEAK_AUC`` on the training rows, a regression's R² >= ``LEAK_R2``, scored out of fold
   so many small categories cannot fake it); usually a value known only after the outcome;
-- ``id_like``: an identifier kept as a feature (nearly all values distinct whole numbers or
-  texts, or an id-like name with mostly distinct values): a model can only memorise it.
+- ``id_like``: an identifier kept as a feature (nearly all values distinct texts, or distinct
+  whole numbers that fill most of their range as a counter does, or an id-like name with
+  mostly distinct values): a model can only memorise it. Distinct whole numbers spread over a
+  wide range (incomes, ages in days) are measurements, not counters, and are left alone.
 
 The scan only reports; what to drop is the person's decision. It needs numpy, pandas and
 scipy, and scores at most ``max_rows`` rows (a seeded sample): about a second for 30 features.
@@ -35,6 +37,7 @@ ID_SHARE = 0.95  # an identifier: at least this share of its values are distinct
 ID_NAME_SHARE = 0.5  # ... or this share, when the name says so (customer_id, orderID, uuid)
 ID_NAME = re.compile(r"(?i)(^|[_\W])(id|uuid|guid)$|^(uuid|guid)|[a-z0-9](Id|ID)$")
 MIN_VALUES = 20  # fewer values than this say nothing about being an identifier
+ID_DENSITY = 0.5  # distinct whole numbers that fill at least this share of their range count
 BINS = 64  # a numeric feature is scored per quantile bin (plus its raw order, for two classes)
 FOLDS = 3
 
@@ -230,6 +233,16 @@ def _is_copy(values: pd.Series, codes: np.ndarray, n_classes: int) -> bool:
     return len(pairs) == n_classes  # n values, n classes, n pairs: a bijection
 
 
+def counter_like(numbers: np.ndarray) -> bool:
+    """Whole numbers whose distinct values fill at least ID_DENSITY of the whole numbers
+    between their least and greatest, as a counter's do (a row number, an order number)."""
+    numbers = numbers[~np.isnan(numbers)]
+    if not len(numbers) or not np.all(np.mod(numbers, 1) == 0):
+        return False
+    span = float(numbers.max() - numbers.min()) + 1
+    return len(np.unique(numbers)) >= ID_DENSITY * span
+
+
 def _id_share(values: pd.Series, name: str) -> float | None:
     """Share of distinct values when the column looks like an identifier, else None."""
     present = values.dropna()
@@ -237,8 +250,8 @@ def _id_share(values: pd.Series, name: str) -> float | None:
         return None
     share = present.nunique() / len(present)
     if pd.api.types.is_numeric_dtype(present):
-        whole = bool(np.all(np.mod(present.to_numpy(dtype="float64"), 1) == 0))
-        by_values = whole and share >= ID_SHARE
+        numbers = present.to_numpy(dtype="float64")
+        by_values = share >= ID_SHARE and counter_like(numbers)
     else:
         by_values = share >= ID_SHARE
     return share if by_values or (ID_NAME.search(name) and share >= ID_NAME_SHARE) else None

@@ -7,11 +7,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from mlproject import datacheck, refresh
+from mlproject import datacheck, leakage, refresh
 from mlproject.adopt import infer, init_data
 from mlproject.cli import main as cli
 from mlproject.errors import PipelineError
@@ -139,6 +140,22 @@ def test_numeric_labels_are_one_class_per_number():
     assert classes == ["0", "1"] and positive == "1"
     assert labels == {"1.0": "1", "0.0": "0"}
     assert infer.target_classes(df, "default", positive="0.0")[1] == "0"
+
+
+def test_distinct_whole_numbers_are_identifiers_only_when_counted_or_named():
+    """A row or order number (distinct, filling its range) and a named id are left out of the
+    features; distinct whole numbers spread wide, as incomes are, are a numeric feature, and
+    the leakage scan does not call them identifiers either."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"row": np.arange(100, 300), "order_no": rng.permutation(200) + 5000,
+                       "account_id": rng.choice(10**8, 200, replace=False),
+                       "income": rng.choice(np.arange(15_000, 400_000), 200, replace=False),
+                       "age_days": rng.integers(1, 8000, 200), "y": ["a", "b"] * 100})
+    kinds = infer.column_kinds(df, "y")
+    assert {k for k, v in kinds.items() if v == "excluded"} == {"row", "order_no", "account_id"}
+    assert kinds["income"] == kinds["age_days"] == "numeric"
+    found = leakage.scan(df, "y", ["row", "income", "age_days"], [])
+    assert [(f.column, f.kind) for f in found] == [("row", "id_like")]
 
 
 def test_ids_that_a_date_parser_reads_as_year_1_are_not_dates():

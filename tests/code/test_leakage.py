@@ -20,6 +20,9 @@ def table(rows: int = 2000, seed: int = 0, classes: int = 2) -> pd.DataFrame:
         "signal": signal,
         "with_blanks": np.where(rng.random(rows) < 0.2, np.nan, signal),
         "signup_days": 18_000.0 + rng.permutation(rows),  # distinct by nature: a date
+        # whole numbers, (nearly) all distinct, spread wide: measurements, not counters
+        "income": rng.choice(np.arange(15_000, 400_000), rows, replace=False).astype(float),
+        "age_days": rng.integers(1, 40 * rows, rows).astype(float),
         "city": rng.choice([f"city_{i}" for i in range(300)], rows),
         "plan": rng.choice(["basic", "pro"], rows),
         "after_outcome": np.searchsorted(cuts, noisy) * 10 + rng.normal(0, 1, rows),
@@ -31,7 +34,8 @@ def table(rows: int = 2000, seed: int = 0, classes: int = 2) -> pd.DataFrame:
     return df
 
 
-NUMERIC = ["signal", "with_blanks", "signup_days", "after_outcome", "row_number", "customer_id"]
+NUMERIC = ["signal", "with_blanks", "signup_days", "income", "age_days", "after_outcome",
+           "row_number", "customer_id"]
 CATEGORICAL = ["city", "plan", "label_copy", "order_ref"]
 
 

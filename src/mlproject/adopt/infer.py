@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mlproject import storage
+from mlproject import leakage, storage
 from mlproject.errors import PipelineError
 
 MISSING_MARKERS = ["", "?", "NA", "N/A", "n/a", "na", "null", "NULL", "None", "nan", "NaN", "-"]
@@ -81,8 +81,12 @@ def column_kinds(df: pd.DataFrame, target: str) -> dict[str, str]:
         numbers = pd.to_numeric(values, errors="coerce")
         distinct = values.nunique()
         if len(values) and numbers.notna().all():
+            # an identifier: a distinct whole number in every row, counted out (1, 2, 3, ...)
+            # or named so; distinct numbers spread wide (incomes) are measurements
             whole = bool(np.all(np.mod(numbers, 1) == 0))
-            kinds[name] = "excluded" if whole and distinct == len(df) else "numeric"
+            counted = whole and (leakage.counter_like(numbers.to_numpy(dtype="float64"))
+                                 or bool(leakage.ID_NAME.search(str(name))))
+            kinds[name] = "excluded" if distinct == len(df) and counted else "numeric"
         elif len(values) and _dates(values).notna().mean() > 0.95:
             kinds[name] = "datetime"
         elif distinct > MAX_CATEGORIES or (distinct > 50 and distinct > 0.5 * len(values)):
