@@ -50,6 +50,15 @@ def test_a_slice_drop_widens_the_slice_tolerance():
     assert gate["slices"]["max_drop"] == 0.05 and notes[0].startswith("gate.slices.max_drop")
 
 
+def test_a_regression_slice_whose_error_grew_widens_the_slice_tolerance():
+    """An error grows when it gets worse: a slice's MAE +1.9 minutes against 1.43 allowed."""
+    gate = {"max_drop": {"mae": 0.855}, "slices": {"metric": "mae", "max_drop": 1.43}}
+    grew = failed("slice", "mae [vehicle=truck]", 1.9032, 1.43, 0.505, 3.6885)
+    fitted, notes = selfcheck.fit(gate, [("split.seed 44", Verdict(False, [grew]))])
+    assert fitted["slices"]["max_drop"] == 2.379  # 1.9032 x 1.25, rounded up
+    assert notes[0].startswith("gate.slices.max_drop 1.43 → 2.379 (split.seed 44: mae [")
+
+
 def test_what_still_fails_is_named_per_trial():
     lines = selfcheck.failures([
         (selfcheck.MAIN, Verdict(True, [])),

@@ -124,11 +124,12 @@ def fit(gate: dict, verdicts: list[tuple[str, Verdict]]) -> tuple[dict, list[str
                     gate[key][c.metric] = new
             elif c.kind in ("change", "slice") and c.value is not None:
                 metric = c.metric if c.kind == "change" else "slices"
-                drop = c.value if c.metric in LOWER_IS_BETTER else -c.value
+                measured = c.metric.split(" [", 1)[0]  # a slice's check: "mae [region=east]"
+                drop = c.value if measured in LOWER_IS_BETTER else -c.value
                 section = gate["max_drop"] if c.kind == "change" else gate["slices"]
                 field = c.metric if c.kind == "change" else "max_drop"
                 widest = WIDEST.get(metric, 0.1)
-                if (c.metric.split(" [")[0] in ERRORS) and section[field] > 0:
+                if measured in ERRORS and section[field] > 0:
                     # in the target's units: at most ten times the fitted tolerance (10 % of
                     # the holdout's spread, as adopt/tolerance.py caps it)
                     widest = max(section[field], original.get(metric, section[field]) * 10)
