@@ -247,6 +247,21 @@ def test_a_count_target_is_adopted_as_a_regression(template, tmp_path, capsys):
     committed = set(git(work, "show", "--name-only", "--format=", "HEAD").split())
     assert {"reports/plots/predicted_actual.csv", "reports/plots/residuals.csv"} <= committed
 
+    # the same project adopts a class target next: nothing of the regression is left to refuse
+    source = tmp_path / "churn.csv"
+    datasets.churn(rows=600).to_csv(source, index=False)
+    init_data.main(source, "Churn", root=work, commit_now=True, retrains=1)
+    out = capsys.readouterr().out
+    params = yaml.safe_load((work / "params.yaml").read_text())
+    assert "loss" not in params["train"]["model"]["params"]
+    assert params["gate"]["slices"]["metric"] == "roc_auc"
+    assert "roc_auc" in params["gate"]["beat_rule_baseline_by"]
+    assert "roc_auc" in params["report"]["headline"]
+    assert params["monitor"]["quality"]["metric"] == "accuracy"
+    assert "roc.csv" in (work / "dvc.yaml").read_text()
+    assert out.strip().splitlines()[-1].endswith("; main passes its own gate"), out
+    assert git(work, "status", "--porcelain") == ""
+
 
 @pytest.mark.slow
 def test_churn_with_a_planted_leak_and_the_first_commit(template, tmp_path, capsys):

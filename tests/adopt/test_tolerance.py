@@ -80,3 +80,26 @@ def test_the_gate_judges_the_chosen_metric_and_top_2_with_several_classes():
     assert "top_2_accuracy" not in several["beat_rule_baseline_by"]
     assert tolerance.with_metrics(["roc_auc", "f1", "top_2_accuracy"], "f1", 2) == [
         "roc_auc", "f1"]
+
+
+def test_a_gate_written_for_a_regression_target_takes_the_class_rules_again():
+    """A project that adopted a numeric target, then a class target: no rule keeps an error
+    metric, the margins are the starter's, and the tolerances are fitted to the new holdout."""
+    fit = tolerance.for_holdout({"no": 150, "yes": 50})
+    values = tolerance.for_values(list(range(200)))
+    starter = yaml.safe_load(FIXTURE.read_text())["gate"]
+    regression = tolerance.regression_gate(starter, values)
+    gate = tolerance.gate_section(regression, fit, "balanced_accuracy", 2)
+    assert not tolerance.judges_values(gate) and tolerance.judges_values(regression)
+    assert gate["beat_rule_baseline_by"] == {"roc_auc": 0.05, "balanced_accuracy": 0.02}
+    assert gate["beat_dummy_by"] == {"roc_auc": 0.05, "log_loss": 0.0}
+    assert gate["max_drop"] == {k: fit["max_drop"][k] for k in (
+        "roc_auc", "average_precision", "balanced_accuracy", "coverage",
+        "precision_when_shown")}
+    assert gate["max_below_best"] == {"roc_auc": fit["max_below_best"]["roc_auc"]}
+    assert gate["slices"] == {"metric": "roc_auc", **fit["slices"]}
+    assert gate["min"] == gate["max"] == {}
+    assert {k: gate[k] for k in ("system", "bootstrap") if k in starter} == {
+        k: starter[k] for k in ("system", "bootstrap") if k in starter}
+    several = tolerance.gate_section(regression, fit, "f1", 3)
+    assert "top_2_accuracy" in several["max_drop"]

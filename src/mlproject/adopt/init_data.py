@@ -85,6 +85,9 @@ def sections(raw: dict, reader: dict, df: pd.DataFrame, target: str, positive: s
     }, excluded
 
 
+REGRESSION_LOSSES = ("squared_error", "absolute_error", "poisson", "gamma", "quantile")
+
+
 def tolerance_of(values: pd.Series) -> dict:
     """predict.tolerance for a regression target: within 10 % of the truth, or of a typical
     value (a tenth of the median |target|) for the values near zero."""
@@ -190,9 +193,15 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
                            params.data.target.positive, flagged, objective=primary)
         fit = tolerance.for_holdout(holdout[target].value_counts().to_dict())
         gate = tolerance.gate_section(raw.get("gate"), fit, primary, len(classes))
-        headline = tolerance.with_metrics(list(report.get("headline") or []), primary,
-                                          len(classes), product=True) \
-            if report and report.get("headline") else None
+        shown = list(report.get("headline") or []) if report else []
+        if tolerance.VALUE_NAMES & set(shown):  # written for a regression target
+            shown = tolerance.CLASS_HEADLINE
+        headline = tolerance.with_metrics(shown, primary, len(classes), product=True) \
+            if shown else None
+        model = raw.get("train", {}).get("model", {})
+        if (model.get("params") or {}).get("loss") in REGRESSION_LOSSES:
+            new["train"] = {**raw["train"], "model": {**model, "params": {
+                k: v for k, v in model["params"].items() if k != "loss"}}}
     monitor = raw.get("monitor") if isinstance(raw.get("monitor"), dict) else None
     if monitor is not None:  # production's quality check judges the same kind of metric
         quality = monitor.get("quality") if isinstance(monitor.get("quality"), dict) else {}

@@ -76,13 +76,41 @@ def with_metrics(names: list[str], primary: str, classes: int, product: bool = F
     return out
 
 
+# The starter's class gate: what a gate written for a regression target becomes again when the
+# project adopts a class target (its tolerances are then fitted like any other's).
+CLASS_GATE = {
+    "max_drop": {k: MAX_DROP[k] for k in ("roc_auc", "average_precision", "f1", "coverage",
+                                          "precision_when_shown")},
+    "max_below_best": {"roc_auc": ANCHOR_DROPS * MAX_DROP["roc_auc"]},
+    "beat_rule_baseline_by": {"roc_auc": 0.05, "f1": 0.02},
+    "beat_dummy_by": {"roc_auc": 0.05, "log_loss": 0.0},  # no worse than the class shares
+    "slices": {"metric": "roc_auc", "max_drop": SLICE_MAX_DROP,
+               "min_class_rows": MIN_CLASS_ROWS[1]},
+}
+CLASS_HEADLINE = ["roc_auc", "average_precision", "f1", "coverage", "precision_when_shown"]
+VALUE_NAMES = frozenset({"rmse", "mae", "median_absolute_error", "r2", "mape",
+                         "within_tolerance"})  # metrics of a regression target
+
+
+def judges_values(gate: dict) -> bool:
+    """Whether any rule of ``gate`` names a regression metric (it was written for one)."""
+    slices = gate.get("slices") if isinstance(gate.get("slices"), dict) else {}
+    return slices.get("metric") in VALUE_NAMES or any(
+        isinstance(rules, dict) and VALUE_NAMES & set(rules) for rules in gate.values())
+
+
 def gate_section(gate: object, fit: dict, primary: str = "f1", classes: int = 2) -> dict | None:
     """The gate with the starter's floors cleared, its metrics fitted to the task (``primary``
     judges the predicted class; top-2 accuracy with several classes) and its change tolerances
-    and slice minimums fitted to the holdout (it keeps its shape otherwise)."""
+    and slice minimums fitted to the holdout (it keeps its shape otherwise; a gate written for
+    a regression target takes the starter's class rules again)."""
     if not isinstance(gate, dict):
         return None
     out = copy.deepcopy(gate)
+    if judges_values(out):
+        out.update(copy.deepcopy(CLASS_GATE), max={})
+        slices = gate.get("slices") if isinstance(gate.get("slices"), dict) else {}
+        out["slices"] = {k: v for k, v in slices.items() if k != "min_rows"} | CLASS_GATE["slices"]
     if "min" in out:  # the floors were set for the starter data
         out["min"] = {}
     for section in ("max_drop", "max_below_best", "beat_rule_baseline_by", "beat_dummy_by"):
