@@ -11,14 +11,18 @@ version checked is written for prepare to depend on. `stale` reads `dvc status` 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
 
 from mlproject import storage
 from mlproject.errors import PipelineError
+
+VERIFIED = "mlproject-data-verified.json"  # under .dvc/tmp: the last folder that matched
 
 
 def tracked_path(target: Path) -> Path:
@@ -108,11 +112,41 @@ def _listing(folder: Path) -> list[dict[str, str]]:
     return sorted(listing, key=lambda e: e["relpath"])
 
 
+def _stats(folder: Path, root: Path) -> list[list]:
+    """Path, size, mtime and inode of every file under ``folder`` (none left out) and of the
+    project's .dvcignore: what a folder verified before must still show to pass unhashed."""
+    files = [Path(top) / name for top, _, names in os.walk(folder) for name in names]
+    out = []
+    for path in sorted(files + [root / ".dvcignore"]):
+        try:
+            st = path.stat()
+        except OSError:
+            st = None
+        out.append([path.as_posix(), st and st.st_size, st and st.st_mtime_ns,
+                    st and st.st_ino])
+    return out
+
+
 def _folder_problems(target: Path, folder: Path, recorded: str) -> list[str]:
-    """What differs between ``folder`` and the listing whose md5 is ``recorded``."""
+    """What differs between ``folder`` and the listing whose md5 is ``recorded``.
+
+    A folder that matched is remembered by its files' sizes, times and inodes (as DVC's own
+    state does) in .dvc/tmp, so the next check of an untouched folder hashes nothing and
+    leaves DVC unimported: the always-run first stage of a no-op `dvc repro` stays quick.
+    """
+    seen = target.parent / ".dvc" / "tmp" / VERIFIED
+    stats = {"recorded": recorded, "files": _stats(folder, target.parent)}
+    try:
+        if json.loads(seen.read_text(encoding="utf-8")) == stats:
+            return []
+    except (OSError, ValueError):
+        pass
     listing = _listing(folder)
     text = json.dumps(listing, sort_keys=True).encode("utf-8")
     if hashlib.md5(text, usedforsecurity=False).hexdigest() + ".dir" == recorded:
+        if seen.parent.is_dir():
+            with contextlib.suppress(OSError):
+                storage.write_json(seen, stats)
         return []
     cached = target.parent / ".dvc" / "cache" / "files" / "md5" / recorded[:2] / recorded[2:]
     try:  # the recorded listing, when the cache holds it, says which files differ
