@@ -48,14 +48,6 @@ _Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False
                               list("tTfF"))
 
 
-def safe_load(text: str | bytes) -> Any:
-    """Parse YAML (no tags beyond the safe ones) with YAML 1.2 booleans; refuse text over
-    MAX_BYTES or with more than MAX_ALIASES aliases (TooMuchYaml, a YAMLError)."""
-    if len(text) > MAX_BYTES:
-        raise TooMuchYaml(f"{len(text):,} bytes is over the {MAX_BYTES:,}-byte limit for YAML")
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-
-
 if yaml.__with_libyaml__:
     class _FastLoader(yaml.CSafeLoader):
         """The same reading with libyaml's parser: about ten times faster."""
@@ -63,14 +55,23 @@ if yaml.__with_libyaml__:
     _FastLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
 
 
-def fast_load(text: str | bytes) -> Any:
-    """safe_load with libyaml's C parser when PyYAML has it, for reading many files (the
-    registry site reads params.yaml at every version's commit); its error messages differ.
-    Text with an alias or an anchor goes through safe_load, which counts them."""
-    if not yaml.__with_libyaml__ or len(text) > MAX_BYTES or \
-            ("*" in text if isinstance(text, str) else b"*" in text):
-        return safe_load(text)
-    return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a CSafeLoader subclass
+def safe_load(text: str | bytes) -> Any:
+    """Parse YAML (no tags beyond the safe ones) with YAML 1.2 booleans; refuse text over
+    MAX_BYTES or with more than MAX_ALIASES aliases (TooMuchYaml, a YAMLError).
+
+    libyaml's C parser reads text without aliases (most params files, every dvc.lock); text
+    with an alias, and text libyaml refuses, goes through the Python parser, which counts the
+    aliases and says what is wrong and where in the words every error message quotes.
+    """
+    if len(text) > MAX_BYTES:
+        raise TooMuchYaml(f"{len(text):,} bytes is over the {MAX_BYTES:,}-byte limit for YAML")
+    if yaml.__with_libyaml__ and ("*" not in text if isinstance(text, str) else
+                                  b"*" not in text):
+        try:
+            return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a CSafeLoader subclass
+        except yaml.YAMLError:
+            pass
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
 
 
 class KeyProblem(Exception):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -9,6 +11,8 @@ from mlproject.config import load_params
 from mlproject.errors import PipelineError
 
 from ..fixture_data import generated_params
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def edit(tmp_path, change) -> str:
@@ -138,3 +142,28 @@ def test_a_merge_key_cannot_pull_unknown_keys_into_a_section(tmp_path):
     path.write_text(text + "sweep:\n  <<: *split\n  max_cells: 4\n")
     with pytest.raises(PipelineError, match=r"sweep\.seed: unknown key"):
         load_params(path)
+
+
+@pytest.mark.parametrize("text", [
+    *(p.read_text() for p in (ROOT / "params.yaml", ROOT / "dvc.yaml", ROOT / "dvc.lock")),
+    "a: yes\nb: no\nc: on\nd: True\ne: 1.0\nf: 0o17\ng: 2026-01-01\nh: null\ni: ~\nj: 1e3\n",
+    "k: 'x'\nl: \"\\u00e9\\t\"\nm: |\n  two\n  lines\nn: [1, {o: p}]\n? q\n",
+])
+def test_libyaml_reads_what_the_python_parser_reads(text):
+    """safe_load takes libyaml's parser for text without aliases: the same values, with
+    YAML 1.2 booleans (yes, no, on stay text)."""
+    from mlproject import from_yaml
+
+    python = yaml.load(text, Loader=from_yaml._Loader)  # noqa: S506 - a SafeLoader subclass
+    assert from_yaml.safe_load(text) == python and from_yaml.safe_load(text.encode()) == python
+
+
+@pytest.mark.parametrize("text", ["a: [1, 2\nb: 3\n", "a: b: c\n", "a:\n\t- 1\n", "- a\nb: c\n"])
+def test_a_yaml_error_reads_the_same_whichever_parser_found_it(text):
+    from mlproject import from_yaml
+
+    with pytest.raises(yaml.YAMLError) as python:
+        yaml.load(text, Loader=from_yaml._Loader)  # noqa: S506 - a SafeLoader subclass
+    with pytest.raises(yaml.YAMLError) as fast:
+        from_yaml.safe_load(text)
+    assert str(fast.value) == str(python.value)

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from mlproject import storage
-from mlproject.from_yaml import fast_load
+from mlproject.from_yaml import safe_load
 from mlproject.registry import Settings, tags
 from mlproject.registry.candidate import data_version_of
 
@@ -109,7 +109,7 @@ def _json(raw: bytes | None) -> Any:
 
 def _yaml(raw: bytes | None) -> Any:
     try:
-        found = fast_load(raw.decode("utf-8")) if raw else None
+        found = safe_load(raw.decode("utf-8")) if raw else None
     except (yaml.YAMLError, UnicodeDecodeError, ValueError):
         return None
     return found if isinstance(found, dict) else None
