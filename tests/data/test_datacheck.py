@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,10 +13,10 @@ from mlproject import datacheck
 from mlproject.errors import PipelineError
 
 
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch) -> Path:
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory) -> Path:
     """A DVC repository whose data/ (two files and one .dvcignore'd file) is recorded."""
-    root = tmp_path / "repo"
+    root = tmp_path_factory.mktemp("datacheck") / "repo"
     (root / "data").mkdir(parents=True)
     (root / "data" / "a.csv").write_text("x,y\n1,2\n")
     (root / "data" / "b.csv").write_text("x,y\n3,4\n")
@@ -23,6 +24,15 @@ def repo(tmp_path: Path, monkeypatch) -> Path:
     (root / ".dvcignore").write_text("*.tmp\n")
     for cmd in (["git", "init", "-q"], ["dvc", "init", "-q"], ["dvc", "add", "-q", "data"]):
         subprocess.run(cmd, cwd=root, check=True, capture_output=True)
+    return root
+
+
+@pytest.fixture
+def repo(recorded: Path, tmp_path: Path, monkeypatch) -> Path:
+    """A copy of it, with nothing remembered yet, as the current directory."""
+    root = tmp_path / "repo"
+    shutil.copytree(recorded, root, symlinks=True)
+    (root / ".dvc" / "tmp" / datacheck.VERIFIED).unlink(missing_ok=True)
     monkeypatch.chdir(root)
     return root
 
