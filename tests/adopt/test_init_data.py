@@ -254,6 +254,7 @@ def test_a_count_target_is_adopted_as_a_regression(template, tmp_path, capsys):
     out = capsys.readouterr().out
     params = yaml.safe_load((work / "params.yaml").read_text())
     assert "loss" not in params["train"]["model"]["params"]
+    assert params["predict"] == {"confidence_threshold": 0.8}  # shown only when confident
     assert params["gate"]["slices"]["metric"] == "roc_auc"
     assert "roc_auc" in params["gate"]["beat_rule_baseline_by"]
     assert "roc_auc" in params["report"]["headline"]
@@ -289,7 +290,7 @@ def test_churn_with_a_planted_leak_and_the_first_commit(template, tmp_path, caps
     old, new = blocks(before), blocks(text)
     rewritten = {"data", "schema", "baseline", "evaluate", "gate", "refresh", "report"}
     if yaml.safe_load(before)["data"]["target"].get("task") == "regression":
-        rewritten |= {"monitor", "train"}  # a project that adopted a regression target first
+        rewritten |= {"monitor", "train", "predict"}  # it adopted a regression target first
     for name in set(old) - rewritten:
         assert new[name] == old[name]  # untouched sections byte for byte, comments included
     # report.headline follows the task: no top-2 accuracy for two classes, whatever came before

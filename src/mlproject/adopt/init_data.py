@@ -40,6 +40,9 @@ from mlproject.stages.split import split
 
 MAX_MB = 5000  # a larger file needs a bigger machine than init-data assumes
 CAP = "the limit of init-data, adopt.init_data.MAX_MB"
+# What a project that adopted a regression target drops or restores on adopting a class target
+CONFIDENCE_THRESHOLD = 0.8  # the starter's predict.confidence_threshold
+REGRESSION_LOSSES = ("squared_error", "absolute_error", "poisson", "gamma", "quantile")
 
 
 def sections(raw: dict, reader: dict, df: pd.DataFrame, target: str, positive: str | None,
@@ -70,8 +73,15 @@ def sections(raw: dict, reader: dict, df: pd.DataFrame, target: str, positive: s
         target_spec["labels"] = labels
     old = {k: raw.get(k) if isinstance(raw.get(k), dict) else {}
            for k in ("data", "schema", "evaluate")}
-    extra = {"predict": {"tolerance": tolerance_of(df[target])}} if task == "regression" \
-        else {}
+    predict = raw.get("predict") if isinstance(raw.get("predict"), dict) else {}
+    if task == "regression":
+        extra = {"predict": {"tolerance": tolerance_of(df[target])}}
+    elif "tolerance" in predict:  # written for a regression target: a class target's again
+        extra = {"predict": {**{k: v for k, v in predict.items() if k != "tolerance"},
+                             "confidence_threshold": predict.get("confidence_threshold",
+                                                                 CONFIDENCE_THRESHOLD)}}
+    else:
+        extra = {}
     return extra | {
         "data": {"reader": reader, "max_file_mb": max(100, round(size_mb * 4)),
                  "holdout_fraction": old["data"].get("holdout_fraction", 0.2),
@@ -83,9 +93,6 @@ def sections(raw: dict, reader: dict, df: pd.DataFrame, target: str, positive: s
         "baseline": {"rule": []},
         "evaluate": {**old["evaluate"], "slices": [], "expectations": {}},
     }, excluded
-
-
-REGRESSION_LOSSES = ("squared_error", "absolute_error", "poisson", "gamma", "quantile")
 
 
 def tolerance_of(values: pd.Series) -> dict:
