@@ -133,6 +133,20 @@ def test_bad_input_is_one_line_and_changes_nothing(project, tmp_path, capsys, na
     assert snapshot(project) == before
 
 
+def test_an_unfinished_merge_of_dvc_lock_is_refused_before_anything_changes(project, tmp_path,
+                                                                           capsys):
+    """`dvc add` would fail on it after data/ was replaced: init-data refuses first."""
+    (project / "dvc.lock").write_text("schema: '2.0'\n<<<<<<< HEAD\nstages: {}\n=======\n"
+                                      "stages: {a: 1}\n>>>>>>> main\n")
+    before = snapshot(project)
+    code = cli(["init-data", str(churn_csv(tmp_path / "churn.csv")), "--target", "Churn"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1, err
+    assert err.startswith("error: dvc.lock: not valid YAML (line ") and "nothing was changed" \
+        in err, err
+    assert snapshot(project) == before
+
+
 def test_numeric_labels_are_one_class_per_number():
     """1 and 1.0 are one class; the raw spellings are mapped in data.target.labels."""
     df = datasets.credit()

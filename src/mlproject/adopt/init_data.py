@@ -24,6 +24,7 @@ import subprocess
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from mlproject import leakage, schema, storage
 from mlproject.adopt import commit, infer, params_file, selfcheck, tolerance
@@ -165,6 +166,7 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
     if commit_now and not run:
         raise PipelineError("--commit records the pipeline's results: drop --no-run")
     source, root = source.resolve(), root.resolve()
+    readable(root)
     params_text = (root / "params.yaml").read_text(encoding="utf-8")
     raw = safe_load(params_text) or {}
     reader, df = infer.read(source, separator, header, missing, MAX_MB, CAP)
@@ -256,6 +258,23 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
               f"results in one commit:\n  {commit.command(paths, message)}")
         print(f"init-data: warning: main fails its own gate: {failing}" if failing else
               "init-data: main passes its own gate")
+
+
+def readable(root: Path) -> None:
+    """Refuse before anything changes when DVC could not read its own files (an unfinished
+    merge leaves conflict markers in dvc.lock): `dvc add` would fail after data/ changed."""
+    for name in ("dvc.yaml", "dvc.lock", "data.dvc"):
+        path = root / name
+        if not path.is_file():
+            continue
+        try:
+            safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            where = getattr(exc, "problem_mark", None)
+            raise PipelineError(
+                f"{name}: not valid YAML{f' (line {where.line + 1})' if where else ''}; "
+                "resolve it (an unfinished merge?) and run init-data again: nothing was "
+                "changed") from None
 
 
 def fit_gate(root: Path, text: str, retrains: int) -> str:
