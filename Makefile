@@ -109,7 +109,7 @@ test: setup ## run the whole test suite (PYTEST_WORKERS processes; a test file s
 lint: setup ## ruff on the code and the tests
 	ruff check src tests
 
-bench: setup ## measure the performance bars (prints a table)
+bench: run ## measure the performance bars (prints a table; the monitoring rows use the pipeline's model)
 	python tests/benchmarks/bench.py $(ARGS)
 
 bench-gate: setup ## how often the gate passes seed-only changes and fails a degradation (a table)
