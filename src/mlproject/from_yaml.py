@@ -71,7 +71,11 @@ def safe_load(text: str | bytes) -> Any:
             return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a CSafeLoader subclass
         except yaml.YAMLError:
             pass
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:  # libyaml stops at 1,000 levels; the Python parser at its stack
+        raise TooMuchYaml("nested too deeply (lists or mappings inside each other hundreds "
+                          "of levels deep)") from None
 
 
 class KeyProblem(Exception):

@@ -167,3 +167,19 @@ def test_a_yaml_error_reads_the_same_whichever_parser_found_it(text):
     with pytest.raises(yaml.YAMLError) as fast:
         from_yaml.safe_load(text)
     assert str(fast.value) == str(python.value)
+
+
+def test_yaml_nested_thousands_deep_is_one_line_not_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "params.yaml"
+    path.write_text("data: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(PipelineError, match="nested too deeply"):
+        load_params(path)
+    (tmp_path / "data.dvc").write_text("outs:\n- md5: 0\n  path: data\n")
+    done = subprocess.run([sys.executable, "-m", "mlproject.cli", "--params", str(path),
+                           "check-data", "--sizes-only", str(tmp_path / "data.dvc")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr[-2000:]
+    assert "nested too deeply" in done.stderr
