@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 import math
 
+from mlproject.metrics import REGRESSION_PRODUCT, REGRESSION_QUALITY
+
 REFERENCE_ROWS = 4000
 MAX_DROP = {"roc_auc": 0.005, "average_precision": 0.01, "f1": 0.02,  # the template's defaults
             "balanced_accuracy": 0.02, "coverage": 0.02, "precision_when_shown": 0.02,
@@ -88,8 +90,7 @@ CLASS_GATE = {
                "min_class_rows": MIN_CLASS_ROWS[1]},
 }
 CLASS_HEADLINE = ["roc_auc", "average_precision", "f1", "coverage", "precision_when_shown"]
-VALUE_NAMES = frozenset({"rmse", "mae", "median_absolute_error", "r2", "mape",
-                         "within_tolerance"})  # metrics of a regression target
+VALUE_NAMES = frozenset(REGRESSION_QUALITY + REGRESSION_PRODUCT)  # a regression target's
 
 
 def judges_values(gate: dict) -> bool:
