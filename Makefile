@@ -14,8 +14,10 @@ UV_VERSION := 0.13.9
 TOOLS := .venv-tools
 # Python writes a module's bytecode the first time it is imported, so only what runs is ever
 # compiled. Where it may not (PYTHONDONTWRITEBYTECODE set, as in some CI images), every process
-# would compile its imports again: there, setup compiles the whole environment once (~20 s).
-COMPILE := $(if $(PYTHONDONTWRITEBYTECODE),--compile-bytecode)
+# would compile its imports again: there, setup compiles the environment and src/ once, on every
+# core, leaving out the installed packages' own test suites (a quarter of the code; ~15 s).
+COMPILE := $(if $(PYTHONDONTWRITEBYTECODE),$(BIN)/python -m compileall -qq -j 0 \
+  -x 'site-packages/.*/tests?/' $(VENV)/lib src)
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export ITERATIVE_DO_NOT_TRACK := 1
@@ -50,12 +52,13 @@ $(VENV)/.installed: pyproject.toml uv.lock requirements.lock
 	  { echo "setup: uv could not be installed; using pip instead (slower)"; rm -rf $(TOOLS); }; \
 	fi; \
 	if [ -x "$$uv" ]; then \
-	  "$$uv" sync --frozen --quiet $(COMPILE) --python "$$(command -v $(PYTHON))"; \
+	  "$$uv" sync --frozen --quiet --python "$$(command -v $(PYTHON))"; \
 	else \
 	  $(PYTHON) -m venv $(VENV) && \
 	  $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock && \
 	  $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .; \
 	fi
+	$(COMPILE)
 	@touch $@
 
 data: setup ## pull the data from the DVC remote; stop unless it matches data.dvc
