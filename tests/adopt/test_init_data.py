@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -365,6 +366,10 @@ def test_three_classes_from_parquet(template, tmp_path, capsys):
     assert set(metrics["model"]["per_class"]) == {"bronze", "gold", "silver"}
     # with several classes, the product metrics judged are coverage and top-2 accuracy
     assert {"coverage", "top_2_accuracy", "f1"} <= set(params["gate"]["max_drop"])
+    # the tolerances printed are those of the metrics the gate judges, no others
+    line = next(x for x in printed.splitlines() if "gate tolerances for this holdout" in x)
+    named = re.findall(r"(\w+) [\d.]+", line.split("max drop ", 1)[1].split(";")[0])
+    assert named == list(params["gate"]["max_drop"]), line
     assert "top_2_accuracy" in params["report"]["headline"]
     assert "macro F1" in (work / "params.yaml").read_text()
     assert printed.strip().splitlines()[-1] == "init-data: main passes its own gate"

@@ -338,7 +338,7 @@ def describe(params: Params, df: pd.DataFrame, excluded: list[str],
         if choice.groups < 2:
             print("init-data: warning: no rule of one or two conditions splits the rows into "
                   "groups of different medians; the rule baseline is the median")
-        drops = ", ".join(f"{k} {v:g}" for k, v in fit["max_drop"].items())
+        drops = ", ".join(f"{k} {v:g}" for k, v in _judged_drops(params, fit).items())
         print(f"init-data: gate tolerances for this holdout: max drop {drops}; slices judged "
               f"with at least {fit['slices']['min_rows']} rows")
         return
@@ -347,9 +347,16 @@ def describe(params: Params, df: pd.DataFrame, excluded: list[str],
         print("init-data: warning: no rule of one or two conditions predicts more than one "
               "class here; the rule baseline is weak, so judge the model by the gate's other "
               "rules")
-    drops = ", ".join(f"{k} {v}" for k, v in fit["max_drop"].items())
+    drops = ", ".join(f"{k} {v}" for k, v in _judged_drops(params, fit).items())
     print(f"init-data: gate tolerances for this holdout: max drop {drops}; slices judged with "
           f"at least {fit['slices']['min_class_rows']} rows of every class")
+
+
+def _judged_drops(params: Params, fit: dict) -> dict:
+    """The gate's max_drop as written: the fitted tolerances of the metrics it judges."""
+    gate = params.extra.get("gate")
+    written = gate.get("max_drop") if isinstance(gate, dict) else None
+    return written if isinstance(written, dict) and written else fit["max_drop"]
 
 
 def _run(cmd: list[str], root: Path) -> None:
