@@ -27,7 +27,7 @@ import pandas as pd
 import yaml
 
 from mlproject import leakage, schema, storage
-from mlproject.adopt import commit, infer, params_file, selfcheck, tolerance
+from mlproject.adopt import capacity, commit, infer, params_file, selfcheck, tolerance
 from mlproject.adopt.rename import clear_results
 from mlproject.adopt.rule import Choice, ValueChoice, best_rule, best_value_rule
 from mlproject.config import Params, parse_params
@@ -211,6 +211,13 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
         if (model.get("params") or {}).get("loss") in REGRESSION_LOSSES:
             new["train"] = {**raw["train"], "model": {**model, "params": {
                 k: v for k, v in model["params"].items() if k != "loss"}}}
+    sized = capacity.choose(train, parse_params({**raw, **new}))
+    if sized is not None:  # a small training split: smaller trees learn less of its noise
+        section = new.get("train") or raw["train"]
+        model = section.get("model", {})
+        new["train"] = {**section, "model": {**model, "params": {
+            **(model.get("params") or {}), "max_leaf_nodes": sized.chosen.leaves,
+            "max_iter": sized.chosen.rounds}}}
     monitor = raw.get("monitor") if isinstance(raw.get("monitor"), dict) else None
     if monitor is not None:  # production's quality check judges the same kind of metric
         quality = monitor.get("quality") if isinstance(monitor.get("quality"), dict) else {}
@@ -237,6 +244,8 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
     storage.write_bytes(root / "dvc.yaml", dvc_text.encode("utf-8"))
     replace_data(root / "data", source)
     describe(parse_params(safe_load(text)), df, excluded, findings, choice, fit, why)
+    if sized is not None:
+        print(f"init-data: model size for {len(train):,} training rows: {sized}")
     for cmd in (["dvc", "add", "-q", "data"], ["dvc", "push", "-q", "data.dvc"]):
         _run(cmd, root)
     clear_results(root)  # earlier results (the starter's) must not reach the first commit
