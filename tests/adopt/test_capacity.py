@@ -58,12 +58,13 @@ def test_a_tie_keeps_the_projects_setting(monkeypatch):
     assert capacity.choose(typed_table(300), params) is None
 
 
-@pytest.mark.parametrize("rows, model", [
-    (capacity.SMALL + 1, "hist_gradient_boosting"),  # enough rows: the configured size stands
-    (300, "random_forest"),  # another estimator: its own settings
+@pytest.mark.parametrize("rows, model, leaves", [
+    (capacity.SMALL + 1, "hist_gradient_boosting", 31),  # enough rows: the size stands
+    (300, "random_forest", 31),  # another estimator: its own settings
+    (300, "hist_gradient_boosting", None),  # unlimited leaves: the project's choice
 ])
-def test_large_data_and_other_estimators_are_left_alone(monkeypatch, rows, model):
-    raw = with_model(generated_params(), max_iter=150)
+def test_large_data_and_other_estimators_are_left_alone(monkeypatch, rows, model, leaves):
+    raw = with_model(generated_params(), max_iter=150, max_leaf_nodes=leaves)
     raw["train"]["model"]["name"] = model
     if model != "hist_gradient_boosting":
         raw["train"]["model"]["params"] = {}

@@ -50,12 +50,15 @@ class Choice:
 
 def choose(train: pd.DataFrame, params: Params) -> Choice | None:
     """The trees' size for ``train``, or None when the configured one stands (or is not
-    compared: another estimator, more than SMALL rows, a class too rare for FOLDS folds)."""
+    compared: another estimator, more than SMALL rows, a class too rare for FOLDS folds, a
+    size that is not a number, such as unlimited leaves)."""
     model, target = params.train.model, params.data.target
     if model.name != "hist_gradient_boosting" or len(train) > SMALL:
         return None
-    configured = Size(int(model.params.get("max_leaf_nodes", 31)),
-                      int(model.params.get("max_iter", 100)))
+    leaves, rounds = model.params.get("max_leaf_nodes", 31), model.params.get("max_iter", 100)
+    if not all(type(v) is int for v in (leaves, rounds)):  # unlimited leaves (None), say
+        return None
+    configured = Size(leaves, rounds)
     y = train[target.column]
     if not target.regression and y.astype(str).value_counts().min() < FOLDS:
         return None

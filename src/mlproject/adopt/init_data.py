@@ -4,7 +4,8 @@
 
 Reads the file and infers reader options, column types and the target's classes. On the
 training split the pipeline will make, it warns about leaked and id-like features and chooses
-the rule baseline; from the classes it chooses the metric that judges the predicted class
+the rule baseline and, when it is small, the size of the starter's boosted trees
+(adopt/capacity.py); from the classes it chooses the metric that judges the predicted class
 (balanced accuracy when the positive class is the majority, else F1, with the reason written
 into params.yaml), and from the holdout's size the gate's tolerances. It rewrites the
 data-related sections of params.yaml (comments and every other key kept), points the prepare
