@@ -101,16 +101,11 @@ def _cv_losses(train: pd.DataFrame, params: Params, leaves: int, rounds: int
                                                                      y[fit_rows])
             rows, truth = fitted[:-1].transform(X.iloc[score_rows]), y[score_rows]
             estimator = fitted[-1]
-            staged = estimator.staged_predict(rows) if target.regression else \
-                estimator.staged_predict_proba(rows)
-            last = None
-            for done, out in enumerate(staged, start=1):
-                last = out
-                if done in losses:
-                    losses[done].append(_loss(params, truth, out, estimator))
+            staged = list(estimator.staged_predict(rows) if target.regression else
+                          estimator.staged_predict_proba(rows))  # one output per round run
             for r in kept:  # a fit that stopped early: its last round stands for the rest
-                if len(losses[r]) < len(losses[kept[0]]):
-                    losses[r].append(_loss(params, truth, last, estimator))
+                losses[r].append(_loss(params, truth, staged[min(r, len(staged)) - 1],
+                                       estimator))
     return {Size(leaves, r): float(np.mean(v)) for r, v in losses.items()}
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -190,9 +191,7 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
         headline = REGRESSION_HEADLINE if report and report.get("headline") else None
         why = "MAE and RMSE judge the predicted value (in the target's units)"
         if heavy_tailed(train[target]) and params.train.model.name == "hist_gradient_boosting":
-            model = raw.get("train", {}).get("model", {})
-            new["train"] = {**raw["train"], "model": {**model, "params": {
-                **(model.get("params") or {}), "loss": "absolute_error"}}}
+            new["train"] = _model_params(raw["train"], lambda p: {**p, "loss": "absolute_error"})
             why += "; a long right tail: the model minimises absolute error"
     else:
         classes = params.data.target.classes
@@ -208,17 +207,13 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
             shown = tolerance.CLASS_HEADLINE
         headline = tolerance.with_metrics(shown, primary, len(classes), product=True) \
             if shown else None
-        model = raw.get("train", {}).get("model", {})
-        if (model.get("params") or {}).get("loss") in REGRESSION_LOSSES:
-            new["train"] = {**raw["train"], "model": {**model, "params": {
-                k: v for k, v in model["params"].items() if k != "loss"}}}
+        if params.train.model.params.get("loss") in REGRESSION_LOSSES:
+            new["train"] = _model_params(raw["train"], lambda p: {
+                k: v for k, v in p.items() if k != "loss"})
     sized = capacity.choose(train, parse_params({**raw, **new}))
     if sized is not None:  # a small training split: smaller trees learn less of its noise
-        section = new.get("train") or raw["train"]
-        model = section.get("model", {})
-        new["train"] = {**section, "model": {**model, "params": {
-            **(model.get("params") or {}), "max_leaf_nodes": sized.chosen.leaves,
-            "max_iter": sized.chosen.rounds}}}
+        new["train"] = _model_params(new.get("train") or raw["train"], lambda p: {
+            **p, "max_leaf_nodes": sized.chosen.leaves, "max_iter": sized.chosen.rounds})
     monitor = raw.get("monitor") if isinstance(raw.get("monitor"), dict) else None
     if monitor is not None:  # production's quality check judges the same kind of metric
         quality = monitor.get("quality") if isinstance(monitor.get("quality"), dict) else {}
@@ -268,6 +263,12 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
               f"results in one commit:\n  {commit.command(paths, message)}")
         print(f"init-data: warning: main fails its own gate: {failing}" if failing else
               "init-data: main passes its own gate")
+
+
+def _model_params(section: dict, change: Callable[[dict], dict]) -> dict:
+    """The ``train`` section with ``change`` applied to the model's params."""
+    model = section.get("model", {})
+    return {**section, "model": {**model, "params": change(model.get("params") or {})}}
 
 
 def readable(root: Path) -> None:
