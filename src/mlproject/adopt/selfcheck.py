@@ -6,7 +6,8 @@ is judged exactly as a pull request's would be (verdict/judge.py: the same rows,
 intervals, the models timed taking turns): first against itself, then retrained with other
 `split.seed`s against it. ``fit`` loosens what noise alone made fail (a margin over a
 baseline down to what main reaches, no lower than 0; a change tolerance up to the caps of
-adopt/tolerance.py), and what still fails is named. init-data runs it on the data it adopts;
+adopt/tolerance.py, or for a share of predictions up to most of main's own share, see
+``SHARE_ROOM``), and what still fails is named. init-data runs it on the data it adopts;
 tests/project runs it on the project's own data.
 """
 
@@ -28,13 +29,20 @@ from mlproject.gate import BASELINES, Verdict, load_rules
 from mlproject.metrics import LOWER_IS_BETTER
 from mlproject.predict import Predictor
 from mlproject.verdict.evidence import ChampionInfo, Evidence, PullRequest
-from mlproject.verdict.judge import MainRecords, compare
+from mlproject.verdict.judge import Judgement, MainRecords, compare
 from mlproject.verdict.rescore import Rescored, measure
 from mlproject.verdict.run import slice_columns
 from mlproject.verdict.scoring import evidence_of
 
 NO_SHA = "0" * 40
 ERRORS = ("rmse", "mae")  # regression metrics in the target's units
+# Shares of the predictions (shown at the confidence threshold, right when shown, within the
+# tolerance) count rows near a cut-off: a small model on a small holdout can move them more
+# between seed-only retrains than any cap meant for a large one. Their tolerance may then widen
+# past its cap, up to this part of main's own value, so a model that keeps less than a fifth of
+# main's share (none, say) still fails.
+SHARES = ("coverage", "precision_when_shown", "within_tolerance")
+SHARE_ROOM = 0.8
 MAIN = "main against itself"
 
 
@@ -91,9 +99,19 @@ def _trial(name: str, params: Params, holdout: pd.DataFrame, challenger: Path,
 
 def judge(found: list[Trial], raw: dict, headline: list[str]) -> list[tuple[str, Verdict]]:
     """Each trial's verdict under the `gate:` section of ``raw``."""
+    return [(name, j.verdict) for name, j in _judgements(found, raw, headline)]
+
+
+def _judgements(found: list[Trial], raw: dict, headline: list[str]) -> list[tuple[str, Judgement]]:
     rules, columns = load_rules(raw), slice_columns(raw)
-    return [(t.name, compare(t.evidence, rules, columns, MainRecords(), headline,
-                             t.rescored).verdict) for t in found]
+    return [(t.name, compare(t.evidence, rules, columns, MainRecords(), headline, t.rescored))
+            for t in found]
+
+
+def main_values(judgement: Judgement) -> dict[str, float]:
+    """Main's value of each metric judged, on the holdout."""
+    return {name: e.champion for name, e in judgement.comparison.metrics.items()
+            if e.champion is not None}
 
 
 def _floor3(value: float) -> float:
@@ -104,10 +122,12 @@ def _ceil3(value: float) -> float:
     return math.ceil(value * 1000 - 1e-9) / 1000
 
 
-def fit(gate: dict, verdicts: list[tuple[str, Verdict]]) -> tuple[dict, list[str]]:
+def fit(gate: dict, verdicts: list[tuple[str, Verdict]], main: dict[str, float] | None = None
+        ) -> tuple[dict, list[str]]:
     """The `gate:` section loosened where noise alone failed main or a seed-only retrain,
-    and a note per change made."""
-    gate, notes = copy.deepcopy(gate), []
+    and a note per change made. ``main``: main's value of each metric, which bounds how far
+    a share's tolerance may widen (without it, the caps hold)."""
+    gate, notes, main = copy.deepcopy(gate), [], main or {}
     original = {**(gate.get("max_drop") or {}),
                 "slices": (gate.get("slices") or {}).get("max_drop", 0.0)}
     for name, verdict in verdicts:
@@ -133,11 +153,18 @@ def fit(gate: dict, verdicts: list[tuple[str, Verdict]]) -> tuple[dict, list[str
                     # in the target's units: at most ten times the fitted tolerance (10 % of
                     # the holdout's spread, as adopt/tolerance.py caps it)
                     widest = max(section[field], original.get(metric, section[field]) * 10)
+                cap = widest
+                if c.kind == "change" and measured in SHARES and main.get(measured):
+                    widest = max(widest, _floor3(SHARE_ROOM * main[measured]))
                 new = min(widest, _ceil3(drop * 1.25))
                 if new > section[field]:
+                    past = (f"; past the cap of {cap:g}, as retrains move this share so "
+                            f"much on this holdout: a {measured} under "
+                            f"{main[measured] - new:.3f} still fails (main's: "
+                            f"{main[measured]:.3f})") if new > cap else ""
                     notes.append(f"gate.{'max_drop' if c.kind == 'change' else 'slices'}."
                                  f"{field} {section[field]:g} → {new:g} ({name}: "
-                                 f"{c.sentence()})")
+                                 f"{c.sentence()}{past})")
                     section[field] = new
     return gate, notes
 
@@ -157,8 +184,9 @@ def check(raw: dict, prepared: Path, models: Path, retrains: int = 3,
 
     headline = report.load_config(raw)["headline"]
     found = trials(raw, prepared, models, retrains, say)
-    verdicts = judge(found, raw, headline)
-    gate, notes = fit(raw.get("gate") or {}, verdicts)
+    judged = _judgements(found, raw, headline)
+    verdicts = [(name, j.verdict) for name, j in judged]
+    gate, notes = fit(raw.get("gate") or {}, verdicts, main_values(judged[0][1]))
     if notes:
         verdicts = judge(found, {**raw, "gate": gate}, headline)
     return (gate if notes else None), notes, failures(verdicts)
