@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -51,6 +53,21 @@ def measure(n_requests: int = 300, model: Path | str = ROOT / "models/model.skop
 
 def _measure(n_requests: int, model: Path | str, batch: int, start_timeout_s: float,
              extra: list[str], concurrency: int) -> dict[str, float]:
+    body = json.dumps({"records": [RECORD] * batch}).encode()
+    with serving(model, extra, start_timeout_s) as port:
+        latencies, elapsed = asyncio.run(load(port, body, n_requests, concurrency))
+    q = statistics.quantiles(latencies, n=100)
+    return {"requests": n_requests, "batch": batch, "concurrency": concurrency,
+            "answered": n_requests + WARM_UP * concurrency,
+            "requests_per_s": round(n_requests / elapsed, 1),
+            "p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2), "p99_ms": round(q[98], 2)}
+
+
+@contextmanager
+def serving(model: Path | str, extra: list[str], start_timeout_s: float = 60.0
+            ) -> Iterator[int]:
+    """`mlproject serve` of ``model`` with ``extra`` arguments on a free port, answering
+    /health; stopped with SIGTERM (as a deployment stops it) when the block ends."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "mlproject.cli", "serve", "--model", str(model), "--port",
@@ -69,19 +86,61 @@ def _measure(n_requests: int, model: Path | str, batch: int, start_timeout_s: fl
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.1)
-        body = json.dumps({"records": [RECORD] * batch}).encode()
-        latencies, elapsed = asyncio.run(load(port, body, n_requests, concurrency))
+        yield port
     finally:
         server.terminate()
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
-    q = statistics.quantiles(latencies, n=100)
-    return {"requests": n_requests, "batch": batch, "concurrency": concurrency,
-            "answered": n_requests + WARM_UP * concurrency,
-            "requests_per_s": round(n_requests / elapsed, 1),
-            "p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2), "p99_ms": round(q[98], 2)}
+
+
+def paired(n_requests: int, model: Path | str, a: list[str], b: list[str]
+           ) -> tuple[float, float]:
+    """p50 latency (ms) of one-record requests to two services of ``model`` run side by
+    side, ``a`` and ``b`` their arguments; one client asks them in turns (a, b, b, a, ...),
+    ``n_requests`` each, so a machine that speeds up or slows down meanwhile weighs on both
+    alike. Both are stopped with SIGTERM afterwards."""
+    body = json.dumps({"records": [RECORD]}).encode()
+    with serving(model, a) as port_a, serving(model, b) as port_b:
+        found = asyncio.run(turns((port_a, port_b), body, n_requests))
+    return statistics.median(found[0]), statistics.median(found[1])
+
+
+async def turns(ports: tuple[int, int], body: bytes, n_requests: int) -> list[list[float]]:
+    """Latencies (ms) of ``n_requests`` requests to each port, asked in turns."""
+    conns = [await asyncio.open_connection("127.0.0.1", port) for port in ports]
+    for reader, writer in conns:
+        for _ in range(WARM_UP):
+            await _ask(reader, writer, _request(body))
+    found: list[list[float]] = [[], []]
+    for i in range(n_requests):
+        order = (0, 1) if i % 2 == 0 else (1, 0)
+        for k in order:
+            found[k].append(await _ask(*conns[k], _request(body)))
+    for _, writer in conns:
+        writer.close()
+    return found
+
+
+def _request(body: bytes) -> bytes:
+    return (f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+            f"\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+async def _ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+               ) -> float:
+    """Send one request, read the whole answer; its latency in ms (an error raises)."""
+    start = time.perf_counter()
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = head.split(b" ", 2)[1]
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    await reader.readexactly(length)
+    if status != b"200":
+        raise RuntimeError(f"HTTP {status.decode()}")
+    return (time.perf_counter() - start) * 1000
 
 
 async def load(port: int, body: bytes, n_requests: int, concurrency: int
@@ -89,22 +148,12 @@ async def load(port: int, body: bytes, n_requests: int, concurrency: int
     """``n_requests`` POSTs of ``body`` over ``concurrency`` keep-alive connections, each
     sending its next request when the last one is answered; (latencies in ms, seconds).
     A plain HTTP/1.1 client: the load generator must cost far less than the server."""
-    request = (f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
-               f"\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    request = _request(body)
     latencies: list[float] = []
     left = n_requests
 
     async def one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> float:
-        start = time.perf_counter()
-        writer.write(request)
-        head = await reader.readuntil(b"\r\n\r\n")
-        status = head.split(b" ", 2)[1]
-        length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length:"))
-        await reader.readexactly(length)
-        if status != b"200":
-            raise RuntimeError(f"HTTP {status.decode()}")
-        return (time.perf_counter() - start) * 1000
+        return await _ask(reader, writer, request)
 
     async def connection() -> None:
         nonlocal left
