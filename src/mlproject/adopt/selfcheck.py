@@ -97,15 +97,15 @@ def _trial(name: str, params: Params, holdout: pd.DataFrame, challenger: Path,
     return Trial(name, e, rescored)
 
 
-def judge(found: list[Trial], raw: dict, headline: list[str]) -> list[tuple[str, Verdict]]:
-    """Each trial's verdict under the `gate:` section of ``raw``."""
-    return [(name, j.verdict) for name, j in _judgements(found, raw, headline)]
-
-
-def _judgements(found: list[Trial], raw: dict, headline: list[str]) -> list[tuple[str, Judgement]]:
+def judge(found: list[Trial], raw: dict, headline: list[str]) -> list[tuple[str, Judgement]]:
+    """Each trial judged under the `gate:` section of ``raw``."""
     rules, columns = load_rules(raw), slice_columns(raw)
     return [(t.name, compare(t.evidence, rules, columns, MainRecords(), headline, t.rescored))
             for t in found]
+
+
+def verdicts_of(judged: list[tuple[str, Judgement]]) -> list[tuple[str, Verdict]]:
+    return [(name, j.verdict) for name, j in judged]
 
 
 def main_values(judgement: Judgement) -> dict[str, float]:
@@ -184,11 +184,11 @@ def check(raw: dict, prepared: Path, models: Path, retrains: int = 3,
 
     headline = report.load_config(raw)["headline"]
     found = trials(raw, prepared, models, retrains, say)
-    judged = _judgements(found, raw, headline)
-    verdicts = [(name, j.verdict) for name, j in judged]
+    judged = judge(found, raw, headline)
+    verdicts = verdicts_of(judged)
     gate, notes = fit(raw.get("gate") or {}, verdicts, main_values(judged[0][1]))
     if notes:
-        verdicts = judge(found, {**raw, "gate": gate}, headline)
+        verdicts = verdicts_of(judge(found, {**raw, "gate": gate}, headline))
     return (gate if notes else None), notes, failures(verdicts)
 
 
