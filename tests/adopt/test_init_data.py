@@ -406,6 +406,31 @@ def test_labels_written_1_and_1_0_are_one_class_in_the_pipeline(template, tmp_pa
     assert set(prepared["default"]) == {"0", "1"}
 
 
+def test_predictions_rarely_shown_are_named_with_a_threshold_that_shows_half(tmp_path):
+    """Five classes, 141 holdout rows, 15 predictions reach 0.8: the product metrics would
+    judge 15 rows. The warning gives the highest threshold showing at least half."""
+    (tmp_path / "reports" / "plots").mkdir(parents=True)
+    per_class = {c: {"rows": n} for c, n in zip("abcde", (66, 35, 20, 13, 7), strict=True)}
+    metrics = {"model": {"product": {"coverage": 0.106383, "threshold": 0.8},
+                         "per_class": per_class}}
+    (tmp_path / "reports" / "metrics.json").write_text(json.dumps(metrics))
+    curve = pd.DataFrame({"model": ["model"] * 4 + ["rule_baseline"],
+                          "threshold": [0.4, 0.45, 0.5, 0.55, 0.6],
+                          "coverage": [0.8, 0.62, 0.5, 0.38, 0.9],
+                          "precision": [0.55, 0.6, 0.65, 0.7, 0.5]})
+    curve.to_csv(tmp_path / "reports" / "plots" / "threshold.csv", index=False)
+    hint = init_data.few_shown(tmp_path)
+    assert hint.startswith("only 11% of the holdout's predictions (15 of 141 rows) reach "
+                           "predict.confidence_threshold 0.8"), hint
+    assert "at 0.5 half of them would be shown, 65% of those right" in hint
+    metrics["model"]["product"]["coverage"] = 0.47  # enough rows shown: nothing to say
+    (tmp_path / "reports" / "metrics.json").write_text(json.dumps(metrics))
+    assert init_data.few_shown(tmp_path) is None
+    regression = {"model": {"product": {"within_tolerance": 0.1}}}
+    (tmp_path / "reports" / "metrics.json").write_text(json.dumps(regression))
+    assert init_data.few_shown(tmp_path) is None
+
+
 def test_unknown_target_is_refused_before_reading_further():
     with pytest.raises(PipelineError, match="target column 'y' is not in the file; columns: a, b"):
         infer.target_classes(pd.DataFrame({"a": [1], "b": [2]}), "y")

@@ -252,6 +252,9 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
     if subprocess.run(["dvc", "repro"], cwd=root).returncode:
         raise PipelineError("the pipeline failed on the new data (see above); fix params.yaml "
                             "and run `dvc repro` again")
+    hint = few_shown(root)
+    if hint:
+        print(f"init-data: warning: {hint}")
     failing = fit_gate(root, text, retrains)
     paths, message = commit.paths(root), f"Adopt {source.name}: predict {target}"
     if commit_now:
@@ -263,6 +266,34 @@ def main(source: Path, target: str, separator: str | None = None, header: bool |
               f"results in one commit:\n  {commit.command(paths, message)}")
         print(f"init-data: warning: main fails its own gate: {failing}" if failing else
               "init-data: main passes its own gate")
+
+
+FEW_SHOWN = 0.2  # below this share of predictions shown, the product metrics judge few rows
+
+
+def few_shown(root: Path) -> str | None:
+    """A warning when the model's predictions rarely reach `predict.confidence_threshold` on
+    the holdout (several classes, a hard task): coverage and precision when shown are then
+    judged on a handful of rows. It names the highest threshold that would show half of them
+    (reports/plots/threshold.csv); choosing one is the project's call. None otherwise."""
+    metrics = storage.read_json(root / "reports" / "metrics.json") or {}
+    product = (metrics.get("model") or {}).get("product") or {}
+    coverage, threshold = product.get("coverage"), product.get("threshold")
+    if not isinstance(coverage, float | int) or coverage >= FEW_SHOWN:
+        return None
+    path = root / "reports" / "plots" / "threshold.csv"
+    curve = pd.read_csv(path) if path.is_file() else pd.DataFrame(
+        columns=["model", "threshold", "coverage", "precision"])
+    curve = curve[(curve["model"] == "model") & (curve["coverage"] >= 0.5)]
+    rows = sum(c.get("rows", 0) for c in (metrics["model"].get("per_class") or {}).values())
+    counted = f" ({round(coverage * rows)} of {rows} rows)" if rows else ""
+    better = "" if curve.empty else (
+        f"; at {curve['threshold'].max():g} half of them would be shown, "
+        f"{curve.loc[curve['threshold'].idxmax(), 'precision']:.0%} of those right")
+    return (f"only {coverage:.0%} of the holdout's predictions{counted} reach "
+            f"predict.confidence_threshold {threshold:g}, so coverage and precision when "
+            f"shown are judged on few rows{better}. Set the confidence your users need in "
+            "params.yaml, then run init-data again on the same file to fit the gate to it")
 
 
 def _model_params(section: dict, change: Callable[[dict], dict]) -> dict:
