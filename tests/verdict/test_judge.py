@@ -37,7 +37,8 @@ def test_same_model_passes_and_every_integrity_check_holds(same):
     assert verdict["passed"], body[:2000]
     kinds = {(c["kind"], c["metric"]): c["status"] for c in verdict["checks"]
              if c["group"] == "integrity"}
-    assert kinds == {("re-scored", "challenger"): "pass", ("holdout", "holdout"): "pass",
+    assert kinds == {("re-scored", "challenger"): "pass", ("settings", "challenger"): "pass",
+                     ("holdout", "holdout"): "pass",
                      ("recorded", "challenger"): "pass",
                      ("main's records", "champion"): "pass",
                      ("main's records", "rule_baseline"): "pass",
@@ -94,6 +95,23 @@ def test_scores_the_model_file_does_not_give_fail(same, tmp_path):
     verdict, _ = judge(folder, repo, case.raw)
     assert not verdict["passed"]
     assert any(c["kind"] == "re-scored" and c["status"] == "fail" for c in verdict["checks"])
+
+
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("threshold", 0.0, "confidence threshold 0, the PR's model records 0.7"),
+    ("positive", "no", "positive class 'no', the PR's model records 'yes'"),
+])
+def test_settings_the_model_does_not_record_fail(same, field, value, said):
+    """A run that judges its model at a threshold of 0 shows every prediction: a coverage
+    that fell would be hidden. The evidence's settings must be the model's own."""
+    case, e, _, repo = same
+    folder = tamper(case.write(e, name=f"forged-{field}"),
+                    lambda raw: raw.update({field: value}))
+    verdict, body = judge(folder, repo, case.raw)
+    assert not verdict["passed"]
+    check = next(c for c in verdict["checks"] if c["kind"] == "settings")
+    assert check["status"] == "fail" and said in check["detail"], check
+    assert said in body
 
 
 def test_the_evidences_scores_of_mains_models_are_not_used(same, tmp_path):

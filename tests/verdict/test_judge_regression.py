@@ -10,7 +10,7 @@ from sklearn import metrics as skm
 from mlproject.verdict import bootstrap as bs
 from mlproject.verdict import run
 
-from .helpers import Case
+from .helpers import Case, tamper
 
 
 def judge(folder, repo, params):
@@ -50,6 +50,22 @@ def test_an_as_good_model_passes_with_every_integrity_check(same):
         assert name in key_table, name
     assert "decile of the prediction" in body and "Confusion" not in body
     assert "roc_auc" not in body and "ROC" not in body
+
+
+def test_a_tolerance_the_model_does_not_record_fails(same):
+    """A run that widens the tolerance counts more predictions as within it: the evidence
+    must judge at the tolerance the PR's model records."""
+    case, e, _, repo = same
+    folder = tamper(case.write(e, name="forged-tolerance"),
+                    lambda raw: raw.update(tolerance=[0.9, 1000.0]))
+    verdict, _ = judge(folder, repo, case.raw)
+    check = next(c for c in verdict["checks"] if c["kind"] == "settings")
+    assert not verdict["passed"] and check["status"] == "fail"
+    assert check["detail"].startswith("the evidence judges at tolerance 0.9 / 1000, the PR's "
+                                      "model records "), check["detail"]
+    integrity = {(c["kind"], c["metric"]): c["status"] for c in judge(
+        case.write(e, name="honest"), repo, case.raw)[0]["checks"] if c["group"] == "integrity"}
+    assert integrity[("settings", "challenger")] == "pass"
 
 
 def test_a_worse_model_fails_on_the_error_metrics(worse):

@@ -17,6 +17,7 @@ reason, is one line of refusal, never a traceback.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from mlproject.predict import Predictor
 from mlproject.verdict import champion as champions
 from mlproject.verdict import scoring
 from mlproject.verdict.evidence import Evidence, outputs, table
+from mlproject.verdict.provenance import REDO
 
 SCORE_TOLERANCE = 1e-6  # the evidence rounds scores to 9 decimals
 MAIN = {"champion": "model", "rule_baseline": "rule_baseline", "dummy": "dummy"}  # -> main's
@@ -89,8 +91,42 @@ def rescore(e: Evidence, files: dict[str, Path], base: str | None, root: Path,
     gap = float(np.max(np.abs(found.outputs["challenger"] - outputs(e, "challenger"))))
     found.checks = [Check("integrity", "re-scored", "challenger",
                           "pass" if gap <= SCORE_TOLERANCE else "fail", gap, SCORE_TOLERANCE,
-                          "this PR's run reported the scores its model file gives on these rows")]
+                          "this PR's run reported the scores its model file gives on these rows"),
+                    settings_check(e, predictors["challenger"])]
     return found
+
+
+def settings_check(e: Evidence, challenger: Predictor) -> Check:
+    """The evidence's product settings (the positive class, the confidence threshold that
+    decides what is shown, a regression's tolerance) are the ones the PR's model records:
+    the run that wrote the evidence cannot judge its model at settings it does not ship with
+    (a threshold of 0 would show every prediction and hide a coverage that fell)."""
+    if e.task == "regression":
+        pairs = [("tolerance", tuple(e.tolerance or ()), challenger.tolerance)]
+    else:
+        pairs = [("confidence threshold", e.threshold, challenger.threshold),
+                 ("positive class", e.positive, challenger.metadata.get("positive"))]
+    wrong = [f"{what} {_shown(claimed)}, the PR's model records {_shown(recorded)}"
+             for what, claimed, recorded in pairs if not _same(claimed, recorded)]
+    if not wrong:
+        return Check("integrity", "settings", "challenger", "pass", None, None,
+                     "the evidence judges at the settings the PR's model records")
+    return Check("integrity", "settings", "challenger", "fail", None, None,
+                 f"the evidence judges at {'; '.join(wrong)}; {REDO}")
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    numbers = all(isinstance(v, float | int) and not isinstance(v, bool) for v in (a, b))
+    return math.isclose(a, b, rel_tol=0, abs_tol=1e-12) if numbers else a == b
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, tuple):
+        return " / ".join(_shown(v) for v in value)
+    return f"{value:g}" if isinstance(value, float | int) and not isinstance(value, bool) \
+        else repr(value)[:60]
 
 
 def measure(e: Evidence, predictors: dict[str, Predictor], threads_n: int, repeats: int
