@@ -100,9 +100,8 @@ def log_work(predictor: Predictor, holdout: pd.DataFrame, tmp: Path, n: int = 10
     """(µs on the request path, µs in the writer thread, µs to predict) per one-record request:
     ``n`` requests' rows handed to a real PredictionLog (`fields` and `put`, as the service
     does; its writer thread not started, so nothing competes), then the writer's work on the
-    same rows (the table, a zstd Parquet row group),
-    against the one-record prediction itself. Timed work, not HTTP latency: no noise from
-    which core a process lands on."""
+    same rows (the table, a zstd Parquet row group), against the one-record prediction itself.
+    Timed work, not HTTP latency: no noise from which core a process lands on."""
     from mlproject.monitor.log import Batch, PredictionLog, fields
 
     table = holdout[predictor.features]
@@ -177,8 +176,8 @@ def rows(runs: int) -> list[tuple[str, str, str]]:
         peak = statistics.median(m for _, m in timed)
         out.append(("`mlproject monitor` on 1,000,000 logged predictions",
                     f"{seconds:.1f} s, peak {peak:,.0f} MB", "<= 10 s, <= 1 GB"))
-        put, writer, predict = statistics.median(
-            log_work(predictor, holdout, tmp / f"work-{i}") for i in range(runs))
+        works = [log_work(predictor, holdout, tmp / f"work-{i}") for i in range(runs)]
+        put, writer, predict = (statistics.median(w[k] for w in works) for k in range(3))
         out.append(("prediction log's work per one-record request: request path + writer "
                     "thread, against the prediction",
                     f"{put:.1f} + {writer:.1f} µs of {predict:.0f} µs "

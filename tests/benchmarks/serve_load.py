@@ -101,23 +101,23 @@ def paired(n_requests: int, model: Path | str, a: list[str], b: list[str]
     side, ``a`` and ``b`` their arguments; one client asks them in turns (a, b, b, a, ...),
     ``n_requests`` each, so a machine that speeds up or slows down meanwhile weighs on both
     alike. Both are stopped with SIGTERM afterwards."""
-    body = json.dumps({"records": [RECORD]}).encode()
+    request = _request(json.dumps({"records": [RECORD]}).encode())
     with serving(model, a) as port_a, serving(model, b) as port_b:
-        found = asyncio.run(turns((port_a, port_b), body, n_requests))
+        found = asyncio.run(turns((port_a, port_b), request, n_requests))
     return statistics.median(found[0]), statistics.median(found[1])
 
 
-async def turns(ports: tuple[int, int], body: bytes, n_requests: int) -> list[list[float]]:
+async def turns(ports: tuple[int, int], request: bytes, n_requests: int) -> list[list[float]]:
     """Latencies (ms) of ``n_requests`` requests to each port, asked in turns."""
     conns = [await asyncio.open_connection("127.0.0.1", port) for port in ports]
     for reader, writer in conns:
         for _ in range(WARM_UP):
-            await _ask(reader, writer, _request(body))
+            await _ask(reader, writer, request)
     found: list[list[float]] = [[], []]
     for i in range(n_requests):
         order = (0, 1) if i % 2 == 0 else (1, 0)
         for k in order:
-            found[k].append(await _ask(*conns[k], _request(body)))
+            found[k].append(await _ask(*conns[k], request))
     for _, writer in conns:
         writer.close()
     return found
@@ -152,21 +152,18 @@ async def load(port: int, body: bytes, n_requests: int, concurrency: int
     latencies: list[float] = []
     left = n_requests
 
-    async def one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> float:
-        return await _ask(reader, writer, request)
-
     async def connection() -> None:
         nonlocal left
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         for _ in range(WARM_UP):
-            await one(reader, writer)
+            await _ask(reader, writer, request)
         warmed.append(1)
         if len(warmed) == concurrency:
             everyone.set()
         await go.wait()
         while left > 0:
             left -= 1
-            latencies.append(await one(reader, writer))
+            latencies.append(await _ask(reader, writer, request))
         writer.close()
 
     warmed: list[int] = []

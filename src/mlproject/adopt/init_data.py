@@ -281,15 +281,16 @@ def few_shown(root: Path) -> str | None:
     coverage, threshold = product.get("coverage"), product.get("threshold")
     if not isinstance(coverage, float | int) or coverage >= FEW_SHOWN:
         return None
-    path = root / "reports" / "plots" / "threshold.csv"
-    curve = pd.read_csv(path) if path.is_file() else pd.DataFrame(
-        columns=["model", "threshold", "coverage", "precision"])
-    curve = curve[(curve["model"] == "model") & (curve["coverage"] >= 0.5)]
     rows = sum(c.get("rows", 0) for c in (metrics["model"].get("per_class") or {}).values())
     counted = f" ({round(coverage * rows)} of {rows} rows)" if rows else ""
-    better = "" if curve.empty else (
-        f"; at {curve['threshold'].max():g} half of them would be shown, "
-        f"{curve.loc[curve['threshold'].idxmax(), 'precision']:.0%} of those right")
+    path, better = root / "reports" / "plots" / "threshold.csv", ""
+    if path.is_file():
+        curve = pd.read_csv(path)
+        curve = curve[(curve["model"] == "model") & (curve["coverage"] >= 0.5)]
+        if not curve.empty:
+            half = curve.loc[curve["threshold"].idxmax()]
+            better = (f"; at {half['threshold']:g} half of them would be shown, "
+                      f"{half['precision']:.0%} of those right")
     return (f"only {coverage:.0%} of the holdout's predictions{counted} reach "
             f"predict.confidence_threshold {threshold:g}, so coverage and precision when "
             f"shown are judged on few rows{better}. Set the confidence your users need in "

@@ -17,7 +17,6 @@ reason, is one line of refusal, never a traceback.
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -107,19 +106,12 @@ def settings_check(e: Evidence, challenger: Predictor) -> Check:
         pairs = [("confidence threshold", e.threshold, challenger.threshold),
                  ("positive class", e.positive, challenger.metadata.get("positive"))]
     wrong = [f"{what} {_shown(claimed)}, the PR's model records {_shown(recorded)}"
-             for what, claimed, recorded in pairs if not _same(claimed, recorded)]
+             for what, claimed, recorded in pairs if claimed != recorded]
     if not wrong:
         return Check("integrity", "settings", "challenger", "pass", None, None,
                      "the evidence judges at the settings the PR's model records")
     return Check("integrity", "settings", "challenger", "fail", None, None,
                  f"the evidence judges at {'; '.join(wrong)}; {REDO}")
-
-
-def _same(a: object, b: object) -> bool:
-    if isinstance(a, tuple) and isinstance(b, tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    numbers = all(isinstance(v, float | int) and not isinstance(v, bool) for v in (a, b))
-    return math.isclose(a, b, rel_tol=0, abs_tol=1e-12) if numbers else a == b
 
 
 def _shown(value: object) -> str:
